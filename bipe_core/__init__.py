@@ -1,0 +1,1 @@
+"""BiPE core (PyTorch): positions, positional encodings, attention, a small decoder LM, cached decoding."""

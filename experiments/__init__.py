@@ -1,0 +1,1 @@
+"""Experiments: the `bipe` command line, corpora, training, evaluation, reports and plots."""

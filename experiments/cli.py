@@ -1,0 +1,77 @@
+"""The `bipe` command line: one sub-command module per concern, each registering its own parsers."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Each module exposes `register(subparsers)`. Modules keep heavy imports (torch, spaCy) inside
+# their run functions so that `bipe --help` and `bipe segment` start fast.
+COMMAND_MODULES = (
+    "experiments.commands.segment",
+    "experiments.commands.automata",
+    "experiments.commands.demo",
+    "experiments.commands.train",
+)
+
+
+class CLIError(Exception):
+    """A user error on the command line (bad path, bad option): printed without a traceback."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every registered sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="bipe",
+        description="BiPE Lab: segmenters, bilevel positional encodings, Bi-NFA automata, experiments.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for mod_name in COMMAND_MODULES:
+        mod = importlib.import_module(mod_name)
+        mod.register(sub)
+    return parser
+
+
+def _typed_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [CLIError]
+    for mod, attr in (
+        ("segmenters.errors", "SegmenterError"),
+        ("automata.exceptions", "AutomataError"),
+        ("bipe_core.errors", "BipeCoreError"),
+        ("experiments.errors", "ExperimentError"),
+    ):
+        if mod.split(".")[0] == "bipe_core" and "torch" not in sys.modules:
+            continue  # a bipe_core error cannot have been raised without torch loaded
+        try:
+            errors.append(getattr(importlib.import_module(mod), attr))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(errors)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `bipe` console script; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        rc = args.func(args)
+    except KeyboardInterrupt:
+        print("bipe: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # only the project's typed errors are reported briefly
+        if isinstance(exc, _typed_errors()):
+            print(f"bipe {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,7 @@
+"""Typed errors of `experiments` (bad corpora, configs, checkpoints): reported without a traceback."""
+
+from __future__ import annotations
+
+
+class ExperimentError(Exception):
+    """Base class of every error raised by `experiments`."""

@@ -1,0 +1,50 @@
+"""Segmenters: turn text into exact character spans, and align them to tokens.
+
+Never imports torch. Heavy parsers (spaCy, tree-sitter) load only when their segmenter is asked for.
+"""
+
+from segmenters.base import (
+    BaseSegmenter,
+    Segment,
+    Segmentation,
+    Segmenter,
+    check_segmentation,
+    check_segments,
+    check_text,
+    make_segmentation,
+)
+from segmenters.errors import (
+    InvariantError,
+    MissingDependencyError,
+    SegmenterError,
+    SegmenterInputError,
+    SegmenterOptionError,
+    UnknownSegmenterError,
+)
+from segmenters.registry import (
+    describe_segmenters,
+    get_segmenter,
+    list_segmenters,
+    register_segmenter,
+)
+
+__all__ = [
+    "BaseSegmenter",
+    "InvariantError",
+    "MissingDependencyError",
+    "Segment",
+    "Segmentation",
+    "Segmenter",
+    "SegmenterError",
+    "SegmenterInputError",
+    "SegmenterOptionError",
+    "UnknownSegmenterError",
+    "check_segmentation",
+    "check_segments",
+    "check_text",
+    "describe_segmenters",
+    "get_segmenter",
+    "list_segmenters",
+    "make_segmentation",
+    "register_segmenter",
+]

@@ -1,0 +1,248 @@
+"""The segmentation contract: `Segment`, `Segmentation`, the invariant checker and `BaseSegmenter`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from segmenters.errors import InvariantError, SegmenterInputError, SegmenterOptionError
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A half-open span ``[start, end)`` of Python string indices into ``source``."""
+
+    start: int
+    end: int
+    kind: str = "segment"
+    has_error: bool = False
+    level: str | None = None
+    # The whole text, shared by reference (not a copy), so `.text` needs no extra argument.
+    source: str = field(default="", repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The characters of this segment."""
+        return self.source[self.start : self.end]
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the span and its labels (without the text)."""
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "kind": self.kind}
+        if self.has_error:
+            out["has_error"] = True
+        if self.level is not None:
+            out["level"] = self.level
+        return out
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A text and an exact partition of it into segments, with optional nested levels.
+
+    ``segments`` is the primary level (the one BiPE uses as its segments). ``levels`` maps each
+    level name, ordered coarse to fine, to its own partition; the primary level is among them.
+    Every boundary of a coarser level is also a boundary of each finer level.
+    """
+
+    text: str
+    segments: tuple[Segment, ...]
+    level: str = "segment"
+    levels: dict[str, tuple[Segment, ...]] = field(default_factory=dict)
+    segmenter: str = ""
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.levels:
+            object.__setattr__(self, "levels", {self.level: self.segments})
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def __iter__(self) -> Iterator[Segment]:
+        return iter(self.segments)
+
+    def __getitem__(self, i: int) -> Segment:
+        return self.segments[i]
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """The primary level as ``(start, end)`` pairs."""
+        return [(s.start, s.end) for s in self.segments]
+
+    @property
+    def boundaries(self) -> list[int]:
+        """End offsets of the primary level's segments (the last one is ``len(text)``)."""
+        return [s.end for s in self.segments]
+
+    def lengths(self) -> list[int]:
+        """Segment lengths in characters."""
+        return [s.end - s.start for s in self.segments]
+
+    def at_level(self, name: str) -> Segmentation:
+        """The same text with ``name`` as the primary level."""
+        if name not in self.levels:
+            raise SegmenterOptionError(
+                f"level {name!r} is not in this segmentation; available: {list(self.levels)}"
+            )
+        return Segmentation(self.text, self.levels[name], name, dict(self.levels), self.segmenter, dict(self.info))
+
+    def to_dict(self, with_text: bool = False) -> dict[str, Any]:
+        """A JSON-ready dict: spans of the primary level, the other levels, and `info`."""
+        segs = []
+        for s in self.segments:
+            d = s.to_dict()
+            if with_text:
+                d["text"] = s.text
+            segs.append(d)
+        out: dict[str, Any] = {"segmenter": self.segmenter, "level": self.level, "segments": segs}
+        if len(self.levels) > 1:
+            out["levels"] = {k: [[s.start, s.end] for s in v] for k, v in self.levels.items()}
+        if self.info:
+            out["info"] = self.info
+        return out
+
+
+def make_segmentation(
+    text: str,
+    spans: Iterable[tuple[int, int] | tuple[int, int, str] | tuple[int, int, str, bool]],
+    *,
+    level: str = "segment",
+    segmenter: str = "",
+    info: dict[str, Any] | None = None,
+) -> Segmentation:
+    """Build a single-level `Segmentation` from ``(start, end[, kind[, has_error]])`` tuples."""
+    segs = tuple(_to_segment(text, sp, level) for sp in spans)
+    return Segmentation(text, segs, level, {level: segs}, segmenter, dict(info or {}))
+
+
+def _to_segment(text: str, sp: Sequence[Any], level: str) -> Segment:
+    kind = sp[2] if len(sp) > 2 else "segment"
+    err = bool(sp[3]) if len(sp) > 3 else False
+    return Segment(int(sp[0]), int(sp[1]), kind, err, level, text)
+
+
+def check_segments(text: str, segments: Sequence[Segment], where: str = "segments") -> None:
+    """Raise `InvariantError` unless ``segments`` are non-empty, sorted, contiguous and cover ``text``."""
+    if not text:
+        if segments:
+            raise InvariantError(f"{where}: empty text must give zero segments, got {len(segments)}")
+        return
+    if not segments:
+        raise InvariantError(f"{where}: non-empty text (len {len(text)}) gave zero segments")
+    pos = 0
+    for i, s in enumerate(segments):
+        if s.start != pos:
+            raise InvariantError(f"{where}[{i}] starts at {s.start}, expected {pos} (gap or overlap)")
+        if s.end <= s.start:
+            raise InvariantError(f"{where}[{i}] is empty or reversed: [{s.start}, {s.end})")
+        pos = s.end
+    if pos != len(text):
+        raise InvariantError(f"{where}: segments end at {pos}, text has length {len(text)}")
+
+
+def check_segmentation(seg: Segmentation) -> None:
+    """Enforce the partition contract on every level and that coarse boundaries are fine boundaries."""
+    if not isinstance(seg.text, str):
+        raise InvariantError(f"Segmentation.text must be str, got {type(seg.text).__name__}")
+    check_segments(seg.text, seg.segments, f"{seg.segmenter or 'segmentation'}.{seg.level}")
+    if "".join(s.text for s in seg.segments) != seg.text:
+        raise InvariantError("joined segment texts differ from the text (segment.source is not the text)")
+    names = list(seg.levels)
+    if seg.level not in seg.levels:
+        raise InvariantError(f"primary level {seg.level!r} missing from levels {names}")
+    for name in names:
+        check_segments(seg.text, seg.levels[name], f"{seg.segmenter or 'segmentation'}.{name}")
+    for coarse, fine in zip(names, names[1:]):
+        fine_b = {s.end for s in seg.levels[fine]}
+        missing = [s.end for s in seg.levels[coarse] if s.end not in fine_b]
+        if missing:
+            raise InvariantError(
+                f"level {coarse!r} boundary at {missing[0]} is not a boundary of finer level {fine!r}"
+            )
+
+
+@runtime_checkable
+class Segmenter(Protocol):
+    """What every segmenter offers: one text, or many in order (optionally in worker processes)."""
+
+    name: str
+
+    def segment(self, text: str) -> Segmentation: ...
+
+    def segment_many(self, texts: Iterable[str], workers: int = 1) -> list[Segmentation]: ...
+
+
+def check_text(text: object) -> str:
+    """Return ``text`` if it is a str, else raise `SegmenterInputError` naming what was given."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raise SegmenterInputError(
+            "segmenters take str, got bytes: decode first (e.g. data.decode('utf-8'))"
+        )
+    raise SegmenterInputError(f"segmenters take str, got {type(text).__name__}")
+
+
+def _worker_segment(args: tuple[str, dict[str, Any], list[str]]) -> list[Segmentation]:
+    from segmenters.registry import get_segmenter  # late: runs inside a worker process
+
+    name, options, texts = args
+    seg = get_segmenter(name, **options)
+    return [seg.segment(t) for t in texts]
+
+
+class BaseSegmenter:
+    """Shared machinery: input checks, `segment_many` with ordered process parallelism.
+
+    Subclasses implement `segment`. The registry sets ``name`` and ``options`` so that worker
+    processes can rebuild an identical segmenter instead of pickling parser state.
+    """
+
+    name: str = "base"
+    description: str = ""
+
+    def __init__(self, **options: Any) -> None:
+        self.options: dict[str, Any] = dict(options)
+
+    def segment(self, text: str) -> Segmentation:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def segment_many(
+        self, texts: Iterable[str], workers: int = 1, chunk_size: int | None = None
+    ) -> list[Segmentation]:
+        """Segment many texts, in input order; ``workers > 1`` uses that many processes."""
+        items = [check_text(t) for t in texts]
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise SegmenterOptionError(f"workers must be a positive int, got {workers!r}")
+        if workers == 1 or len(items) <= 1:
+            return [self.segment(t) for t in items]
+        if chunk_size is None:
+            # Balance by characters: small chunks keep both workers busy, big ones amortise pickling.
+            total = sum(len(t) for t in items) or 1
+            target = max(total // (workers * 8), 1)
+            chunks, cur, size = [], [], 0
+            for t in items:
+                cur.append(t)
+                size += len(t)
+                if size >= target:
+                    chunks.append(cur)
+                    cur, size = [], 0
+            if cur:
+                chunks.append(cur)
+        else:
+            chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+        jobs = [(self.name, self.options, c) for c in chunks]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            out: list[Segmentation] = []
+            for part in pool.map(_worker_segment, jobs):
+                out.extend(part)
+        return out
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{type(self).__name__}({opts})"
