@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -44,10 +45,8 @@ def _typed_errors() -> tuple[type[BaseException], ...]:
     ):
         if mod.split(".")[0] == "bipe_core" and "torch" not in sys.modules:
             continue  # a bipe_core error cannot have been raised without torch loaded
-        try:
+        with contextlib.suppress(ImportError, AttributeError):
             errors.append(getattr(importlib.import_module(mod), attr))
-        except (ImportError, AttributeError):
-            pass
     return tuple(errors)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ def check_segmentation(seg: Segmentation) -> None:
         raise InvariantError(f"primary level {seg.level!r} missing from levels {names}")
     for name in names:
         check_segments(seg.text, seg.levels[name], f"{seg.segmenter or 'segmentation'}.{name}")
-    for coarse, fine in zip(names, names[1:]):
+    for coarse, fine in itertools.pairwise(names):
         fine_b = {s.end for s in seg.levels[fine]}
         missing = [s.end for s in seg.levels[coarse] if s.end not in fine_b]
         if missing:
