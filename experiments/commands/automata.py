@@ -1,10 +1,289 @@
-"""The `bipe automata` sub-command(s) (placeholder: filled in by the owning issue)."""
+"""The `bipe automata` sub-commands: `compare` (size sweeps and growth fits), `sample` (JSONL data
+sets) and `report` (one Bi-NFA's size report)."""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from experiments.errors import ExperimentError
+
+TABLE_COLUMNS = (
+    "family",
+    "n_types",
+    "n_states",
+    "seed",
+    "top_states",
+    "bottom_states_total",
+    "flat_states",
+    "flat_transitions",
+    "min_dfa_states",
+    "min_dfa_states_with_sink",
+    "marking",
+    "flat_nfa_params",
+    "bilevel_nfa_params",
+)
+
+
+def _int_list(text: str) -> list[int]:
+    """Parse '1,2,3' or '1-4' (or a mix) into a list of ints."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            if "-" in part.strip("-"):
+                lo, hi = part.split("-", 1)
+                out.extend(range(int(lo), int(hi) + 1))
+            elif part:
+                out.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected integers like '1,2,3' or '1-4', got {text!r}"
+        ) from None
+    if not out:
+        raise argparse.ArgumentTypeError(f"no integers in {text!r}")
+    return out
+
+
+def _range(text: str) -> tuple[int, int]:
+    vals = _int_list(text)
+    return (min(vals), max(vals))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this module's sub-commands to the `bipe` parser."""
-    return None
+    """Add `bipe automata compare|sample|report` to the `bipe` parser."""
+    from automata.generators import FAMILIES
+
+    fams = sorted(FAMILIES)
+    p = sub.add_parser("automata", help="Bi-NFA playground: size sweeps, data sets, size reports")
+    asub = p.add_subparsers(dest="automata_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
+
+    c = asub.add_parser(
+        "compare", help="sweep types x bottom states; size table, growth fits, CSV/PNG"
+    )
+    c.add_argument(
+        "--families",
+        default="mod-marked,mod-unmarked,random",
+        help=f"comma-separated families among {fams}",
+    )
+    c.add_argument("--types", type=_int_list, default=[1, 2, 3, 4, 5], help="e.g. 1-5 or 1,2,4")
+    c.add_argument(
+        "--states",
+        type=_int_list,
+        default=[2, 3],
+        help="bottom states (smallest modulus for counters)",
+    )
+    c.add_argument("--seeds", type=_int_list, default=[0])
+    c.add_argument(
+        "--budget", type=int, default=20_000, help="max DFA states for minimal-DFA counts"
+    )
+    c.add_argument(
+        "--by", choices=("n_types", "n_states"), default="n_types", help="axis of the fits"
+    )
+    c.add_argument(
+        "--out", type=Path, required=True, help="directory for sizes.csv, fits.csv, sizes.png"
+    )
+    c.set_defaults(func=run_compare)
+
+    s = asub.add_parser("sample", help="write a JSONL data set of annotated words")
+    s.add_argument("--family", default="mod-marked", help=f"one of {fams}")
+    s.add_argument("--binfa", type=Path, help="a Bi-NFA JSON file (overrides --family)")
+    s.add_argument("--types", type=int, default=3)
+    s.add_argument("--states", type=int, default=3)
+    s.add_argument("--n-words", type=int, required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--segments", type=_range, default=(1, 8), help="number of segments, e.g. 4 or 1-8"
+    )
+    s.add_argument("--min-len", type=int, default=1)
+    s.add_argument("--max-len", type=int, default=12)
+    s.add_argument("--length-dist", choices=("uniform", "geometric"), default="uniform")
+    s.add_argument(
+        "--negatives", type=int, default=0, help="one-edit + wrong-type negatives per word"
+    )
+    s.add_argument("--out", type=Path, required=True, help="output .jsonl file")
+    s.set_defaults(func=run_sample)
+
+    r = asub.add_parser("report", help="print the size report of one Bi-NFA")
+    r.add_argument("--family", default="mod-marked", help=f"one of {fams}")
+    r.add_argument("--binfa", type=Path, help="a Bi-NFA JSON file (overrides --family)")
+    r.add_argument("--types", type=int, default=3)
+    r.add_argument("--states", type=int, default=3)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--budget", type=int, default=20_000)
+    r.set_defaults(func=run_report)
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from automata.binfa import BiNFA
+    from automata.generators import make_family
+
+    if args.binfa is not None:
+        try:
+            text = args.binfa.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ExperimentError(f"cannot read Bi-NFA file {args.binfa}: {exc.strerror}") from None
+        return BiNFA.from_json(text)
+    return make_family(args.family, args.types, args.states, getattr(args, "seed", 0))
+
+
+def _out_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExperimentError(f"cannot create output directory {path}: {exc.strerror}") from None
+    return path
+
+
+def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str]) -> None:
+    cells = [[str(c) for c in columns]] + [
+        ["-" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    for row in cells:
+        print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    keys: list[str] = []
+    for r in rows:
+        keys.extend(k for k in r if k not in keys)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=keys)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for fam, n in sorted({(r["family"], r["n_states"]) for r in rows}):
+        sub = sorted(
+            (r for r in rows if r["family"] == fam and r["n_states"] == n),
+            key=lambda r: r["n_types"],
+        )
+        pts = [(r["n_types"], r["min_dfa_states"]) for r in sub if r["min_dfa_states"] is not None]
+        if pts:
+            axes[0].plot(*zip(*pts), marker="o", label=f"{fam}, n={n}")
+        axes[1].plot(
+            [r["n_types"] for r in sub],
+            [r["flat_nfa_params"] for r in sub],
+            marker="o",
+            label=f"flat {fam}, n={n}",
+        )
+        axes[1].plot(
+            [r["n_types"] for r in sub],
+            [r["bilevel_nfa_params"] for r in sub],
+            marker="x",
+            linestyle="--",
+            label=f"bilevel {fam}, n={n}",
+        )
+    axes[0].set(yscale="log", xlabel="segment types", ylabel="minimal flat DFA states (no sink)")
+    axes[1].set(yscale="log", xlabel="segment types", ylabel="transition-table parameters")
+    for ax in axes:
+        ax.legend(fontsize=6)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Sweep sizes, print the table and fits, write sizes.csv, fits.csv and sizes.png."""
+    from automata.sweep import growth_fits, size_table
+
+    families = [f.strip() for f in args.families.split(",") if f.strip()]
+    if args.budget < 1:
+        raise ExperimentError(f"--budget must be >= 1, got {args.budget}")
+    out = _out_dir(args.out)
+    rows = size_table(families, args.types, args.states, args.seeds, max_dfa_states=args.budget)
+    fits = growth_fits(rows, by=args.by)
+    _print_table(rows, TABLE_COLUMNS)
+    print()
+    print(f"growth along {args.by} (best of linear / power / exponential by AIC):")
+    _print_table(
+        fits,
+        [
+            "family",
+            "count",
+            "n_states" if args.by == "n_types" else "n_types",
+            "best",
+            "formula",
+            "aic",
+            "runner_up",
+        ],
+    )
+    _write_csv(out / "sizes.csv", rows)
+    _write_csv(out / "fits.csv", fits)
+    _plot(out / "sizes.png", rows)
+    print(f"\nwrote {out / 'sizes.csv'}, {out / 'fits.csv'}, {out / 'sizes.png'}")
+    return 0
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    """Write `--n-words` annotated words (plus negatives) as JSON lines."""
+    from automata.negatives import one_edit_negatives, wrong_type_negatives
+    from automata.samplers import HierarchicalSampler
+
+    if args.n_words < 0 or args.negatives < 0:
+        raise ExperimentError("--n-words and --negatives must be >= 0")
+    binfa = _load(args)
+    sampler = HierarchicalSampler(
+        binfa,
+        n_segments=args.segments,
+        min_len=args.min_len,
+        max_len=args.max_len,
+        length_dist=args.length_dist,
+        seed=args.seed,
+    )
+    if args.out.parent and not args.out.parent.exists():
+        _out_dir(args.out.parent)
+    n_lines = n_tokens = 0
+    try:
+        fh = args.out.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise ExperimentError(f"cannot write {args.out}: {exc.strerror}") from None
+    with fh:
+        for i in range(args.n_words):
+            sample = sampler.sample()
+            rec = sample.to_record(binfa.symbols, binfa.types)
+            rec["id"] = i
+            fh.write(json.dumps(rec) + "\n")
+            n_lines += 1
+            n_tokens += len(sample.tokens)
+            if args.negatives:
+                half = (args.negatives + 1) // 2
+                negs = one_edit_negatives(sampler, sample.tokens, half, seed=args.seed * 7919 + i)
+                negs += wrong_type_negatives(
+                    sampler, sample, args.negatives - half, seed=args.seed + i
+                )
+                for neg in negs:
+                    neg["id"] = i
+                    fh.write(json.dumps(neg) + "\n")
+                    n_lines += 1
+    print(
+        f"wrote {n_lines} lines ({args.n_words} words, {n_tokens} tokens) to {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Print one Bi-NFA's size report, table parameters and OUR model-size bounds."""
+    from automata.accounting import model_bounds, table_params
+
+    binfa = _load(args)
+    report = binfa.size_report(max_dfa_states=args.budget)
+    print(binfa)
+    print(report)
+    print("table parameters:", table_params(report))
+    print("model-size bounds (ours):", model_bounds(report))
+    return 0

@@ -1,0 +1,126 @@
+"""Determinise + minimise random NFAs of 50-200 states, ours beside pynini (OpenFst, C++) in one run.
+
+Target: ours within 3x of pynini. (automata-lib, pure Python, is reported by issue 5 to be about 3x
+slower than pynini on these; it is not installed here because it also provides a package named
+`automata`.) Also times Bi-NFA flattening to a ~10,000-state NFA (target < 50 ms).
+
+    python benchmarks/automata.py            # full run
+    python benchmarks/automata.py --quick    # a short run
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+# This script is itself named automata.py: drop its folder from the path so `import automata` finds
+# the package, not this file.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
+
+from automata.dfa import minimize, subset_construction
+from automata.random_nfa import random_nfa
+
+
+def best_time(fn: Callable[[], object], repeats: int) -> float:
+    """The fastest of `repeats` runs, in seconds (the least disturbed by other processes)."""
+    best = math.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_minimize(
+    sizes: list[int], densities: list[float], seeds: int, repeats: int
+) -> list[float]:
+    """Print one row per instance and return the ours/pynini time ratios."""
+    import pynini
+
+    from automata.pynini_bridge import to_pynini
+
+    print(
+        f"{'n':>4} {'dens':>5} {'seed':>4} {'DFA':>7} {'minDFA':>7} "
+        f"{'ours ms':>9} {'pynini ms':>10} {'ratio':>6} {'conv ms':>8}"
+    )
+    ratios = []
+    for n in sizes:
+        for density in densities:
+            for seed in range(seeds):
+                nfa = random_nfa(n, 2, density=density, final_prob=0.3, seed=seed)
+                n_dfa = len(subset_construction(nfa, 200_000)[1])
+                ours_min = minimize(nfa).num_states
+                t_conv = best_time(lambda nfa=nfa: to_pynini(nfa), 1)
+                fst = to_pynini(nfa)
+                theirs = pynini.minimize(pynini.determinize(fst))
+                # pynini's result has no sink; ours (partial) neither, except one state for the empty language
+                assert max(theirs.num_states(), 1) == ours_min, (n, density, seed)
+                t_ours = best_time(lambda nfa=nfa: minimize(nfa), repeats)
+                t_pyn = best_time(lambda fst=fst: pynini.minimize(pynini.determinize(fst)), repeats)
+                ratio = t_ours / t_pyn
+                ratios.append(ratio)
+                print(
+                    f"{n:>4} {density:>5} {seed:>4} {n_dfa:>7} {ours_min:>7} {t_ours * 1e3:>9.2f} "
+                    f"{t_pyn * 1e3:>10.2f} {ratio:>6.2f} {t_conv * 1e3:>8.2f}",
+                    flush=True,
+                )
+    return ratios
+
+
+def bench_flatten(repeats: int) -> None:
+    """Time H6's Bi-NFA flattening to a ~10,000-state NFA."""
+    try:
+        from automata.generators import random_binfa
+    except ImportError:
+        print("flatten: automata.generators.random_binfa not available yet (hook left here)")
+        return
+    # 10 top states x 10 types give up to 100 (target, type) copies of 100-state bottoms.
+    binfa = random_binfa(
+        n_types=10, n_states=100, alphabet_size=4, seed=0, top_states=10, density=3.0
+    )
+    flat = binfa.flatten()
+    t = best_time(binfa.flatten, repeats)
+    print(
+        f"flatten: {flat.num_states} states, {flat.num_transitions} transitions, "
+        f"best of {repeats}: {t * 1e3:.1f} ms (target < 50 ms)"
+    )
+
+
+def main() -> None:
+    """Parse options and run both benchmarks."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer sizes, seeds and repeats")
+    args = parser.parse_args()
+    if args.quick:
+        sizes, densities, seeds, repeats = [50, 200], [2.0, 3.0], 1, 2
+    else:
+        sizes, densities, seeds, repeats = [50, 100, 150, 200], [2.0, 3.0], 3, 5
+    try:
+        import pynini  # noqa: F401
+    except ImportError:
+        print("pynini is not installed: pip install pynini (the baseline); skipping the comparison")
+    else:
+        ratios = bench_minimize(sizes, densities, seeds, repeats)
+        gmean = math.exp(statistics.fmean(math.log(r) for r in ratios))
+        print(
+            f"ours/pynini time ratio: geometric mean {gmean:.2f}, max {max(ratios):.2f}, "
+            f"min {min(ratios):.2f} over {len(ratios)} instances (target: within 3x)"
+        )
+        if not args.quick:
+            print("hard regime (density 1.25-1.5, near the exponential blow-up):")
+            hard = bench_minimize([50], [1.25, 1.5], seeds, 3)
+            print(
+                f"hard regime ratio: geometric mean "
+                f"{math.exp(statistics.fmean(math.log(r) for r in hard)):.2f}, max {max(hard):.2f}"
+            )
+    bench_flatten(3 if args.quick else 10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,333 @@
+"""Causal attention for every positional scheme with memory linear in sequence length.
+
+`attention(q, k, v, ...)` serves the full forward and cached decoding alike: q is (B, H, Tq, Dh),
+k/v are (B, H, Tk, Dh) with Tq <= Tk, and query i sits at key position Tk - Tq + i.
+
+An ALiBi-style bias -slopes[h] * (q_index[i] - k_index[j]) is never materialised. Per query row the
+term -slopes[h] * q_index[i] is a constant that softmax ignores, so the bias reduces to
++slopes[h] * k_index[j], which rides in one extra q/k dimension per level: q gets slopes[h] / scale,
+k gets k_index[j] - ref. `ref` is the largest query index of the current query block (the relative,
+numerically stable form: near keys carry small values; the paper's absolute form carries
+slopes * k_index in full and loses precision). SDPA's CPU flash kernel then runs unchanged.
+
+Paths (`impl`): "sdpa" one SDPA call (bool mask materialised only when documents, padding or
+Tq < Tk need one); "blocked" loops over query blocks, building only (block x Tk) masks;
+"reference" the naive materialising version; "flex" FlexAttention (CUDA only); "auto" picks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.checkpoint import checkpoint
+
+from bipe_core.debug import check_finite, is_debug
+from bipe_core.errors import ConfigError, ShapeError
+
+__all__ = ["IMPLS", "attention", "reference_attention"]
+
+IMPLS = ("auto", "sdpa", "blocked", "reference", "flex")
+DEFAULT_BLOCK = 512
+
+
+@dataclass
+class _Spec:
+    """Validated attention inputs in canonical shapes."""
+
+    B: int
+    H: int
+    Tq: int
+    Tk: int
+    Dh: int
+    scale: float
+    slopes: Tensor | None  # (K, H)
+    q_index: Tensor | None  # (B, Tq, K)
+    k_index: Tensor | None  # (B, Tk, K)
+    q_doc: Tensor | None
+    k_doc: Tensor | None
+    key_padding_mask: Tensor | None
+    causal: bool
+
+    @property
+    def needs_mask(self) -> bool:
+        """Whether a boolean mask beyond plain square causality is needed."""
+        return (
+            self.q_doc is not None
+            or self.key_padding_mask is not None
+            or (self.causal and self.Tq != self.Tk and self.Tq > 1)
+        )
+
+
+def _validate(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    slopes: Tensor | None,
+    q_index: Tensor | None,
+    k_index: Tensor | None,
+    q_doc: Tensor | None,
+    k_doc: Tensor | None,
+    key_padding_mask: Tensor | None,
+    causal: bool,
+    scale: float | None,
+) -> _Spec:
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        if not isinstance(t, Tensor) or t.dim() != 4:
+            raise ShapeError(f"{name} must be a (batch, heads, length, head_dim) tensor")
+        if not t.dtype.is_floating_point:
+            raise ShapeError(f"{name} must be floating point, got {t.dtype}")
+    B, H, Tq, Dh = q.shape
+    if k.shape[:2] != (B, H) or k.shape[3] != Dh:
+        raise ShapeError(f"k {tuple(k.shape)} does not fit q {tuple(q.shape)}")
+    Tk = k.shape[2]
+    if v.shape[:3] != (B, H, Tk):
+        raise ShapeError(f"v {tuple(v.shape)} does not fit k {tuple(k.shape)}")
+    if q.dtype != k.dtype or q.dtype != v.dtype:
+        raise ShapeError(f"q, k, v dtypes differ: {q.dtype}, {k.dtype}, {v.dtype}")
+    if causal and Tq > Tk:
+        raise ShapeError(f"causal attention needs Tq <= Tk, got Tq={Tq}, Tk={Tk}")
+    if scale is None:
+        scale = 1.0 / math.sqrt(Dh)
+    sl = qi = ki = None
+    if slopes is not None:
+        if q_index is None or k_index is None:
+            raise ShapeError("slopes need both q_index and k_index")
+        sl = slopes[None] if slopes.dim() == 1 else slopes
+        if sl.dim() != 2 or sl.shape[1] != H:
+            raise ShapeError(f"slopes must be (heads,) or (levels, heads) with heads={H}, got {tuple(slopes.shape)}")
+        K = sl.shape[0]
+        qi = q_index[..., None] if q_index.dim() == 2 else q_index
+        ki = k_index[..., None] if k_index.dim() == 2 else k_index
+        if tuple(qi.shape) != (B, Tq, K) or tuple(ki.shape) != (B, Tk, K):
+            raise ShapeError(
+                f"q_index/k_index must be (batch, Tq[, {K}]) / (batch, Tk[, {K}]) = "
+                f"{(B, Tq)} / {(B, Tk)}, got {tuple(q_index.shape)} / {tuple(k_index.shape)}"
+            )
+    elif q_index is not None or k_index is not None:
+        raise ShapeError("q_index/k_index given without slopes")
+    if (q_doc is None) != (k_doc is None):
+        raise ShapeError("q_doc and k_doc must be given together")
+    if q_doc is not None:
+        if tuple(q_doc.shape) != (B, Tq) or tuple(k_doc.shape) != (B, Tk):  # type: ignore[union-attr]
+            raise ShapeError(f"q_doc/k_doc must be {(B, Tq)}/{(B, Tk)}")
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (B, Tk):
+            raise ShapeError(f"key_padding_mask must be {(B, Tk)}, got {tuple(key_padding_mask.shape)}")
+        key_padding_mask = key_padding_mask.bool()
+    return _Spec(B, H, Tq, Tk, Dh, float(scale), sl, qi, ki, q_doc, k_doc, key_padding_mask, causal)
+
+
+def _allowed(spec: _Spec, start: int, end: int, kend: int, device: torch.device) -> Tensor | None:
+    """(B or 1, 1, end-start, kend) bool mask of keys [0, kend) visible to queries [start, end)."""
+    mask: Tensor | None = None
+    if spec.causal:
+        qpos = torch.arange(start, end, device=device) + (spec.Tk - spec.Tq)
+        mask = (torch.arange(kend, device=device)[None, :] <= qpos[:, None])[None, None]
+    if spec.q_doc is not None:
+        assert spec.k_doc is not None
+        same = spec.q_doc[:, start:end, None] == spec.k_doc[:, None, :kend]
+        mask = same[:, None] if mask is None else mask & same[:, None]
+    if spec.key_padding_mask is not None:
+        kp = spec.key_padding_mask[:, None, None, :kend]
+        mask = kp if mask is None else mask & kp
+    return mask
+
+
+def _split_hi_lo(c: Tensor) -> tuple[Tensor, Tensor]:
+    """Split float32 values c into c_hi (12 significant bits) + c_lo, both exact in float32."""
+    c64 = c.to(torch.float64)
+    mant, exp = torch.frexp(c64)
+    hi = torch.ldexp(torch.round(torch.ldexp(mant, torch.full_like(exp, 12))), exp - 12)
+    return hi, c64 - hi
+
+
+def _bias_dims(
+    spec: _Spec, start: int, end: int, kstart: int, kend: int, dtype: torch.dtype
+) -> tuple[Tensor, Tensor]:
+    """Extra q/k dims carrying the bias of queries [start, end) against keys [kstart, kend).
+
+    Per level, c = slopes / scale is split as c_hi + c_lo (12 bits each) and with n = index - ref
+    (ref = the block's largest query index) the dims are q: [c_hi, -c_hi*n_q, c_lo, -c_lo*n_q],
+    k: [n_k, 1, n_k, 1]. They come BEFORE the head dims, so a sequentially accumulating GEMM
+    computes c_hi*n_k - c_hi*n_q exactly (both products are exact) and the row constant cancels
+    before the small q.k terms are added: the result is as precise as the relative formula.
+    """
+    assert spec.slopes is not None and spec.q_index is not None and spec.k_index is not None
+    K = spec.slopes.shape[0]
+    pad = (4 * K + 7) // 8 * 8
+    B, H = spec.B, spec.H
+    qi = spec.q_index[:, start:end].to(torch.float64)  # (B, blk, K)
+    ki = spec.k_index[:, kstart:kend].to(torch.float64)  # (B, nk, K)
+    ref = qi.amax(dim=1, keepdim=True)
+    nq = (qi - ref).to(torch.float32).to(torch.float64)
+    nk = (ki - ref).to(torch.float32)
+    c = (spec.slopes.to(torch.float64) / spec.scale).to(torch.float32)  # (K, H)
+    hi, lo = _split_hi_lo(c)
+    qx = torch.zeros(B, H, end - start, pad, dtype=torch.float64, device=qi.device)
+    kx = torch.zeros(B, 1, kend - kstart, pad, dtype=torch.float32, device=qi.device)
+    for lvl in range(K):
+        o = 4 * lvl
+        nql = nq[:, None, :, lvl]  # (B, 1, blk)
+        qx[..., o] = hi[lvl][None, :, None]
+        qx[..., o + 1] = -hi[lvl][None, :, None] * nql
+        qx[..., o + 2] = lo[lvl][None, :, None]
+        qx[..., o + 3] = -lo[lvl][None, :, None] * nql
+        kx[:, 0, :, o] = nk[..., lvl]
+        kx[:, 0, :, o + 1] = 1.0
+        kx[:, 0, :, o + 2] = nk[..., lvl]
+        kx[:, 0, :, o + 3] = 1.0
+    return qx.to(dtype), kx.to(dtype).expand(B, H, kend - kstart, pad)
+
+
+def _block(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, start: int, end: int) -> Tensor:
+    """Attention of queries [start, end) in one SDPA call over the keys they can see."""
+    kend = spec.Tk - spec.Tq + end if spec.causal else spec.Tk
+    blk = end - start
+    square = spec.causal and start == 0 and end == spec.Tq and spec.Tq == spec.Tk
+    mask = None
+    if spec.needs_mask or (spec.causal and not square and blk > 1):
+        mask = _allowed(spec, start, end, kend, q.device)
+    kstart = 0
+    empty = None
+    if mask is not None:
+        mask = mask.expand(spec.B, 1, blk, kend)
+        if spec.q_doc is not None or spec.key_padding_mask is not None:
+            # skip the leading keys nobody in the block can see (earlier documents, left padding)
+            seen = mask.any(dim=2).any(dim=1).any(dim=0)
+            if bool(seen.any()):
+                kstart = int(torch.argmax(seen.to(torch.uint8)))
+                mask = mask[..., kstart:]
+        empty = ~mask.any(dim=-1, keepdim=True)  # (B, 1, blk, 1)
+        if bool(empty.any()):
+            # a row without a visible key attends to one key (its output is zeroed below)
+            mask = mask.clone()
+            mask[..., 0] |= empty[..., 0]
+        else:
+            empty = None
+        if spec.causal and not spec.needs_mask and kstart == 0 and blk == 1:
+            mask = None
+    qb = q[:, :, start:end]
+    kb, vb = k[:, :, kstart:kend], v[:, :, kstart:kend]
+    Dv = v.shape[-1]
+    if spec.slopes is not None:
+        qx, kx = _bias_dims(spec, start, end, kstart, kend, q.dtype)
+        qb = torch.cat([qx, qb], dim=-1)
+        kb = torch.cat([kx, kb], dim=-1)
+        vpad = qb.shape[-1] - Dv  # the CPU flash kernel wants equal q/k/v head dims
+        vb = torch.cat([vb, vb.new_zeros(*vb.shape[:3], vpad)], dim=-1)
+    out = F.scaled_dot_product_attention(
+        qb, kb, vb, attn_mask=mask, is_causal=square and mask is None, scale=spec.scale
+    )
+    out = out[..., :Dv]
+    if empty is not None:
+        out = out.masked_fill(empty, 0.0)
+    return out
+
+
+def _run_blocks(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, block_size: int) -> Tensor:
+    """Loop over query blocks; under autograd each bias block is recomputed in backward
+    (checkpointed) so the per-block q/k/v copies are not kept alive: memory stays linear."""
+    checkpointing = spec.slopes is not None and torch.is_grad_enabled() and (
+        q.requires_grad or k.requires_grad or v.requires_grad
+    )
+    outs = []
+    for s in range(0, spec.Tq, block_size):
+        e = min(s + block_size, spec.Tq)
+        if checkpointing and spec.Tq > block_size:
+            outs.append(checkpoint(_block, q, k, v, spec, s, e, use_reentrant=False))
+        else:
+            outs.append(_block(q, k, v, spec, s, e))
+    return outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
+
+
+def attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    slopes: Tensor | None = None,
+    q_index: Tensor | None = None,
+    k_index: Tensor | None = None,
+    q_doc: Tensor | None = None,
+    k_doc: Tensor | None = None,
+    key_padding_mask: Tensor | None = None,
+    causal: bool = True,
+    scale: float | None = None,
+    impl: str = "auto",
+    block_size: int = DEFAULT_BLOCK,
+) -> Tensor:
+    """Scaled dot-product attention with optional ALiBi-style bias, documents and padding.
+
+    bias[b, h, i, j] = -sum_k slopes[k, h] * (q_index[b, i, k] - k_index[b, j, k]); keys are visible
+    when causal (j <= Tk - Tq + i), in the same document and not padding. Rows with no visible key
+    output zeros. Returns (B, H, Tq, Dv).
+    """
+    if impl not in IMPLS:
+        raise ConfigError(f"attention impl must be one of {IMPLS}, got {impl!r}")
+    if not isinstance(block_size, int) or block_size < 1:
+        raise ConfigError(f"block_size must be a positive int, got {block_size!r}")
+    spec = _validate(q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale)
+    q_dtype = q.dtype
+    if is_debug():
+        for name, t in (("q", q), ("k", k), ("v", v), ("slopes", slopes)):
+            check_finite(name, t)
+    if impl == "reference":
+        return reference_attention(
+            q, k, v, slopes=slopes, q_index=q_index, k_index=k_index, q_doc=q_doc, k_doc=k_doc,
+            key_padding_mask=key_padding_mask, causal=causal, scale=scale,
+        )  # fmt: skip
+    if impl == "flex":
+        from bipe_core.flex import flex_attention_path
+
+        return flex_attention_path(q, k, v, spec)
+    if impl == "auto":
+        impl = "sdpa" if spec.slopes is None and not spec.needs_mask else "blocked"
+    if spec.B == 0 or spec.Tq == 0:
+        return q.new_zeros(spec.B, spec.H, spec.Tq, v.shape[-1])
+    low = q.dtype in (torch.float16, torch.bfloat16) and spec.slopes is not None
+    if low:
+        # the exact bias split needs float32 products; q/k/v copies stay linear in length
+        q, k, v = q.float(), k.float(), v.float()
+    if impl == "sdpa":
+        out = _block(q, k, v, spec, 0, spec.Tq)
+    else:
+        out = _run_blocks(q, k, v, spec, block_size)
+    return out.to(q_dtype) if low else out
+
+
+def reference_attention(
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    *,
+    slopes: Tensor | None = None,
+    q_index: Tensor | None = None,
+    k_index: Tensor | None = None,
+    q_doc: Tensor | None = None,
+    k_doc: Tensor | None = None,
+    key_padding_mask: Tensor | None = None,
+    causal: bool = True,
+    scale: float | None = None,
+    impl: str = "reference",
+) -> Tensor:
+    """Naive materialising attention (O(Tq*Tk) memory) in the inputs' dtype; pass fp64 for an oracle."""
+    spec = _validate(q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale)
+    scores = torch.matmul(q, k.transpose(-1, -2)) * spec.scale
+    if spec.slopes is not None:
+        assert spec.q_index is not None and spec.k_index is not None
+        qi = spec.q_index.to(scores.dtype)
+        ki = spec.k_index.to(scores.dtype)
+        dist = qi[:, :, None, :] - ki[:, None, :, :]  # (B, Tq, Tk, K)
+        bias = -torch.einsum("bijk,kh->bhij", dist, spec.slopes.to(scores.dtype))
+        scores = scores + bias
+    mask = _allowed(spec, 0, spec.Tq, spec.Tk, q.device)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    probs = torch.softmax(scores, dim=-1)
+    if mask is not None:
+        probs = torch.nan_to_num(probs, nan=0.0) * mask.any(-1, keepdim=True)
+    return torch.matmul(probs, v)

@@ -1,0 +1,196 @@
+"""`ModelConfig`: every architecture choice of a `DecoderLM`, validated, round-tripping through JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from bipe_core.errors import ConfigError, UnknownSchemeError
+
+INTRA_KINDS = ("learned", "sinusoidal")
+OVERFLOW_KINDS = ("split", "clamp")
+DEFAULT_ALIBI_FACTOR = {"bipe_alibi": 96.0}  # the paper's slope multiplier; others use 1
+
+
+def known_schemes() -> list[str]:
+    """Names of the registered positional schemes (asks the encodings registry)."""
+    from bipe_core.encodings import list_schemes
+
+    return list(list_schemes())
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of a LLaMA-style decoder and the positional scheme it uses.
+
+    The fields marked "positions" decide how token, intra-segment and segment indices are derived
+    from ``input_ids``: a token whose id is in ``separator_ids`` closes its segment (the paper's
+    convention: the separator is the last token of the segment it closes).
+    """
+
+    vocab_size: int
+    d_model: int
+    n_layers: int
+    n_heads: int
+    scheme: str = "bipe_rope"
+    n_kv_heads: int | None = None  # None: n_heads (no grouped-query attention)
+    ffn_hidden: int | None = None  # None: LLaMA's 2/3 * 4 * d_model rounded up to ffn_multiple_of
+    ffn_multiple_of: int = 256
+    # positions
+    separator_ids: tuple[int, ...] = ()  # token ids that close a segment (paper's LLaMA: 869, 13)
+    level_separator_ids: tuple[tuple[int, ...], ...] = ()  # outer levels for hierarchical schemes
+    max_positions: int = 1024  # training length: rows of the learned absolute/intra tables
+    max_intra: int | None = None  # None: max_positions (the paper: table size = training length)
+    intra: str = "learned"  # BiPE intra-segment encoding: learned table or fixed sinusoids
+    overflow: str = (
+        "split"  # intra index >= max_intra: open a new segment ("split") or clip ("clamp")
+    )
+    # encodings
+    rope_theta: float = 10000.0
+    rope_scaling: dict[str, Any] | None = (
+        None  # {"type": "linear"|"ntk"|"yarn", "factor": 4.0, ...}
+    )
+    alibi_factor: float | None = None  # None: scheme default (96 for bipe_alibi, 1 otherwise)
+    # body
+    tie_embeddings: bool = False  # LLaMA and the paper keep a separate lm_head
+    norm_eps: float = 1e-5
+    dropout: float = 0.0
+    init_std: float = 0.02
+    attn_impl: str = "auto"  # passed to bipe_core.attention.attention
+    debug: bool = False  # check inputs and activations for NaN/inf (slower)
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in checkpoints
+
+    def __post_init__(self) -> None:
+        self.separator_ids = tuple(int(s) for s in (self.separator_ids or ()))
+        self.level_separator_ids = tuple(
+            tuple(int(s) for s in level) for level in (self.level_separator_ids or ())
+        )
+        if self.n_kv_heads is None:
+            self.n_kv_heads = self.n_heads
+        if self.max_intra is None:
+            self.max_intra = self.max_positions
+        if (
+            self.ffn_hidden is None
+            and _is_pos_int(self.d_model)
+            and _is_pos_int(self.ffn_multiple_of)
+        ):
+            hidden = int(2 * 4 * self.d_model / 3)
+            m = self.ffn_multiple_of
+            self.ffn_hidden = m * ((hidden + m - 1) // m)
+        if self.alibi_factor is None:
+            self.alibi_factor = DEFAULT_ALIBI_FACTOR.get(self.scheme, 1.0)
+        self.validate()
+
+    @property
+    def head_dim(self) -> int:
+        """Width of one attention head."""
+        return self.d_model // self.n_heads
+
+    def validate(self) -> None:
+        """Raise ConfigError naming every bad field (UnknownSchemeError for a bad scheme name)."""
+        schemes = known_schemes()
+        if self.scheme not in schemes:
+            raise UnknownSchemeError(
+                f"Unknown positional scheme {self.scheme!r}. Available: {', '.join(sorted(schemes))}"
+            )
+        bad: list[str] = []
+        for name in (
+            "vocab_size",
+            "d_model",
+            "n_layers",
+            "n_heads",
+            "n_kv_heads",
+            "max_positions",
+            "max_intra",
+            "ffn_hidden",
+            "ffn_multiple_of",
+        ):
+            if not _is_pos_int(getattr(self, name)):
+                bad.append(f"{name}={getattr(self, name)!r} (must be a positive integer)")
+        if not bad:
+            if self.d_model % self.n_heads:
+                bad.append(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+            elif self.head_dim % 2 and self.scheme in ("rope", "bipe_rope"):
+                bad.append(f"head_dim={self.head_dim} must be even for rotary schemes")
+            if self.n_heads % self.n_kv_heads:
+                bad.append(
+                    f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}"
+                )
+        for sid in (*self.separator_ids, *(s for lvl in self.level_separator_ids for s in lvl)):
+            if _is_pos_int(self.vocab_size) and not 0 <= sid < self.vocab_size:
+                bad.append(f"separator id {sid} is outside the vocabulary [0, {self.vocab_size})")
+        if self.intra not in INTRA_KINDS:
+            bad.append(f"intra={self.intra!r} (choose one of {', '.join(INTRA_KINDS)})")
+        if self.overflow not in OVERFLOW_KINDS:
+            bad.append(f"overflow={self.overflow!r} (choose one of {', '.join(OVERFLOW_KINDS)})")
+        for name in ("rope_theta", "norm_eps", "init_std", "alibi_factor"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not value > 0
+                or not math.isfinite(value)
+            ):
+                bad.append(f"{name}={value!r} (must be a positive finite number)")
+        if (
+            isinstance(self.dropout, bool)
+            or not isinstance(self.dropout, int | float)
+            or not 0.0 <= self.dropout < 1.0
+        ):
+            bad.append(f"dropout={self.dropout!r} (must be in [0, 1))")
+        if isinstance(self.rope_theta, int | float) and not self.rope_theta > 1:
+            bad.append(f"rope_theta={self.rope_theta!r} (must be > 1)")
+        bad.extend(_rope_scaling_problems(self.rope_scaling, self.max_positions))
+        if not isinstance(self.extra, dict):
+            bad.append(f"extra={self.extra!r} (must be a dict)")
+        if bad:
+            raise ConfigError("Invalid ModelConfig: " + "; ".join(bad))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict of every field."""
+        out = dataclasses.asdict(self)
+        out["separator_ids"] = list(self.separator_ids)
+        out["level_separator_ids"] = [list(level) for level in self.level_separator_ids]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        """Build a config from ``to_dict`` output; unknown keys raise ConfigError."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"A model config must be a dict, got {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(
+                f"Unknown ModelConfig key(s): {', '.join(unknown)}. Valid keys: {', '.join(sorted(names))}"
+            )
+        missing = sorted(
+            f.name
+            for f in dataclasses.fields(cls)
+            if f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+            and f.name not in data
+        )
+        if missing:
+            raise ConfigError(f"ModelConfig is missing required key(s): {', '.join(missing)}")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> ModelConfig:
+        """A copy with some fields changed (validated again)."""
+        return ModelConfig.from_dict({**self.to_dict(), **changes})
+
+
+def _is_pos_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _rope_scaling_problems(scaling: Any, max_positions: Any) -> list[str]:
+    from bipe_core.rope import parse_rope_scaling
+
+    try:
+        parse_rope_scaling(scaling, max_positions if _is_pos_int(max_positions) else 1)
+    except ConfigError as exc:
+        return [str(exc)]
+    return []

@@ -1,0 +1,410 @@
+"""`DecoderLM`: a small LLaMA-style decoder (RMSNorm, SwiGLU, pre-norm, no biases) whose positional
+scheme is picked by name from `bipe_core.encodings`.
+
+Shapes: B batch, T new tokens, S all keys (cached + new), D d_model, H heads, Hkv key/value heads,
+Dh head dim, V vocabulary. Rotary schemes use the LLaMA rotate-half layout over the full head dim.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from bipe_core.attention import attention
+from bipe_core.cache import KVCache
+from bipe_core.config import ModelConfig
+from bipe_core.debug import is_debug
+from bipe_core.encodings import PositionalScheme, get_scheme
+from bipe_core.errors import ConfigError, InputError, ShapeError
+from bipe_core.positions import Positions, SegmentState, build_positions
+
+
+class RMSNorm(nn.Module):
+    """Root-mean-square norm computed in fp32, as LLaMA does."""
+
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = x.float()
+        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * h.to(x.dtype)
+
+
+class SwiGLU(nn.Module):
+    """LLaMA feed-forward: down(silu(gate(x)) * up(x))."""
+
+    def __init__(self, d_model: int, hidden: int) -> None:
+        super().__init__()
+        self.w_gate = nn.Linear(d_model, hidden, bias=False)
+        self.w_up = nn.Linear(d_model, hidden, bias=False)
+        self.w_down = nn.Linear(hidden, d_model, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
+
+
+@dataclass
+class _Context:
+    """What every layer's attention needs about positions, computed once per forward pass."""
+
+    pos: Positions
+    scheme: PositionalScheme
+    cos_sin: tuple[Tensor, Tensor] | None
+    q_index: Tensor | None
+    k_index: Tensor | None
+    q_doc: Tensor | None
+    k_doc: Tensor | None
+    k_mask: Tensor | None
+    cache: KVCache | None
+    impl: str
+
+
+class SelfAttention(nn.Module):
+    """Causal multi-head (optionally grouped-query) attention with the scheme's rotation and bias."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.n_heads, self.n_kv_heads = config.n_heads, config.n_kv_heads
+        self.head_dim = config.head_dim
+        d = config.d_model
+        self.wq = nn.Linear(d, self.n_heads * self.head_dim, bias=False)
+        self.wk = nn.Linear(d, self.n_kv_heads * self.head_dim, bias=False)
+        self.wv = nn.Linear(d, self.n_kv_heads * self.head_dim, bias=False)
+        self.wo = nn.Linear(self.n_heads * self.head_dim, d, bias=False)
+
+    def forward(self, x: Tensor, ctx: _Context, layer: int) -> Tensor:
+        B, T, _ = x.shape  # (B, T, D)
+        q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, Dh)
+        k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, T, Dh)
+        v = self.wv(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
+        if ctx.scheme.rotary:
+            q = ctx.scheme.rotate(q, ctx.pos, ctx.cos_sin)
+            k = ctx.scheme.rotate(k, ctx.pos, ctx.cos_sin)
+        if ctx.cache is not None:
+            k, v = ctx.cache.append(layer, k, v)  # (B, Hkv, S, Dh): keys are cached already rotated
+        if self.n_kv_heads != self.n_heads:
+            rep = self.n_heads // self.n_kv_heads
+            k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+        y = attention(
+            q,
+            k,
+            v,
+            slopes=ctx.scheme.slopes,
+            q_index=ctx.q_index,
+            k_index=ctx.k_index,
+            q_doc=ctx.q_doc,
+            k_doc=ctx.k_doc,
+            key_padding_mask=ctx.k_mask,
+            causal=True,
+            impl=ctx.impl,
+        )  # (B, H, T, Dh)
+        return self.wo(y.transpose(1, 2).reshape(B, T, self.n_heads * self.head_dim))
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.attn_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.attn = SelfAttention(config)
+        self.mlp_norm = RMSNorm(config.d_model, config.norm_eps)
+        self.mlp = SwiGLU(config.d_model, config.ffn_hidden)
+        self.drop = nn.Dropout(config.dropout)
+
+    def forward(self, x: Tensor, ctx: _Context, layer: int) -> Tensor:
+        x = x + self.drop(self.attn(self.attn_norm(x), ctx, layer))
+        return x + self.drop(self.mlp(self.mlp_norm(x)))
+
+
+def build_scheme(config: ModelConfig) -> PositionalScheme:
+    """The positional scheme module a config names, with the config's encoding options."""
+    cfg = dict(
+        max_positions=config.max_positions,
+        max_intra=config.max_intra,
+        intra=config.intra,
+        rope_theta=config.rope_theta,
+        rope_scaling=config.rope_scaling,
+        alibi_factor=config.alibi_factor,
+        overflow=config.overflow,
+    )
+    if config.level_separator_ids:
+        cfg["n_levels"] = len(config.level_separator_ids) + 1  # outer levels, then the segment
+    scheme = get_scheme(
+        config.scheme,
+        d_model=config.d_model,
+        n_heads=config.n_heads,
+        head_dim=config.head_dim,
+        **cfg,
+    )
+    if scheme.uses_levels and not config.level_separator_ids:
+        raise ConfigError(
+            f"scheme {config.scheme!r} needs level_separator_ids (one id list per outer level)"
+        )
+    return scheme
+
+
+class DecoderLM(nn.Module):
+    """LLaMA-style decoder language model; ``model(input_ids)`` returns logits (B, T, V)."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if not isinstance(config, ModelConfig):
+            raise ConfigError(f"DecoderLM needs a ModelConfig, got {type(config).__name__}")
+        self.config = config
+        self.tok_emb = nn.Embedding(config.vocab_size, config.d_model)
+        self.pos = build_scheme(config)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layers))
+        self.norm = RMSNorm(config.d_model, config.norm_eps)
+        self.lm_head = nn.Linear(config.d_model, config.vocab_size, bias=False)
+        self.reset_parameters()
+        if config.tie_embeddings:
+            self.lm_head.weight = self.tok_emb.weight
+
+    def reset_parameters(self) -> None:
+        """Normal(0, init_std) weights; residual output projections scaled by 1/sqrt(2 n_layers)."""
+        std = self.config.init_std
+        for name, p in self.named_parameters():
+            if name.endswith("norm.weight"):
+                nn.init.ones_(p)
+            elif name.endswith(("attn.wo.weight", "mlp.w_down.weight")):
+                nn.init.normal_(p, std=std / math.sqrt(2 * self.config.n_layers))
+            else:
+                nn.init.normal_(p, std=std)
+
+    # ------------------------------------------------------------------ forward
+    def forward(
+        self,
+        input_ids: Tensor,
+        *,
+        positions: Positions | None = None,
+        attention_mask: Tensor | None = None,
+        document_ids: Tensor | None = None,
+        cache: KVCache | None = None,
+    ) -> Tensor:
+        """Logits (B, T, V) of ``input_ids`` (B, T).
+
+        Positions come from ``config.separator_ids`` (and ``document_ids``, ``attention_mask``)
+        unless given. ``attention_mask`` (1 = real token) may pad on either side; padded positions
+        get meaningless logits. With a ``cache`` the ids are the continuation of the cached tokens.
+        """
+        self._check_ids(input_ids)
+        B, T = input_ids.shape
+        if attention_mask is not None and tuple(attention_mask.shape) != (B, T):
+            raise ShapeError(
+                f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
+            )
+        if cache is not None and cache.batch != B:
+            raise ShapeError(f"cache holds {cache.batch} rows but input_ids has {B}")
+        pos, state = self._positions(input_ids, positions, attention_mask, document_ids, cache)
+        x = self.drop(self.pos.embed(self.tok_emb(input_ids), pos))  # (B, T, D)
+        self._check_finite(x, "the input embeddings")
+        ctx = self._context(pos, cache)
+        for i, block in enumerate(self.blocks):
+            x = block(x, ctx, i)
+            self._check_finite(x, f"block {i}")
+        if cache is not None:
+            cache.commit(state)
+        return self.lm_head(self.norm(x))
+
+    def loss(
+        self,
+        input_ids: Tensor,
+        targets: Tensor | None = None,
+        *,
+        positions: Positions | None = None,
+        attention_mask: Tensor | None = None,
+        document_ids: Tensor | None = None,
+    ) -> Tensor:
+        """Mean next-token cross-entropy.
+
+        ``targets`` (B, T) holds the label of each position (-100 = ignore); without it the labels
+        are ``input_ids`` shifted left by one, padding (``attention_mask`` 0) ignored.
+        """
+        logits = self(
+            input_ids, positions=positions, attention_mask=attention_mask, document_ids=document_ids
+        )
+        if targets is None:
+            targets = input_ids[:, 1:].clone()
+            if attention_mask is not None:
+                targets[~attention_mask[:, 1:].bool()] = -100
+            logits = logits[:, :-1]
+        elif tuple(targets.shape) != tuple(input_ids.shape):
+            raise ShapeError(
+                f"targets must have shape {tuple(input_ids.shape)}, got {tuple(targets.shape)}"
+            )
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100
+        )
+
+    def positions(
+        self,
+        input_ids: Tensor,
+        *,
+        attention_mask: Tensor | None = None,
+        document_ids: Tensor | None = None,
+    ) -> Positions:
+        """The positions ``forward`` derives from ``input_ids`` (separators, documents, padding)."""
+        self._check_ids(input_ids)
+        return self._positions(input_ids, None, attention_mask, document_ids, None)[0]
+
+    def new_cache(self, batch: int, capacity: int = 64) -> KVCache:
+        """An empty `KVCache` for ``batch`` rows, in this model's dtype and device."""
+        w = self.tok_emb.weight
+        return KVCache(
+            self.config.n_layers,
+            batch,
+            self.config.n_kv_heads,
+            self.config.head_dim,
+            dtype=w.dtype,
+            device=w.device,
+            capacity=capacity,
+        )
+
+    def generate(self, input_ids: Tensor, max_new_tokens: int, **kwargs: object) -> Tensor:
+        """Greedy (or sampled) continuation; see `bipe_core.generate.generate` for the options."""
+        from bipe_core.generate import generate
+
+        return generate(self, input_ids, max_new_tokens, **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ parameters
+    def num_parameters(self, exclude_embeddings: bool = False) -> int:
+        """Parameter count (a tied head counted once); optionally without token/positional tables."""
+        groups = self.parameter_breakdown()
+        if exclude_embeddings:
+            return groups["total"] - groups["token_embedding"] - groups["positional"]
+        return groups["total"]
+
+    def parameter_breakdown(self) -> dict[str, int]:
+        """Parameter counts per group: token_embedding, positional, attention, mlp, norms, lm_head, total."""
+        groups = dict.fromkeys(
+            ("token_embedding", "positional", "attention", "mlp", "norms", "lm_head"), 0
+        )
+        seen: set[int] = set()
+        for name, p in self.named_parameters():  # named_parameters yields a shared tensor once
+            if id(p) in seen:
+                continue
+            seen.add(id(p))
+            if name.startswith("tok_emb."):
+                key = "token_embedding"
+            elif name.startswith("pos."):
+                key = "positional"
+            elif ".attn." in name:
+                key = "attention"
+            elif ".mlp." in name:
+                key = "mlp"
+            elif name.endswith("norm.weight"):
+                key = "norms"
+            else:
+                key = "lm_head"
+            groups[key] += p.numel()
+        groups["total"] = sum(groups.values())
+        return groups
+
+    def intra_table_key(self) -> str | None:
+        """State-dict name of the learned intra-segment table, if the scheme has one."""
+        name = "pos.intra_embedding.weight"
+        return name if name in self.state_dict() else None
+
+    # ------------------------------------------------------------------ helpers
+    def _check_ids(self, ids: Tensor) -> None:
+        if not isinstance(ids, Tensor):
+            raise InputError(f"input_ids must be a torch.Tensor, got {type(ids).__name__}")
+        if ids.dim() != 2:
+            raise ShapeError(f"input_ids must have shape (batch, length), got {tuple(ids.shape)}")
+        if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
+            raise ShapeError(f"input_ids must be an integer tensor, got dtype {ids.dtype}")
+        if ids.numel() == 0:
+            raise InputError(
+                f"input_ids is empty (shape {tuple(ids.shape)}): need batch >= 1 and length >= 1"
+            )
+        lo, hi = int(ids.min()), int(ids.max())
+        V = self.config.vocab_size
+        if lo < 0 or hi >= V:
+            bad = hi if hi >= V else lo
+            raise InputError(
+                f"token id {bad} is outside the vocabulary: ids must lie in [0, {V - 1}]"
+                f" (vocab_size={V}; got min {lo}, max {hi})"
+            )
+
+    def _positions(
+        self,
+        ids: Tensor,
+        positions: Positions | None,
+        attention_mask: Tensor | None,
+        document_ids: Tensor | None,
+        cache: KVCache | None,
+    ) -> tuple[Positions, SegmentState | None]:
+        B, T = ids.shape
+        if positions is not None:
+            if not isinstance(positions, Positions):
+                raise InputError(
+                    f"positions must be a Positions object, got {type(positions).__name__}"
+                )
+            if positions.shape != (B, T):
+                raise ShapeError(f"positions are {positions.shape} but input_ids is {(B, T)}")
+            if cache is not None:
+                cache.explicit_positions = True
+            return positions.to(ids.device), None
+        if cache is not None and cache.explicit_positions:
+            raise InputError(
+                "this cache was filled with explicit positions: keep passing positions="
+            )
+        state = cache.state if cache is not None else None
+        if (
+            document_ids is None
+            and cache is not None
+            and cache.document is not None
+            and state is not None
+        ):
+            document_ids = state.document[:, None].expand(B, T)  # continue the cached document
+        cfg = self.config
+        pos, new_state = build_positions(
+            ids,
+            cfg.separator_ids,
+            document_ids=document_ids,
+            attention_mask=attention_mask,
+            max_intra=cfg.max_intra,
+            overflow=cfg.overflow,
+            state=state,
+            level_separator_ids=cfg.level_separator_ids or None,
+        )
+        return pos, new_state
+
+    def _context(self, pos: Positions, cache: KVCache | None) -> _Context:
+        scheme = self.pos
+        index = scheme.bias_index(pos) if scheme.has_bias else None
+        k_index, k_doc, k_mask = index, pos.document, pos.attention_mask
+        if cache is not None:
+            k_index, k_doc, k_mask = cache.begin(
+                pos.shape[1], index=index, document=pos.document, mask=pos.attention_mask
+            )
+        cos_sin = scheme.cos_sin(pos) if scheme.rotary else None
+        q_doc = pos.document
+        if q_doc is None and k_doc is not None:
+            # the cached keys carry documents and the new chunk continues the last one
+            q_doc = k_doc[:, -pos.shape[1] :]
+        return _Context(
+            pos=pos,
+            scheme=scheme,
+            cos_sin=cos_sin,
+            q_index=index,
+            k_index=k_index,
+            q_doc=q_doc,
+            k_doc=k_doc,
+            k_mask=k_mask,
+            cache=cache,
+            impl=self.config.attn_impl,
+        )
+
+    def _check_finite(self, x: Tensor, where: str) -> None:
+        if (self.config.debug or is_debug()) and not torch.isfinite(x).all():
+            raise InputError(f"NaN or inf after {where} (debug mode): check the inputs and weights")

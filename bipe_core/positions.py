@@ -1,0 +1,441 @@
+"""Token positions for bilevel and hierarchical encodings: token, intra-segment and segment indices.
+
+Semantics follow the paper's released code: a separator is the LAST token of the segment it closes,
+the segment index counts separators strictly before a token, and the intra index restarts after each
+separator. Everything is vectorised over the sequence (cumsum / cummax); there is no Python loop over
+time steps. `build_positions` adds packed documents, padding, overflow handling of long segments and a
+`SegmentState` that lets chunked or cached decoding continue exactly where the previous chunk stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from bipe_core.errors import ConfigError, InputError, ShapeError
+
+__all__ = [
+    "Positions",
+    "SegmentState",
+    "bilevel_ids",
+    "build_positions",
+    "positions_from_arrays",
+]
+
+OVERFLOW_MODES = ("split", "clamp")
+
+
+def _check_ids(ids: Any, name: str = "ids") -> Tensor:
+    """Validate a (B, T) integer tensor of token ids."""
+    if not isinstance(ids, Tensor):
+        raise InputError(f"{name} must be a torch.Tensor of shape (batch, length), got {type(ids).__name__}")
+    if ids.dim() != 2:
+        raise ShapeError(f"{name} must have shape (batch, length), got {tuple(ids.shape)}")
+    if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
+        raise ShapeError(f"{name} must be an integer tensor, got dtype {ids.dtype}")
+    return ids
+
+
+def _sep_tensor(separator_ids: Any, device: torch.device) -> Tensor:
+    """Turn an iterable of separator ids into a 1-D long tensor."""
+    if isinstance(separator_ids, Tensor):
+        seps = separator_ids.reshape(-1).to(device=device, dtype=torch.long)
+    else:
+        if isinstance(separator_ids, (int, np.integer)):
+            separator_ids = [int(separator_ids)]
+        try:
+            seps = torch.tensor([int(s) for s in separator_ids], dtype=torch.long, device=device)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"separator_ids must be an iterable of ints, got {separator_ids!r}") from exc
+    return seps
+
+
+def _check_max_intra(max_intra: int | None) -> None:
+    if max_intra is not None and (not isinstance(max_intra, (int, np.integer)) or max_intra < 1):
+        raise ConfigError(f"max_intra must be a positive int or None, got {max_intra!r}")
+
+
+def bilevel_ids(
+    ids: Tensor, separator_ids: Sequence[int] | Tensor, max_intra: int | None = None
+) -> tuple[Tensor, Tensor]:
+    """Paper-code (intra, segment) indices of a (B, T) id batch; intra clamped to max_intra - 1."""
+    ids = _check_ids(ids)
+    _check_max_intra(max_intra)
+    seps = _sep_tensor(separator_ids, ids.device)
+    is_sep = torch.isin(ids, seps)
+    sep_l = is_sep.long()
+    segment = torch.cumsum(sep_l, dim=1) - sep_l
+    t = torch.arange(ids.shape[1], device=ids.device).expand_as(ids)
+    # a segment starts at column 0 and right after every separator
+    starts = torch.zeros_like(is_sep)
+    starts[:, 0] = True
+    starts[:, 1:] = is_sep[:, :-1]
+    last_start = torch.cummax(torch.where(starts, t, torch.zeros_like(t)), dim=1).values
+    intra = t - last_start
+    if max_intra is not None:
+        intra = intra.clamp(max=max_intra - 1)
+    return intra, segment
+
+
+@dataclass
+class Positions:
+    """Per-token indices that drive every positional scheme (all (B, T) long unless noted)."""
+
+    token: Tensor
+    intra: Tensor
+    segment: Tensor
+    levels: Tensor | None = None  # (B, T, K) coarse -> fine hierarchical indices
+    document: Tensor | None = None
+    attention_mask: Tensor | None = None  # bool, True = real token
+
+    def __post_init__(self) -> None:
+        shape = tuple(self.token.shape)
+        if len(shape) != 2:
+            raise ShapeError(f"Positions.token must be (batch, length), got {shape}")
+        for name in ("intra", "segment", "document", "attention_mask"):
+            value = getattr(self, name)
+            if value is not None and tuple(value.shape) != shape:
+                raise ShapeError(
+                    f"Positions.{name} has shape {tuple(value.shape)}, expected {shape} like token"
+                )
+        if self.levels is not None and (
+            self.levels.dim() != 3 or tuple(self.levels.shape[:2]) != shape
+        ):
+            raise ShapeError(
+                f"Positions.levels must be (batch, length, K) with (batch, length) = {shape}, "
+                f"got {tuple(self.levels.shape)}"
+            )
+        if self.attention_mask is not None and self.attention_mask.dtype != torch.bool:
+            self.attention_mask = self.attention_mask.bool()
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(batch, length)."""
+        return (int(self.token.shape[0]), int(self.token.shape[1]))
+
+    @property
+    def n_levels(self) -> int:
+        """Number of extra hierarchical levels (0 when `levels` is None)."""
+        return 0 if self.levels is None else int(self.levels.shape[2])
+
+    def to(self, device: torch.device | str) -> Positions:
+        """Copy of these positions on `device`."""
+        return Positions(
+            **{
+                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).to(device))
+                for f in fields(self)
+            }
+        )
+
+    def slice(self, start: int, end: int | None = None) -> Positions:
+        """Positions of columns [start, end) along the sequence."""
+        return Positions(
+            **{
+                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name)[:, start:end])
+                for f in fields(self)
+            }
+        )
+
+    @staticmethod
+    def cat(parts: Sequence[Positions]) -> Positions:
+        """Concatenate positions along the sequence (all parts must carry the same optional fields)."""
+        if not parts:
+            raise InputError("Positions.cat needs at least one part")
+        out: dict[str, Tensor | None] = {}
+        for f in fields(Positions):
+            values = [getattr(p, f.name) for p in parts]
+            if all(v is None for v in values):
+                out[f.name] = None
+            elif any(v is None for v in values):
+                raise ShapeError(f"Positions.cat: field {f.name} is set in some parts only")
+            else:
+                out[f.name] = torch.cat(values, dim=1)  # type: ignore[arg-type]
+        return Positions(**out)  # type: ignore[arg-type]
+
+    @staticmethod
+    def arange(batch: int, length: int, device: torch.device | str | None = None) -> Positions:
+        """Plain positions: token = intra = 0..T-1, one segment, no documents or padding."""
+        t = torch.arange(length, device=device).expand(batch, length).clone()
+        return Positions(token=t, intra=t.clone(), segment=torch.zeros_like(t))
+
+
+@dataclass
+class SegmentState:
+    """Per-row state after the last real token of a chunk, to continue positions in the next chunk.
+
+    `intra` is the raw (unclamped) intra index; `levels` (B, K) and `level_sep` (B, K) carry the
+    hierarchical levels. `seen` is False for rows that have not had a real token yet.
+    """
+
+    token: Tensor
+    intra: Tensor
+    segment: Tensor
+    last_sep: Tensor
+    document: Tensor
+    seen: Tensor
+    levels: Tensor | None = None
+    level_sep: Tensor | None = None
+
+    @staticmethod
+    def initial(batch: int, n_levels: int = 0, device: torch.device | str | None = None) -> SegmentState:
+        """State before any token: the next real token starts a document."""
+        z = torch.zeros(batch, dtype=torch.long, device=device)
+        zb = torch.zeros(batch, dtype=torch.bool, device=device)
+        lv = torch.zeros(batch, n_levels, dtype=torch.long, device=device) if n_levels else None
+        lb = torch.zeros(batch, n_levels, dtype=torch.bool, device=device) if n_levels else None
+        return SegmentState(z, z.clone(), z.clone(), zb, z.clone(), zb.clone(), lv, lb)
+
+    def to(self, device: torch.device | str) -> SegmentState:
+        """Copy of this state on `device`."""
+        return SegmentState(
+            **{
+                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).to(device))
+                for f in fields(self)
+            }
+        )
+
+    def select(self, index: Tensor) -> SegmentState:
+        """Rows `index` of this state (for beam reordering or dropping finished rows)."""
+        return SegmentState(
+            **{
+                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name)[index])
+                for f in fields(self)
+            }
+        )
+
+
+def _latest(flag: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
+    """Per column: `values` at the latest flagged column at or before it (values non-decreasing),
+    and whether any column so far was flagged."""
+    latest = torch.cummax(torch.where(flag, values, torch.zeros_like(values)), dim=1).values
+    any_so_far = torch.cummax(flag.long(), dim=1).values.bool()
+    return latest, any_so_far
+
+
+def _count_level(
+    is_sep: Tensor,
+    valid: Tensor,
+    count: Tensor,
+    doc_start: Tensor,
+    doc_seen: Tensor,
+    prev_col: Tensor,
+    has_prev_col: Tensor,
+    st_seg: Tensor,
+    st_sep: Tensor,
+    st_intra: Tensor | None,
+    max_intra: int | None,
+    split: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Segment index (and raw intra) of one level, restarting at documents, continuing the state."""
+    prev_sep = torch.where(
+        has_prev_col, is_sep.gather(1, prev_col.clamp(min=0)), st_sep[:, None].expand_as(is_sep)
+    )
+    starts = valid & (doc_start | prev_sep)
+    raw_intra = torch.zeros_like(count)
+    if st_intra is not None:
+        start_count, any_start = _latest(starts, count)
+        raw_intra = torch.where(any_start, count - start_count, st_intra[:, None] + count)
+        if split and max_intra is not None:
+            # a token whose intra index would reach max_intra opens a new segment
+            extra = valid & (raw_intra > 0) & (raw_intra % max_intra == 0)
+            starts = starts | extra
+            start_count, any_start = _latest(starts, count)
+            raw_intra = torch.where(any_start, count - start_count, st_intra[:, None] + count)
+    n_starts = torch.cumsum(starts.long(), dim=1)
+    doc_starts_n, _ = _latest(doc_start, n_starts)
+    segment = torch.where(doc_seen, n_starts - doc_starts_n, st_seg[:, None] + n_starts)
+    return segment, raw_intra, starts
+
+
+def build_positions(
+    ids: Tensor,
+    separator_ids: Sequence[int] | Tensor = (),
+    *,
+    document_ids: Tensor | None = None,
+    attention_mask: Tensor | None = None,
+    max_intra: int | None = None,
+    overflow: str = "split",
+    state: SegmentState | None = None,
+    level_separator_ids: Sequence[Sequence[int]] | None = None,
+) -> tuple[Positions, SegmentState]:
+    """Positions of a (B, T) id chunk plus the state that continues them in the next chunk.
+
+    Token, intra and segment indices restart at every document (a change of `document_ids`).
+    Padding (`attention_mask` False) is skipped: real tokens get the indices they would have without
+    it, padding gets zeros. `overflow="split"` opens a new segment when the intra index would reach
+    `max_intra`; `"clamp"` clamps it to `max_intra - 1`. `level_separator_ids` (coarse -> fine) adds
+    hierarchical levels: `levels` gets one column per set (level k counts separators of sets 0..k)
+    and then the segment index as its last (finest) column; segments also split at every level's
+    separators, so a coarse boundary is always a fine boundary.
+    """
+    ids = _check_ids(ids)
+    _check_max_intra(max_intra)
+    if overflow not in OVERFLOW_MODES:
+        raise ConfigError(f"overflow must be one of {OVERFLOW_MODES}, got {overflow!r}")
+    B, T = ids.shape
+    dev = ids.device
+    level_sets = [list(s) for s in (level_separator_ids or [])]
+    K = len(level_sets)
+    if attention_mask is None:
+        valid = torch.ones(B, T, dtype=torch.bool, device=dev)
+    else:
+        if tuple(attention_mask.shape) != (B, T):
+            raise ShapeError(f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}")
+        valid = attention_mask.to(dev).bool()
+    if document_ids is None:
+        doc = torch.zeros(B, T, dtype=torch.long, device=dev)
+    else:
+        if tuple(document_ids.shape) != (B, T):
+            raise ShapeError(f"document_ids must have shape {(B, T)}, got {tuple(document_ids.shape)}")
+        doc = document_ids.to(dev).long()
+    if state is None:
+        state = SegmentState.initial(B, K, dev)
+    else:
+        if state.token.shape[0] != B:
+            raise ShapeError(f"state has {state.token.shape[0]} rows, ids have {B}")
+        if (state.levels.shape[1] if state.levels is not None else 0) != K:
+            raise ShapeError("state carries a different number of hierarchical levels than requested")
+
+    seps = _sep_tensor(separator_ids, dev)
+    all_seps = torch.cat([seps] + [_sep_tensor(s, dev) for s in level_sets])
+    is_sep = torch.isin(ids, all_seps) & valid
+
+    t = torch.arange(T, device=dev).expand(B, T)
+    last_valid = torch.cummax(torch.where(valid, t, torch.full_like(t, -1)), dim=1).values
+    prev_col = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), last_valid[:, :-1]], 1)
+    has_prev_col = prev_col >= 0
+    prev_doc = torch.where(
+        has_prev_col, doc.gather(1, prev_col.clamp(min=0)), state.document[:, None].expand(B, T)
+    )
+    had_prev = has_prev_col | state.seen[:, None]
+    doc_start = valid & (~had_prev | (doc != prev_doc))
+    count = torch.cumsum(valid.long(), dim=1)
+    doc_count, doc_seen = _latest(doc_start, count)
+    token = torch.where(doc_seen, count - doc_count, state.token[:, None] + count)
+
+    segment, raw_intra, _ = _count_level(
+        is_sep, valid, count, doc_start, doc_seen, prev_col, has_prev_col,
+        state.segment, state.last_sep, state.intra, max_intra, overflow == "split",
+    )  # fmt: skip
+    intra = raw_intra if max_intra is None else raw_intra.clamp(max=max_intra - 1)
+
+    levels = None
+    level_sep_flags: list[Tensor] = []
+    if K:
+        cols = []
+        for k in range(K):
+            lk_sep = torch.isin(ids, torch.cat([_sep_tensor(s, dev) for s in level_sets[: k + 1]]))
+            lk_sep = lk_sep & valid
+            level_sep_flags.append(lk_sep)
+            assert state.levels is not None and state.level_sep is not None
+            lk, _, _ = _count_level(
+                lk_sep, valid, count, doc_start, doc_seen, prev_col, has_prev_col,
+                state.levels[:, k], state.level_sep[:, k], None, None, False,
+            )  # fmt: skip
+            cols.append(lk)
+        levels = torch.stack([*cols, segment], dim=-1)
+
+    zero = torch.zeros_like(token)
+    token = torch.where(valid, token, zero)
+    intra = torch.where(valid, intra, zero)
+    segment = torch.where(valid, segment, zero)
+    if levels is not None:
+        levels = torch.where(valid[..., None], levels, torch.zeros_like(levels))
+        coarse = levels[..., :K]
+    positions = Positions(
+        token=token,
+        intra=intra,
+        segment=segment,
+        levels=levels,
+        document=doc if document_ids is not None else None,
+        attention_mask=valid if attention_mask is not None else None,
+    )
+
+    # new state: values at each row's last real token, or the old state for rows without one
+    last = last_valid[:, -1]
+    row_has = last >= 0
+    col = last.clamp(min=0)[:, None]
+
+    def pick(x: Tensor, old: Tensor) -> Tensor:
+        return torch.where(row_has, x.gather(1, col)[:, 0], old)
+
+    new_state = SegmentState(
+        token=pick(token, state.token),
+        intra=pick(raw_intra, state.intra),
+        segment=pick(segment, state.segment),
+        last_sep=pick(is_sep, state.last_sep),
+        document=pick(doc, state.document),
+        seen=state.seen | row_has,
+    )
+    if K:
+        assert state.levels is not None and state.level_sep is not None and levels is not None
+        new_state = replace(
+            new_state,
+            levels=torch.stack([pick(coarse[..., k], state.levels[:, k]) for k in range(K)], -1),
+            level_sep=torch.stack(
+                [pick(level_sep_flags[k], state.level_sep[:, k]) for k in range(K)], -1
+            ),
+        )
+    return positions, new_state
+
+
+def _as_2d_long(x: Any, name: str) -> Tensor:
+    """Convert a numpy array / tensor / sequence, 1-D or 2-D, to a (B, T) long tensor."""
+    if isinstance(x, Tensor):
+        t = x
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(x))
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{name} must be an array of integers, got {type(x).__name__}") from exc
+    if t.dtype.is_floating_point or t.dtype.is_complex:
+        raise ShapeError(f"{name} must hold integers, got dtype {t.dtype}")
+    if t.dim() == 1:
+        t = t[None]
+    if t.dim() != 2:
+        raise ShapeError(f"{name} must be 1-D (length) or 2-D (batch, length), got {tuple(t.shape)}")
+    return t.long()
+
+
+def positions_from_arrays(
+    intra: Any,
+    segment: Any,
+    *,
+    token: Any = None,
+    levels: Any = None,
+    document: Any = None,
+    attention_mask: Any = None,
+) -> Positions:
+    """Positions from per-token arrays (numpy or torch, 1-D or 2-D), e.g. from `segmenters`."""
+    intra_t = _as_2d_long(intra, "intra")
+    segment_t = _as_2d_long(segment, "segment")
+    if token is None:
+        B, T = intra_t.shape
+        token_t = torch.arange(T).expand(B, T).clone()
+    else:
+        token_t = _as_2d_long(token, "token")
+    levels_t = None
+    if levels is not None:
+        lv = levels if isinstance(levels, Tensor) else torch.as_tensor(np.asarray(levels))
+        if lv.dim() == 2:
+            lv = lv[None]
+        if lv.dim() != 3:
+            raise ShapeError(f"levels must be (length, K) or (batch, length, K), got {tuple(lv.shape)}")
+        levels_t = lv.long()
+    doc_t = None if document is None else _as_2d_long(document, "document")
+    mask_t = None
+    if attention_mask is not None:
+        m = attention_mask if isinstance(attention_mask, Tensor) else torch.as_tensor(np.asarray(attention_mask))
+        mask_t = (m[None] if m.dim() == 1 else m).bool()
+    for name, t in (("intra", intra_t), ("segment", segment_t), ("token", token_t)):
+        if (t < 0).any():
+            raise InputError(f"{name} indices must be non-negative")
+    return Positions(
+        token=token_t, intra=intra_t, segment=segment_t, levels=levels_t, document=doc_t,
+        attention_mask=mask_t,
+    )  # fmt: skip

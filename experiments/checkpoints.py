@@ -1,0 +1,143 @@
+"""Training checkpoints: model + AdamW state + step in ONE safetensors file, replaced atomically.
+
+A checkpoint is written to a temporary file in the same directory, flushed to disk and then
+renamed over the old one with ``os.replace``, so a crash at any moment leaves either the previous
+or the new checkpoint, both complete. Nothing is ever unpickled: tensors come from safetensors and
+everything else from a JSON header.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from experiments.errors import ExperimentError
+
+FORMAT = "bipe-train"
+VERSION = 1
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+@dataclass
+class TrainState:
+    """What a checkpoint restores: the step reached and JSON-able run information."""
+
+    step: int
+    info: dict[str, Any]  # experiment config, run spec, model config, metrics so far
+
+
+def save_train_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                          state: TrainState) -> Path:
+    """Write model, optimizer and state to ``path`` atomically (tmp file + fsync + os.replace)."""
+    from safetensors.torch import save_file
+
+    tensors: dict[str, torch.Tensor] = {}
+    for name, value in model.state_dict().items():
+        tensors[f"model.{name}"] = value.detach().cpu().contiguous()
+    opt = optimizer.state_dict()
+    scalars: dict[str, dict[str, Any]] = {}
+    for idx, pstate in opt["state"].items():
+        for key, value in pstate.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{idx}.{key}"] = value.detach().cpu().contiguous()
+            else:
+                scalars.setdefault(str(idx), {})[key] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "step": state.step,
+        "info": state.info,
+        "param_groups": opt["param_groups"],
+        "optim_scalars": scalars,
+    }
+    meta = {"bipe_train": json.dumps(header, default=_json_default)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata=meta)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a training checkpoint; ExperimentError if corrupt or foreign."""
+    from safetensors import safe_open
+
+    if not path.is_file():
+        raise ExperimentError(f"no checkpoint at {path}")
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+    except Exception as exc:  # safetensors raises several error types for damaged files
+        raise ExperimentError(f"{path} is not a readable checkpoint (corrupt?): {exc}") from exc
+    try:
+        header = json.loads(meta.get("bipe_train", "null"))
+    except json.JSONDecodeError as exc:
+        raise ExperimentError(f"{path}: checkpoint header is not valid JSON") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ExperimentError(
+            f"{path} is not a bipe training checkpoint (foreign safetensors file?); "
+            "model-only checkpoints are read by bipe_core.checkpoint.load_checkpoint"
+        )
+    if header.get("version") != VERSION:
+        raise ExperimentError(f"{path}: checkpoint version {header.get('version')!r}, expected {VERSION}")
+    return header
+
+
+def load_train_checkpoint(path: Path, model: torch.nn.Module,
+                          optimizer: torch.optim.Optimizer | None = None) -> TrainState:
+    """Restore model (and optimizer, RNG) from ``path``; names missing or mis-shaped tensors."""
+    from safetensors.torch import load_file
+
+    header = read_header(path)
+    try:
+        tensors = load_file(str(path))
+    except Exception as exc:
+        raise ExperimentError(f"{path} is corrupt: {exc}") from exc
+    own = model.state_dict()
+    weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    missing = sorted(set(own) - set(weights))
+    unexpected = sorted(set(weights) - set(own))
+    wrong = sorted(k for k in set(own) & set(weights) if own[k].shape != weights[k].shape)
+    if missing or unexpected or wrong:
+        raise ExperimentError(
+            f"{path} does not fit this model: missing {missing[:4]}, unexpected {unexpected[:4]}, "
+            f"shape mismatch {wrong[:4]}"
+        )
+    model.load_state_dict(weights)
+    if optimizer is not None:
+        state: dict[int, dict[str, Any]] = {}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, idx, name = key.split(".", 2)
+                state.setdefault(int(idx), {})[name] = value
+        for idx, scalars in header.get("optim_scalars", {}).items():
+            state.setdefault(int(idx), {}).update(scalars)
+        try:
+            optimizer.load_state_dict({"state": state, "param_groups": header["param_groups"]})
+        except (ValueError, KeyError) as exc:
+            raise ExperimentError(f"{path}: optimizer state does not fit: {exc}") from exc
+    if "rng.torch" in tensors:
+        torch.set_rng_state(tensors["rng.torch"])
+    return TrainState(step=int(header["step"]), info=header.get("info", {}))
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    if isinstance(obj, tuple | set):
+        return list(obj)
+    return str(obj)

@@ -1,0 +1,268 @@
+"""Experiment configuration: dataclasses, presets (tiny, cpu-small, gpu-paper), checked overrides."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from experiments.errors import ExperimentError
+
+BASELINE_SCHEMES = ("nope", "sinusoidal", "learned", "rope", "alibi")
+
+
+@dataclass
+class DataConfig:
+    """Which corpora, how they are split and tokenised."""
+
+    corpora: list[str] = field(default_factory=lambda: ["sample"])
+    max_docs: int | None = None  # None: every document
+    vocab_size: int = 1024  # byte-level BPE size; 256 = plain bytes
+    val_frac: float = 0.05
+    test_frac: float = 0.05
+    separator_chars: str = ".\n"  # for the token-level "sep" segmenter
+
+
+@dataclass
+class ModelSpec:
+    """Architecture shared by every scheme of an experiment (the scheme is chosen per run)."""
+
+    d_model: int = 128
+    n_layers: int = 3
+    n_heads: int = 4
+    intra: str = "learned"  # BiPE intra encoding: learned table or sinusoidal
+    max_intra: int | None = None  # None: the training length (the paper)
+    alibi_factor: float | None = None  # None: bipe_core's default (96 for bipe_alibi)
+    tie_embeddings: bool = False
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation: AdamW, linear warm-up then cosine decay to ``min_lr_frac * lr``."""
+
+    steps: int = 600
+    batch_size: int = 16
+    seq_len: int = 128
+    lr: float = 1e-3
+    min_lr_frac: float = 0.1
+    warmup: int = 50
+    weight_decay: float = 0.01
+    beta1: float = 0.9
+    beta2: float = 0.95
+    grad_clip: float = 1.0
+    seed: int = 0
+    log_every: int = 10
+    ckpt_every: int = 100
+    threads: int = 1  # torch threads per process
+    progress: bool = True  # tqdm bar
+
+
+@dataclass
+class EvalConfig:
+    """Perplexity against length: non-overlapping blocks of k x the training length."""
+
+    multipliers: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8])
+    eval_tokens: int = 32768  # the same first tokens of the split are scored at every length
+    split: str = "test"
+    batch_size: int = 4
+
+
+@dataclass
+class ExperimentConfig:
+    """A grid of runs: every scheme (x every segmenter for BiPE schemes) on every corpus."""
+
+    name: str = "experiment"
+    schemes: list[str] = field(default_factory=lambda: ["rope", "alibi", "bipe_rope", "bipe_alibi"])
+    segmenters: list[str] = field(default_factory=lambda: ["punct"])
+    workers: int = 1  # runs trained side by side (processes)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelSpec = field(default_factory=ModelSpec)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every field."""
+        return dataclasses.asdict(self)
+
+    def validate(self) -> ExperimentConfig:
+        """Raise ExperimentError naming every bad value; returns self."""
+        bad: list[str] = []
+        t, e, m, d = self.train, self.eval, self.model, self.data
+        for where, obj, names in (
+            ("train", t, ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads")),
+            ("model", m, ("d_model", "n_layers", "n_heads")),
+            ("eval", e, ("eval_tokens", "batch_size")),
+        ):
+            for n in names:
+                v = getattr(obj, n)
+                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                    bad.append(f"{where}.{n}={v!r} (must be a positive int)")
+        if not isinstance(t.warmup, int) or t.warmup < 0:
+            bad.append(f"train.warmup={t.warmup!r} (must be an int >= 0)")
+        if not (isinstance(t.lr, int | float) and t.lr > 0):
+            bad.append(f"train.lr={t.lr!r} (must be > 0)")
+        if not (0 <= t.min_lr_frac <= 1):
+            bad.append(f"train.min_lr_frac={t.min_lr_frac!r} (must be in [0, 1])")
+        if not e.multipliers or any(not isinstance(k, int) or k < 1 for k in e.multipliers):
+            bad.append(f"eval.multipliers={e.multipliers!r} (positive ints, e.g. [1, 2, 4, 8])")
+        if e.split not in ("train", "val", "test"):
+            bad.append(f"eval.split={e.split!r} (train, val or test)")
+        if not isinstance(d.vocab_size, int) or d.vocab_size < 256:
+            bad.append(f"data.vocab_size={d.vocab_size!r} (an int >= 256; 256 = bytes)")
+        if d.max_docs is not None and (not isinstance(d.max_docs, int) or d.max_docs < 1):
+            bad.append(f"data.max_docs={d.max_docs!r} (a positive int or null)")
+        if not d.corpora:
+            bad.append("data.corpora is empty")
+        if not self.schemes:
+            bad.append("schemes is empty")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            bad.append(f"workers={self.workers!r} (a positive int)")
+        if any(uses_segments(s) for s in self.schemes) and not self.segmenters:
+            bad.append("segmenters is empty but BiPE schemes need one")
+        if bad:
+            raise ExperimentError("invalid experiment config: " + "; ".join(bad))
+        return self
+
+
+def uses_segments(scheme: str) -> bool:
+    """Whether a scheme needs segment positions (every BiPE and hierarchical scheme)."""
+    return scheme not in BASELINE_SCHEMES
+
+
+def _tiny() -> ExperimentConfig:
+    return ExperimentConfig(
+        name="tiny",
+        data=DataConfig(corpora=["sample"], vocab_size=512),
+        model=ModelSpec(d_model=64, n_layers=2, n_heads=2),
+        train=TrainConfig(steps=120, batch_size=8, seq_len=48, lr=3e-3, warmup=10,
+                          log_every=10, ckpt_every=60),
+        eval=EvalConfig(multipliers=[1, 2, 4, 8], eval_tokens=3072, batch_size=4),
+    )
+
+
+def _cpu_small() -> ExperimentConfig:
+    return ExperimentConfig(
+        name="cpu-small",
+        segmenters=["punct", "fixed"],
+        workers=2,
+        data=DataConfig(corpora=["kjv"], vocab_size=1024),
+        model=ModelSpec(d_model=128, n_layers=3, n_heads=4),
+        train=TrainConfig(steps=500, batch_size=8, seq_len=256, lr=2e-3, warmup=40,
+                          log_every=10, ckpt_every=100),
+        eval=EvalConfig(multipliers=[1, 2, 4, 6, 8], eval_tokens=16384, batch_size=2),
+    )
+
+
+def _gpu_paper() -> ExperimentConfig:
+    return ExperimentConfig(
+        name="gpu-paper",
+        schemes=["sinusoidal", "rope", "alibi", "bipe_rope", "bipe_alibi"],
+        segmenters=["punct"],
+        data=DataConfig(corpora=["kjv", "cpython", "pydocs"], vocab_size=16384),
+        model=ModelSpec(d_model=768, n_layers=12, n_heads=12),
+        # The paper: batch 256 x 1024, lr 1e-4, 10k warm-up; scaled down to what these corpora hold.
+        train=TrainConfig(steps=20000, batch_size=64, seq_len=1024, lr=3e-4, warmup=1000,
+                          log_every=50, ckpt_every=1000, threads=8, progress=True),
+        eval=EvalConfig(multipliers=[1, 2, 3, 4, 5, 6, 7, 8], eval_tokens=262144, batch_size=1),
+    )
+
+
+PRESETS = {"tiny": _tiny, "cpu-small": _cpu_small, "gpu-paper": _gpu_paper}
+
+
+def preset(name: str) -> ExperimentConfig:
+    """A fresh copy of preset ``name``."""
+    if name not in PRESETS:
+        raise ExperimentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+    return PRESETS[name]().validate()
+
+
+def from_dict(data: dict[str, Any], base: ExperimentConfig | None = None) -> ExperimentConfig:
+    """Overlay a (nested) dict on ``base`` (default: the dataclass defaults); unknown keys raise."""
+    if not isinstance(data, dict):
+        raise ExperimentError(f"a config must be a JSON object, got {type(data).__name__}")
+    cfg = copy.deepcopy(base) if base is not None else ExperimentConfig()
+    _overlay(cfg, data, "")
+    return cfg.validate()
+
+
+def _overlay(obj: Any, data: dict[str, Any], prefix: str) -> None:
+    fields = {f.name: f for f in dataclasses.fields(obj)}
+    for key, value in data.items():
+        if key not in fields:
+            raise ExperimentError(
+                f"unknown config key {prefix + key!r}; valid keys here: {', '.join(fields)}"
+            )
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            if not isinstance(value, dict):
+                raise ExperimentError(f"config key {prefix + key!r} must be an object")
+            _overlay(current, value, f"{prefix}{key}.")
+        else:
+            setattr(obj, key, _coerce(prefix + key, current, value))
+
+
+def _coerce(key: str, current: Any, value: Any) -> Any:
+    if isinstance(current, bool):
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
+            return value.lower() in ("true", "1")
+        if not isinstance(value, bool):
+            raise ExperimentError(f"config key {key!r} must be true or false, got {value!r}")
+        return value
+    if isinstance(current, list) and isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+        if current and isinstance(current[0], int):
+            try:
+                value = [int(v) for v in value]
+            except ValueError as exc:
+                raise ExperimentError(f"config key {key!r} takes integers: {exc}") from exc
+    if isinstance(current, int) and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ExperimentError(f"config key {key!r} takes an integer, got {value!r}") from exc
+    if isinstance(current, float) and isinstance(value, str | int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError as exc:
+            raise ExperimentError(f"config key {key!r} takes a number, got {value!r}") from exc
+    if current is None and isinstance(value, str):
+        if value.lower() in ("none", "null"):
+            return None
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def apply_overrides(cfg: ExperimentConfig, overrides: list[str]) -> ExperimentConfig:
+    """Apply ``key.sub=value`` strings (from ``--set``); unknown keys raise ExperimentError."""
+    nested: dict[str, Any] = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ExperimentError(f"override {item!r} must look like key=value (e.g. train.steps=50)")
+        key, value = item.split("=", 1)
+        parts = key.strip().split(".")
+        node = nested
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+    return from_dict(nested, cfg)
+
+
+def load_config(preset_name: str | None = None, path: str | Path | None = None,
+                overrides: list[str] | None = None) -> ExperimentConfig:
+    """Preset, then a JSON file on top, then ``--set`` overrides."""
+    cfg = preset(preset_name) if preset_name else ExperimentConfig().validate()
+    if path is not None:
+        p = Path(path)
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ExperimentError(f"cannot read config file {p}: {exc}") from exc
+        cfg = from_dict(data, cfg)
+    return apply_overrides(cfg, list(overrides or []))

@@ -1,0 +1,132 @@
+"""Perplexity against evaluation length: non-overlapping blocks of 1x..8x the training length.
+
+The protocol of the paper (Section 4.1): the evaluation split is one token stream; it is cut into
+non-overlapping blocks of length L, every token of a block is predicted from the earlier tokens of
+the same block only, and PPL = exp(mean loss over all predicted tokens). The same first
+``eval_tokens`` tokens are scored at every length, so lengths differ only in how much context
+each prediction sees. Positions inside a block are re-based as the model would compute them from
+the block alone (first segment 0, first token intra 0).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from experiments.errors import ExperimentError
+from experiments.tokenize import TokenStream
+from experiments.train import windows
+
+
+@dataclass
+class LengthResult:
+    """Perplexity at one evaluation length."""
+
+    length: int
+    multiplier: float
+    loss: float
+    ppl: float
+    blocks: int
+    tokens: int
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+
+def eval_budget(stream_len: int, lengths: list[int], eval_tokens: int, split: str = "test") -> int:
+    """Tokens scored at every length: a multiple of the longest length, at most ``eval_tokens``.
+
+    Raises ExperimentError when the split cannot fill even one block of the longest length.
+    """
+    longest = max(lengths)
+    usable = stream_len - 1  # the last token has no next-token target
+    if usable < longest:
+        raise ExperimentError(
+            f"evaluation length {longest} needs at least {longest + 1} tokens but the {split} split "
+            f"has {stream_len}; use smaller eval.multipliers or a shorter train.seq_len"
+        )
+    budget = min(max(eval_tokens, longest), usable)
+    return budget // longest * longest
+
+
+@torch.no_grad()
+def perplexity_at(model: torch.nn.Module, stream: TokenStream, length: int, budget: int,
+                  batch_size: int = 1, use_positions: bool = True) -> tuple[float, int]:
+    """Mean loss over the first ``budget`` tokens cut into blocks of ``length``; (loss, blocks)."""
+    if length < 1 or budget < length:
+        raise ExperimentError(f"bad evaluation length {length} for a budget of {budget} tokens")
+    starts = np.arange(0, budget, length, dtype=np.int64)
+    total, count = 0.0, 0
+    plain = TokenStream(stream.ids, stream.doc_starts) if not use_positions else stream
+    for i in range(0, len(starts), batch_size):
+        x, y, pos = windows(plain, starts[i : i + batch_size], length)
+        out = model(x, positions=pos)
+        logits = out.logits if hasattr(out, "logits") else out
+        loss = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), reduction="sum"
+        )
+        total += float(loss)
+        count += y.numel()
+    return total / count, len(starts)
+
+
+def perplexity_by_length(model: torch.nn.Module, stream: TokenStream, train_len: int,
+                         multipliers: list[int], eval_tokens: int, batch_size: int = 1,
+                         split: str = "test") -> list[LengthResult]:
+    """Perplexity at every ``k * train_len`` (the paper: k = 1..8), same tokens at each length."""
+    if not multipliers:
+        raise ExperimentError("no evaluation multipliers given (e.g. 1 2 4 8)")
+    lengths = [int(k * train_len) for k in multipliers]
+    budget = eval_budget(len(stream), lengths, eval_tokens, split)
+    model.eval()
+    results = []
+    for k, length in zip(multipliers, lengths):
+        t0 = time.perf_counter()
+        # Long blocks cost memory: shrink the batch so every step holds about the same tokens.
+        bs = max(1, batch_size * train_len // length)
+        loss, blocks = perplexity_at(model, stream, length, budget, bs, stream.segment is not None)
+        results.append(LengthResult(length, float(k), loss, math.exp(min(loss, 50.0)), blocks,
+                                    budget, time.perf_counter() - t0))
+    return results
+
+
+def evaluate_run(run_dir, cfg=None, cache_dir=None, split: str | None = None,
+                 multipliers: list[int] | None = None, eval_tokens: int | None = None
+                 ) -> dict[str, Any]:
+    """Load a trained run and measure perplexity against length on its corpus' eval split."""
+    from experiments.config import from_dict
+    from experiments.corpora import load_corpus
+    from experiments.tokenize import CorpusTokens
+    from experiments.train import load_trained
+
+    model, info = load_trained(run_dir)
+    cfg = cfg or from_dict(info["experiment"])
+    spec = info["spec"]
+    e = cfg.eval
+    split = split or e.split
+    d = cfg.data
+    corpus = load_corpus(spec["corpus"], d.max_docs)
+    tokens = CorpusTokens(corpus, d.vocab_size, cache_dir, d.val_frac, d.test_frac)
+    if tokens.actual_vocab_size() != info.get("vocab_size"):
+        raise ExperimentError(
+            f"{run_dir}: the cached tokenizer has {tokens.actual_vocab_size()} tokens but the model "
+            f"was trained with {info.get('vocab_size')}; was the cache directory changed?"
+        )
+    max_intra = cfg.model.max_intra or cfg.train.seq_len
+    stream = tokens.stream(split, spec["segmenter"], max_intra, d.separator_chars) \
+        if spec["segmenter"] else tokens.stream(split)
+    rows = perplexity_by_length(model, stream, cfg.train.seq_len, multipliers or e.multipliers,
+                                eval_tokens or e.eval_tokens, e.batch_size, split)
+    return {
+        "corpus": spec["corpus"], "scheme": spec["scheme"], "segmenter": spec["segmenter"],
+        "split": split, "train_len": cfg.train.seq_len, "step": info.get("step"),
+        "results": [r.to_dict() for r in rows],
+    }

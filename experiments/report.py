@@ -1,0 +1,181 @@
+"""Reports: JSON + CSV results, PNG plots (matplotlib Agg) and a Markdown summary of a run.
+
+The summary names the git commit, the full configuration and the machine, so a reader can tell
+what produced the numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import subprocess
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+CSV_FIELDS = ("corpus", "scheme", "segmenter", "length", "multiplier", "ppl", "loss", "blocks",
+              "tokens", "step")
+
+
+def run_label(row: dict[str, Any]) -> str:
+    """Legend label of one run: scheme, plus the segmenter for BiPE schemes."""
+    return row["scheme"] + (f" ({row['segmenter']})" if row.get("segmenter") else "")
+
+
+def git_commit() -> str:
+    """The commit of the checkout this package runs from (``+dirty`` if modified), or 'unknown'."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"], capture_output=True,
+                               text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return sha + ("+dirty" if dirty else "")
+
+
+def machine_info() -> dict[str, Any]:
+    """Platform, CPU count and library versions."""
+    import numpy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
+        "python": platform.python_version(), "torch": torch.__version__,
+        "numpy": numpy.__version__, "cuda": torch.cuda.is_available(),
+    }
+
+
+def flat_rows(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per run x evaluation length (the CSV layout)."""
+    rows = []
+    for ev in evals:
+        for r in ev["results"]:
+            rows.append({"corpus": ev["corpus"], "scheme": ev["scheme"],
+                         "segmenter": ev.get("segmenter") or "", "length": r["length"],
+                         "multiplier": r["multiplier"], "ppl": round(r["ppl"], 4),
+                         "loss": round(r["loss"], 5), "blocks": r["blocks"], "tokens": r["tokens"],
+                         "step": ev.get("step")})
+    return rows
+
+
+def write_results(out: Path, evals: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+    """results.json (everything) and results.csv (one row per run x length)."""
+    out.mkdir(parents=True, exist_ok=True)
+    data = {"evaluations": evals, **(extra or {})}
+    (out / "results.json").write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(flat_rows(evals))
+
+
+def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
+    """One PNG per corpus: perplexity (log scale) against evaluation length, a line per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    for corpus in sorted({e["corpus"] for e in evals}):
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        for ev in (e for e in evals if e["corpus"] == corpus):
+            xs = [r["length"] for r in ev["results"]]
+            ys = [r["ppl"] for r in ev["results"]]
+            ax.plot(xs, ys, marker="o", label=run_label(ev))
+        train_len = evals[0].get("train_len")
+        if train_len:
+            ax.axvline(train_len, color="grey", linestyle=":", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_xlabel("evaluation length (tokens)")
+        ax.set_ylabel("perplexity")
+        ax.set_title(f"{corpus}: perplexity vs length (trained at {train_len})")
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+        path = out / f"ppl_vs_length_{corpus}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path]:
+    """One PNG per corpus: histogram of segment lengths (tokens) for every segmenter."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    paths = []
+    for corpus in sorted({s.corpus for s in stats}):
+        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        bins = np.arange(0, clip + 5, 5)
+        for s in (x for x in stats if x.corpus == corpus):
+            ax.hist(np.minimum(s.lengths, clip), bins=bins, histtype="step", density=True,
+                    label=f"{s.segmenter} (median {s.median_len:.0f})")
+        ax.axvline(50, color="grey", linestyle=":", linewidth=1)
+        ax.set_xlabel(f"segment length in tokens (clipped at {clip})")
+        ax.set_ylabel("density")
+        ax.set_title(f"{corpus}: segment lengths")
+        ax.legend(fontsize=8)
+        path = out / f"segment_lengths_{corpus}.png"
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def ppl_table(evals: list[dict[str, Any]]) -> str:
+    """Markdown table: a row per run, a column per evaluation length."""
+    if not evals:
+        return "(no evaluations)"
+    lengths = sorted({r["length"] for e in evals for r in e["results"]})
+    head = "| corpus | run | steps | " + " | ".join(str(n) for n in lengths) + " |"
+    lines = [head, "|" + "---|" * (3 + len(lengths))]
+    for e in evals:
+        by = {r["length"]: r["ppl"] for r in e["results"]}
+        cells = " | ".join(f"{by[n]:.2f}" if n in by else "" for n in lengths)
+        lines.append(f"| {e['corpus']} | {run_label(e)} | {e.get('step', '')} | {cells} |")
+    return "\n".join(lines)
+
+
+def write_summary(out: Path, title: str, config: dict[str, Any], evals: list[dict[str, Any]],
+                  sections: list[tuple[str, str]] | None = None, command: str | None = None,
+                  seconds: float | None = None) -> Path:
+    """summary.md: commit, command, machine, configuration, the perplexity table, extra sections."""
+    m = machine_info()
+    lines = [f"# {title}", "",
+             f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+             f"- commit: `{git_commit()}`"]
+    if command:
+        lines.append(f"- command: `{command}`")
+    if seconds is not None:
+        lines.append(f"- wall time: {seconds:.0f} s")
+    lines.append(f"- machine: {m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, Python "
+                 f"{m['python']}, torch {m['torch']}, CUDA: {m['cuda']}")
+    lines += ["", "## Perplexity against evaluation length", "",
+              "Non-overlapping blocks of each length over the same evaluation tokens; "
+              "PPL = exp(mean loss).", "", ppl_table(evals), ""]
+    for head, body in sections or []:
+        lines += [f"## {head}", "", body, ""]
+    lines += ["## Configuration", "", "```json", json.dumps(config, indent=2, default=str), "```", ""]
+    path = out / "summary.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
