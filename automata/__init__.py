@@ -35,5 +35,6 @@ __all__ = [
 from automata.binfa import BiNFA
 from automata.generators import FAMILIES, make_family, random_binfa
 from automata.sizes import SizeReport
+from automata.sweep import size_table
 
-__all__ += ["FAMILIES", "BiNFA", "SizeReport", "make_family", "random_binfa"]
+__all__ += ["FAMILIES", "BiNFA", "SizeReport", "make_family", "random_binfa", "size_table"]

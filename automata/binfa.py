@@ -8,7 +8,7 @@ ordinary NFA with exactly m + sum of n_g over the needed (target state, type) pa
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from automata.exceptions import (
     EmptyAutomatonError,
     SeparatorError,
 )
-from automata.intnfa import EPS, IntNFA
+from automata.intnfa import EPS, IntNFA, int_to_nfa, to_int_nfa
 from automata.nfa import EPSILON, NFA, sorted_symbols
 
 if TYPE_CHECKING:
@@ -34,51 +34,6 @@ JSON_VERSION = 1
 
 def _describe(items: Iterable[Hashable]) -> str:
     return "{" + ", ".join(repr(x) for x in sorted_symbols(items)) + "}"
-
-
-def to_int_nfa(nfa: NFA, symbol_ids: Mapping[Hashable, int], symbols: Sequence[Hashable]) -> IntNFA:
-    """The integer-array form of an NFA, with symbols numbered by `symbol_ids` (epsilon -> EPS)."""
-    src: list[int] = []
-    sym: list[int] = []
-    dst: list[int] = []
-    for i, table in enumerate(nfa.succ_table()):
-        for a, targets in table.items():
-            a_id = EPS if a is EPSILON else symbol_ids[a]
-            for j in targets:
-                src.append(i)
-                sym.append(a_id)
-                dst.append(j)
-    return IntNFA(
-        nfa.num_states,
-        tuple(symbols),
-        nfa.start_index,
-        frozenset(nfa.final_indices),
-        np.asarray(src, dtype=np.int64),
-        np.asarray(sym, dtype=np.int64),
-        np.asarray(dst, dtype=np.int64),
-    )
-
-
-def int_to_nfa(flat: IntNFA) -> NFA:
-    """An NFA (states 0..n-1) from the integer form, through the trusted fast constructor.
-
-    Arcs are grouped by (source, symbol) with one numpy sort, so the Python loop runs once per group;
-    the arcs must be distinct (flattening guarantees it).
-    """
-    width = len(flat.symbols) + 1
-    syms = [*flat.symbols, EPSILON]  # id -1 (EPS) picks EPSILON
-    key = flat.src * width + (flat.sym + 1)
-    order = np.lexsort((flat.dst, key))
-    k = key[order]
-    dst = flat.dst[order].tolist()
-    cut = np.flatnonzero(np.diff(k)) + 1
-    lo = np.concatenate([[0], cut]).astype(np.int64)
-    hi = np.concatenate([cut, [k.size]]).astype(np.int64).tolist()
-    heads = k[lo] if k.size else k
-    succ: list[dict[Hashable, tuple[int, ...]]] = [{} for _ in range(flat.n_states)]
-    for s, a, i, j in zip((heads // width).tolist(), (heads % width - 1).tolist(), lo.tolist(), hi):
-        succ[s][syms[a]] = tuple(dst[i:j])
-    return NFA._from_succ(flat.n_states, frozenset(flat.symbols), succ, flat.start, flat.finals)
 
 
 class BiNFA:
@@ -205,6 +160,20 @@ class BiNFA:
         return tuple(
             to_int_nfa(self._bottoms[g], self.symbol_ids, self.symbols) for g in self.types
         )
+
+    def __eq__(self, other: object) -> bool:
+        """Structural equality: same top, bottoms, separator and alphabet (not language equality)."""
+        if not isinstance(other, BiNFA):
+            return NotImplemented
+        return (
+            self._top == other._top
+            and self._bottoms == other._bottoms
+            and self._separator == other._separator
+            and self._alphabet == other._alphabet
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._top, self._separator, self._alphabet, len(self._bottoms)))
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{g!r}: {self._bottoms[g].num_states}" for g in self.types)
@@ -445,9 +414,3 @@ def worked_example() -> BiNFA:
     b_s = NFA(["s0", "s1"], "ab", [("s0", "a", "s1"), ("s1", "b", "s1")], "s0", ["s1"])
     b_c = NFA(["c0", "c1", "c2"], "c", [("c0", "c", "c1"), ("c1", "c", "c2")], "c0", ["c1", "c2"])
     return BiNFA(top, {"S": b_s, "C": b_c}, separator="#", alphabet="abc")
-
-
-if __name__ == "__main__":
-    example = worked_example()
-    print(example)
-    print(example.size_report())

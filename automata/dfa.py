@@ -21,7 +21,7 @@ class _Stepper:
     def __init__(self, nfa: NFA, symbols: list[Hashable]) -> None:
         succ = nfa.succ_table()
         n = nfa.num_states
-        closure = nfa._closure_masks() if nfa.has_epsilon_cached() else None
+        closure = nfa._closure_masks() if nfa.has_epsilon else None
         self.nbytes = max(1, (n + 7) // 8)
         self.images: list[list[int]] = []
         for a in symbols:
@@ -61,7 +61,9 @@ class _Stepper:
     def step_all(self, mask: int) -> list[int]:
         """The image of subset `mask` under every symbol, in symbol order."""
         out = []
-        if mask.bit_count() * 4 < self.nbytes or self.nbytes <= 2:
+        # Byte tables pay off for dense subsets of small NFAs; past 1024 states their memory
+        # (256 masks per byte per symbol) would grow quadratically, so large NFAs go state by state.
+        if mask.bit_count() * 4 < self.nbytes or not 2 < self.nbytes <= 128:
             members = bits_of(mask)
             for img in self.images:
                 m = 0
@@ -208,12 +210,17 @@ def hopcroft(delta: list[list[int]], finals: list[int], n_symbols: int) -> list[
         touched: dict[int, list[int]] = {}
         for q in blocks[b]:
             for p in inv_a[q]:
-                touched.setdefault(block_of[p], []).append(p)
+                y = block_of[p]
+                group = touched.get(y)
+                if group is None:
+                    touched[y] = [p]
+                else:
+                    group.append(p)
         for y, members in touched.items():
             block = blocks[y]
-            inside = set(members)
-            if len(inside) == len(block):
+            if len(members) == len(block):  # members are distinct: a DFA has one a-move per state
                 continue
+            inside = set(members)
             # Both branches cost O(|inside|): never walk a big block for a small splitter.
             if 2 * len(inside) <= len(block):
                 block -= inside

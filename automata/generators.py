@@ -83,7 +83,8 @@ def random_binfa(
     """A random Bi-NFA with exactly `n_states` states per bottom NFA and `top_states` top states.
 
     Every state is accessible and co-accessible and every type labels a top transition, so the sizes
-    are the controlled ones. `density` is the mean number of arcs per state. With ``marked=True``
+    are the controlled ones. `density` is the mean number of arcs per state and `epsilon_prob` the
+    share of extra arcs (top and bottom) that are epsilon moves. With ``marked=True``
     each type t gets a marker token '<Tt>' read by the only arc leaving its bottom start state.
     """
     n_types = _check_int("n_types", n_types, 1)
@@ -104,7 +105,7 @@ def random_binfa(
         else:
             arcs, finals = _random_nfa(rng, n_states, sigma, density, final_prob, epsilon_prob)
         bottoms[g] = NFA(range(n_states), sigma + markers, arcs, 0, finals)
-    top_arcs, top_finals = _random_nfa(rng, top_states, types, density, final_prob, 0.0)
+    top_arcs, top_finals = _random_nfa(rng, top_states, types, density, final_prob, epsilon_prob)
     present = {a for _, a, _ in top_arcs}
     for g in types:  # every type must label some top transition
         if g not in present:

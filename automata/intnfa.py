@@ -8,11 +8,13 @@ The networkx-backed `automata.NFA` is the user-facing object; this form exists b
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+
+from automata.nfa import EPSILON, NFA
 
 EPS = -1
 
@@ -234,3 +236,48 @@ def from_arcs(
         arr[:, 1].copy(),
         arr[:, 2].copy(),
     )
+
+
+def to_int_nfa(nfa: NFA, symbol_ids: Mapping[Hashable, int], symbols: Sequence[Hashable]) -> IntNFA:
+    """The integer-array form of an NFA, with symbols numbered by `symbol_ids` (epsilon -> EPS)."""
+    src: list[int] = []
+    sym: list[int] = []
+    dst: list[int] = []
+    for i, table in enumerate(nfa.succ_table()):
+        for a, targets in table.items():
+            a_id = EPS if a is EPSILON else symbol_ids[a]
+            for j in targets:
+                src.append(i)
+                sym.append(a_id)
+                dst.append(j)
+    return IntNFA(
+        nfa.num_states,
+        tuple(symbols),
+        nfa.start_index,
+        frozenset(nfa.final_indices),
+        np.asarray(src, dtype=np.int64),
+        np.asarray(sym, dtype=np.int64),
+        np.asarray(dst, dtype=np.int64),
+    )
+
+
+def int_to_nfa(flat: IntNFA) -> NFA:
+    """An NFA (states 0..n-1) from the integer form, through the trusted fast constructor.
+
+    Arcs are grouped by (source, symbol) with one numpy sort, so the Python loop runs once per group;
+    the arcs must be distinct (flattening guarantees it).
+    """
+    width = len(flat.symbols) + 1
+    syms = [*flat.symbols, EPSILON]  # id -1 (EPS) picks EPSILON
+    key = flat.src * width + (flat.sym + 1)
+    order = np.lexsort((flat.dst, key))
+    k = key[order]
+    dst = flat.dst[order].tolist()
+    cut = np.flatnonzero(np.diff(k)) + 1
+    lo = np.concatenate([[0], cut]).astype(np.int64)
+    hi = np.concatenate([cut, [k.size]]).astype(np.int64).tolist()
+    heads = k[lo] if k.size else k
+    succ: list[dict[Hashable, tuple[int, ...]]] = [{} for _ in range(flat.n_states)]
+    for s, a, i, j in zip((heads // width).tolist(), (heads % width - 1).tolist(), lo.tolist(), hi):
+        succ[s][syms[a]] = tuple(dst[i:j])
+    return NFA._from_succ(flat.n_states, frozenset(flat.symbols), succ, flat.start, flat.finals)

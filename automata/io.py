@@ -8,7 +8,7 @@ from typing import Any
 
 import networkx as nx
 
-from automata.exceptions import AutomataError, AutomataFormatError, AutomataInputError
+from automata.exceptions import AutomataFormatError, AutomataInputError
 from automata.nfa import EPSILON, NFA, sorted_symbols
 
 JSON_FORMAT = "bipe-nfa"
@@ -60,8 +60,9 @@ def from_networkx(graph: nx.MultiDiGraph) -> NFA:
 # --------------------------------------------------------------------- JSON
 def _json_scalar(x: Any, what: str) -> Any:
     if isinstance(x, bool) or not isinstance(x, (str, int)):
-        raise AutomataError(
-            f"{what} {x!r} cannot be written to JSON (only str or int); call .relabel() first"
+        fix = "call .relabel() first" if what == "state" else "use str or int symbols"
+        raise AutomataFormatError(
+            f"{what} {x!r} cannot be written to JSON (only str or int); {fix}"
         )
     return x
 

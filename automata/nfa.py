@@ -25,6 +25,7 @@ from automata.validation import (
     index_states,
     lookup,
     sorted_symbols,
+    table_from_arrays,
 )
 
 if TYPE_CHECKING:
@@ -43,13 +44,14 @@ class NFA(NFAMethods):
 
     __slots__ = (
         "_alphabet",
+        "_arrays",
         "_cache",
         "_final_idx",
         "_index",
         "_labels",
         "_n_trans",
         "_start",
-        "_succ",
+        "_table",
     )
 
     def __init__(
@@ -92,20 +94,20 @@ class NFA(NFAMethods):
         labels: tuple[State, ...],
         index: dict[State, int] | None,
         alphabet: frozenset[Symbol],
-        succ: list[dict[Hashable, tuple[int, ...]]],
+        succ: list[dict[Hashable, tuple[int, ...]]] | None,
         start: int,
         final_idx: frozenset[int],
         n_trans: int | None = None,
+        arrays: tuple | None = None,
     ) -> None:
         self._labels = labels
         self._index = index
         self._alphabet = alphabet
-        self._succ = succ
+        self._table = succ
+        self._arrays = arrays  # (symbols, src, sym, dst) until the table is first needed
         self._start = start
         self._final_idx = final_idx
-        self._n_trans = (
-            n_trans if n_trans is not None else sum(len(ts) for d in succ for ts in d.values())
-        )
+        self._n_trans = n_trans  # counted lazily: trusted fast constructors skip the pass
         self._cache: dict[str, Any] = {}
 
     @classmethod
@@ -188,6 +190,36 @@ class NFA(NFAMethods):
         obj._init(tuple(range(num_states)), None, alphabet, succ, start, frozenset(finals))
         return obj
 
+    @classmethod
+    def _from_arrays(
+        cls,
+        num_states: int,
+        symbols: Sequence[Symbol],
+        src: Any,
+        sym: Any,
+        dst: Any,
+        start: int,
+        finals: Iterable[int],
+        alphabet: Iterable[Symbol] | None = None,
+    ) -> NFA:
+        """Trusted O(1) path from integer numpy arrays of DISTINCT arcs: ``sym[k]`` indexes `symbols`
+        (-1 = epsilon). The dict table is built on first use (`succ_table`, `accepts`, ...)."""
+        obj = cls.__new__(cls)
+        sigma = frozenset(symbols if alphabet is None else alphabet)
+        arrays = (tuple(symbols), src, sym, dst)
+        obj._init(
+            tuple(range(num_states)), None, sigma, None, start, frozenset(finals), len(src), arrays
+        )
+        return obj
+
+    @property
+    def _succ(self) -> list[dict[Hashable, tuple[int, ...]]]:
+        """The integer transition table, materialised from `_from_arrays` input when needed."""
+        if self._table is None:
+            self._table = table_from_arrays(len(self._labels), *self._arrays)
+            self._arrays = None
+        return self._table
+
     # ----------------------------------------------------------------- basic views
     @property
     def states(self) -> tuple[State, ...]:
@@ -217,12 +249,17 @@ class NFA(NFAMethods):
     @property
     def num_transitions(self) -> int:
         """The number of distinct ``(source, symbol, target)`` transitions, epsilon moves included."""
+        if self._n_trans is None:
+            self._n_trans = sum(len(ts) for d in self._succ for ts in d.values())
         return self._n_trans
 
     @property
     def has_epsilon(self) -> bool:
-        """Whether any epsilon move exists."""
-        return any(EPSILON in d for d in self._succ)
+        """Whether any epsilon move exists (cached)."""
+        v = self._cache.get("has_eps")
+        if v is None:
+            v = self._cache["has_eps"] = any(EPSILON in d for d in self._succ)
+        return v
 
     def index(self, state: State) -> int:
         """The internal index of a state label (raises UnknownStateError)."""
@@ -272,20 +309,13 @@ class NFA(NFAMethods):
         return masks
 
     def _closure_idx(self, idx: Iterable[int]) -> set[int]:
-        if not self.has_epsilon_cached():
+        if not self.has_epsilon:
             return set(idx)
         masks = self._closure_masks()
         m = 0
         for i in idx:
             m |= masks[i]
         return set(bits_of(m))
-
-    def has_epsilon_cached(self) -> bool:
-        """Whether any epsilon move exists (cached form of `has_epsilon`)."""
-        v = self._cache.get("has_eps")
-        if v is None:
-            v = self._cache["has_eps"] = self.has_epsilon
-        return v
 
     def epsilon_closure(self, states: State | Iterable[State]) -> frozenset[State]:
         """The states reachable from `states` (one state or an iterable) by epsilon moves alone."""
@@ -354,10 +384,11 @@ class NFA(NFAMethods):
             new_labels,
             None,
             self._alphabet,
-            self._succ,
+            self._table,
             self._start,
             self._final_idx,
             self._n_trans,
+            self._arrays,
         )
         return obj
 
@@ -377,10 +408,11 @@ class NFA(NFAMethods):
             self._labels,
             self._index,
             sigma,
-            self._succ,
+            self._table,
             self._start,
             self._final_idx,
             self._n_trans,
+            self._arrays,
         )
         return obj
 
@@ -401,7 +433,9 @@ class NFA(NFAMethods):
         return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self._labels, self._alphabet, self._start, self._final_idx, self._n_trans))
+        return hash(
+            (self._labels, self._alphabet, self._start, self._final_idx, self.num_transitions)
+        )
 
     def __repr__(self) -> str:
         return (

@@ -122,7 +122,7 @@ class _WordTables:
     delta: list[list[int]]
     start: int
     counts: list[np.ndarray]
-    cum: list[list[list[float]]]
+    cum: list[list[list[float]]]  # cum[r][q]: cumulative symbol probabilities, r symbols left
 
     @classmethod
     def build(cls, dfa: LazyDFA, max_len: int) -> _WordTables:
@@ -131,7 +131,15 @@ class _WordTables:
         counts = _normalised_counts(delta, final, max_len)
         n = delta.shape[0]
         ext = np.where(delta < 0, n, delta)
-        cum = [[]] + [np.cumsum(counts[r - 1][ext], axis=1).tolist() for r in range(1, max_len + 1)]
+        cum: list[list[list[float]]] = [[]]
+        for r in range(1, max_len + 1):
+            raw = np.cumsum(counts[r - 1][ext], axis=1)
+            total = raw[:, -1:] if raw.shape[1] else np.zeros((n, 1))
+            norm = np.divide(raw, total, out=np.zeros_like(raw), where=total > 0)
+            # exactly 1.0 from the last positive weight on, so a uniform in [0, 1) never lands
+            # on a zero-weight trailing symbol through rounding
+            norm[(raw == total) & (total > 0)] = 1.0
+            cum.append(norm.tolist())
         return cls(delta.tolist(), dfa.start, counts, cum)
 
     def feasible(self, length: int) -> bool:
@@ -142,10 +150,9 @@ class _WordTables:
         q = self.start
         word: list[int] = []
         states: list[int] = []
-        cum, delta = self.cum, self.delta
+        cum, delta, pop = self.cum, self.delta, uniforms.pop
         for r in range(length, 0, -1):
-            row = cum[r][q]
-            a = bisect_right(row, uniforms.pop() * row[-1])
+            a = bisect_right(cum[r][q], pop())  # rows are normalised cumulative weights
             q = delta[q][a]
             word.append(a)
             states.append(q)
@@ -245,6 +252,7 @@ class HierarchicalSampler:
         self.flat = LazyDFA(binfa.flatten_arrays()[0], max_dfa_states)
         self._uniforms: list[float] = []
         self._table = np.zeros((0, len(binfa.symbols)), dtype=bool)
+        self._accepting = np.zeros(0, dtype=bool)
 
     def _draw_uniforms(self, k: int) -> list[float]:
         if len(self._uniforms) < k:
@@ -257,48 +265,48 @@ class HierarchicalSampler:
         m = self.segment_counts[int(u.pop() * len(self.segment_counts))]
         type_seq, top_states = self.top.draw(m, u)
         ids: list[int] = []
-        seg: list[int] = []
-        intra: list[int] = []
-        tid: list[int] = []
-        tops: list[int] = []
         bots: list[int] = []
-        top_before = self.top.start
-        for i, t in enumerate(type_seq):
+        sizes: list[int] = []
+        sep = self.sep
+        for t in type_seq:
             cum = self.length_cum[t]
             length = self.lengths[t][bisect_right(cum, u.pop() * cum[-1])]
             u = self._draw_uniforms(length + 8)
-            word, states = self.bottoms[t].draw(length, u)
-            word.append(self.sep)
-            states.append(states[-1] if states else self.bottoms[t].start)
-            n = length + 1
+            tables = self.bottoms[t]
+            word, states = tables.draw(length, u)
             ids += word
-            seg += [i] * n
-            intra += range(n)
-            tid += [t] * n
-            tops += [top_before] * n
+            ids.append(sep)
             bots += states
-            top_before = top_states[i]
+            bots.append(states[-1] if states else tables.start)  # the separator keeps the end state
+            sizes.append(length + 1)
+        # Track the flat DFA inline (a dict hit per token; `step` only on a miss).
         flat = self.flat
-        step = flat.step
+        trans, step = flat.trans, flat.step
         s = flat.start
         fstates: list[int] = []
         for a in ids:
-            s = step(s, a)
+            t = trans[s].get(a)
+            s = step(s, a) if t is None else t
             fstates.append(s)
         legal_table = self._legal_table(max(fstates, default=0))
         fs = np.array(fstates, dtype=np.int64)
+        n_seg = np.array(sizes, dtype=np.int64)
+        seg = np.repeat(np.arange(len(sizes)), n_seg)
+        starts = np.cumsum(n_seg) - n_seg
         syms = self.binfa.symbols
         return Sample(
             tokens=[syms[a] for a in ids],
             ids=np.array(ids, dtype=np.int64),
-            segment=np.array(seg, dtype=np.int64),
-            intra=np.array(intra, dtype=np.int64),
-            type_id=np.array(tid, dtype=np.int64),
-            top_state=np.array(tops, dtype=np.int64),
+            segment=seg,
+            intra=np.arange(fs.size) - np.repeat(starts, n_seg),
+            type_id=np.repeat(np.array(type_seq, dtype=np.int64), n_seg),
+            top_state=np.repeat(
+                np.array([self.top.start, *top_states[:-1]], dtype=np.int64)[: len(sizes)], n_seg
+            ),
             bottom_state=np.array(bots, dtype=np.int64),
             flat_state=fs,
-            legal_next=legal_table[fs] if fs.size else np.zeros((0, len(syms)), dtype=bool),
-            accepting=np.array(flat.accepting, dtype=bool)[fs] if fs.size else np.zeros(0, bool),
+            legal_next=legal_table[fs],
+            accepting=self._accepting[fs],
             segment_types=list(type_seq),
         )
 
@@ -317,6 +325,7 @@ class HierarchicalSampler:
             blocks.append(block)
             done = n
         self._table = np.concatenate(blocks)
+        self._accepting = np.array(flat.accepting[:done], dtype=bool)
         return self._table
 
     def initial_legal(self) -> list[Hashable]:

@@ -68,12 +68,15 @@ def growth_fits(
 ) -> list[dict[str, Any]]:
     """For each family, fixed value of the other axis and count: the best growth model along `by`.
 
+    `by` is "n_types" or "bottom_states_total" (at fixed n_states) or "n_states" (at fixed n_types).
+
     Values are averaged over seeds; points whose count is None (over budget) are dropped and
     groups left with fewer than 3 points are skipped.
     """
-    if by not in ("n_types", "n_states"):
-        raise AutomataInputError(f"by must be 'n_types' or 'n_states', got {by!r}")
-    other = "n_states" if by == "n_types" else "n_types"
+    axes = {"n_types": "n_states", "n_states": "n_types", "bottom_states_total": "n_states"}
+    if by not in axes:
+        raise AutomataInputError(f"by must be one of {sorted(axes)}, got {by!r}")
+    other = axes[by]
     out: list[dict[str, Any]] = []
     groups = sorted({(r["family"], r[other]) for r in rows})
     for family, fixed in groups:

@@ -29,4 +29,6 @@ def alibi_slopes_list(n_heads: int) -> list[float]:
 
 def alibi_slopes(n_heads: int, factor: float = 1.0) -> Tensor:
     """(H,) float32 slopes times `factor` (96 for BiPE-ALiBi)."""
-    return torch.tensor([s * factor for s in alibi_slopes_list(n_heads)], dtype=torch.float64).float()
+    return torch.tensor(
+        [s * factor for s in alibi_slopes_list(n_heads)], dtype=torch.float64
+    ).float()

@@ -3,16 +3,19 @@
 `attention(q, k, v, ...)` serves the full forward and cached decoding alike: q is (B, H, Tq, Dh),
 k/v are (B, H, Tk, Dh) with Tq <= Tk, and query i sits at key position Tk - Tq + i.
 
-An ALiBi-style bias -slopes[h] * (q_index[i] - k_index[j]) is never materialised. Per query row the
-term -slopes[h] * q_index[i] is a constant that softmax ignores, so the bias reduces to
-+slopes[h] * k_index[j], which rides in one extra q/k dimension per level: q gets slopes[h] / scale,
-k gets k_index[j] - ref. `ref` is the largest query index of the current query block (the relative,
-numerically stable form: near keys carry small values; the paper's absolute form carries
-slopes * k_index in full and loses precision). SDPA's CPU flash kernel then runs unchanged.
+An ALiBi-style bias -slopes[h] * (q_index[i] - k_index[j]) is never materialised: it rides in a
+few extra q/k dimensions placed before the head dimensions (see `_bias_dims`), so SDPA's CPU flash
+kernel runs unchanged with memory linear in length. The dims carry indices relative to a reference
+(the query block's largest index) and the query's own offset, split so that every product is exact
+in float32: the result matches the relative formula to float32 rounding, unlike the paper's
+absolute form (+slope * k_index, which loses precision as indices grow).
 
-Paths (`impl`): "sdpa" one SDPA call (bool mask materialised only when documents, padding or
-Tq < Tk need one); "blocked" loops over query blocks, building only (block x Tk) masks;
-"reference" the naive materialising version; "flex" FlexAttention (CUDA only); "auto" picks.
+Paths (`impl`): "sdpa" one SDPA call (a (Tq x Tk) bool mask is materialised only when documents,
+padding or Tq < Tk need one); "blocked" loops over query blocks of `block_size`, building only
+(block x Tk) masks, each block checkpointed under autograd; "reference" the naive materialising
+version; "flex" compiled FlexAttention (CUDA only). "auto" takes one SDPA call when no mask is
+needed and the bias stays exact, else "blocked". Half-precision inputs with a bias are computed in
+float32 inside (linear extra memory) and returned in their dtype.
 """
 
 from __future__ import annotations
@@ -98,7 +101,9 @@ def _validate(
             raise ShapeError("slopes need both q_index and k_index")
         sl = slopes[None] if slopes.dim() == 1 else slopes
         if sl.dim() != 2 or sl.shape[1] != H:
-            raise ShapeError(f"slopes must be (heads,) or (levels, heads) with heads={H}, got {tuple(slopes.shape)}")
+            raise ShapeError(
+                f"slopes must be (heads,) or (levels, heads) with heads={H}, got {tuple(slopes.shape)}"
+            )
         K = sl.shape[0]
         qi = q_index[..., None] if q_index.dim() == 2 else q_index
         ki = k_index[..., None] if k_index.dim() == 2 else k_index
@@ -111,12 +116,13 @@ def _validate(
         raise ShapeError("q_index/k_index given without slopes")
     if (q_doc is None) != (k_doc is None):
         raise ShapeError("q_doc and k_doc must be given together")
-    if q_doc is not None:
-        if tuple(q_doc.shape) != (B, Tq) or tuple(k_doc.shape) != (B, Tk):  # type: ignore[union-attr]
-            raise ShapeError(f"q_doc/k_doc must be {(B, Tq)}/{(B, Tk)}")
+    if q_doc is not None and (tuple(q_doc.shape) != (B, Tq) or tuple(k_doc.shape) != (B, Tk)):  # type: ignore[union-attr]
+        raise ShapeError(f"q_doc/k_doc must be {(B, Tq)}/{(B, Tk)}")
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (B, Tk):
-            raise ShapeError(f"key_padding_mask must be {(B, Tk)}, got {tuple(key_padding_mask.shape)}")
+            raise ShapeError(
+                f"key_padding_mask must be {(B, Tk)}, got {tuple(key_padding_mask.shape)}"
+            )
         key_padding_mask = key_padding_mask.bool()
     return _Spec(B, H, Tq, Tk, Dh, float(scale), sl, qi, ki, q_doc, k_doc, key_padding_mask, causal)
 
@@ -143,6 +149,21 @@ def _split_hi_lo(c: Tensor) -> tuple[Tensor, Tensor]:
     mant, exp = torch.frexp(c64)
     hi = torch.ldexp(torch.round(torch.ldexp(mant, torch.full_like(exp, 12))), exp - 12)
     return hi, c64 - hi
+
+
+def _single_call_exact(spec: _Spec) -> bool:
+    """Whether one fold with a single reference keeps the bias products exact in float32:
+    significant bits of c_hi plus bits of the query-index range must fit in 23."""
+    assert spec.slopes is not None and spec.q_index is not None
+    c = (spec.slopes.to(torch.float64) / spec.scale).to(torch.float32)
+    hi, _ = _split_hi_lo(c)
+    mant, _ = torch.frexp(hi)
+    ints = torch.round(torch.ldexp(mant.abs(), torch.full_like(mant, 12, dtype=torch.int32))).long()
+    ints = ints.clamp(min=1)
+    trailing = (ints & -ints).to(torch.float64).log2().round().long()  # trailing zero bits
+    sig_bits = int((12 - trailing).amax())
+    span = spec.q_index.amax(dim=1) - spec.q_index.amin(dim=1)  # (B, K)
+    return float(span.max()) + 1 < 2.0 ** (23 - sig_bits)
 
 
 def _bias_dims(
@@ -229,9 +250,9 @@ def _block(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, start: int, end: int) -
 
 
 def _run_blocks(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, block_size: int) -> Tensor:
-    """Loop over query blocks; under autograd each bias block is recomputed in backward
-    (checkpointed) so the per-block q/k/v copies are not kept alive: memory stays linear."""
-    checkpointing = spec.slopes is not None and torch.is_grad_enabled() and (
+    """Loop over query blocks; under autograd each block is recomputed in backward (checkpointed)
+    so per-block masks and q/k/v copies are not kept alive: memory stays linear in length."""
+    checkpointing = torch.is_grad_enabled() and (
         q.requires_grad or k.requires_grad or v.requires_grad
     )
     outs = []
@@ -270,7 +291,9 @@ def attention(
         raise ConfigError(f"attention impl must be one of {IMPLS}, got {impl!r}")
     if not isinstance(block_size, int) or block_size < 1:
         raise ConfigError(f"block_size must be a positive int, got {block_size!r}")
-    spec = _validate(q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale)
+    spec = _validate(
+        q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale
+    )
     q_dtype = q.dtype
     if is_debug():
         for name, t in (("q", q), ("k", k), ("v", v), ("slopes", slopes)):
@@ -285,7 +308,10 @@ def attention(
 
         return flex_attention_path(q, k, v, spec)
     if impl == "auto":
-        impl = "sdpa" if spec.slopes is None and not spec.needs_mask else "blocked"
+        one_call = not spec.needs_mask and (
+            spec.slopes is None or spec.Tq <= block_size or _single_call_exact(spec)
+        )
+        impl = "sdpa" if one_call else "blocked"
     if spec.B == 0 or spec.Tq == 0:
         return q.new_zeros(spec.B, spec.H, spec.Tq, v.shape[-1])
     low = q.dtype in (torch.float16, torch.bfloat16) and spec.slopes is not None
@@ -315,7 +341,9 @@ def reference_attention(
     impl: str = "reference",
 ) -> Tensor:
     """Naive materialising attention (O(Tq*Tk) memory) in the inputs' dtype; pass fp64 for an oracle."""
-    spec = _validate(q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale)
+    spec = _validate(
+        q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale
+    )
     scores = torch.matmul(q, k.transpose(-1, -2)) * spec.scale
     if spec.slopes is not None:
         assert spec.q_index is not None and spec.k_index is not None

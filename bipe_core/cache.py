@@ -72,17 +72,17 @@ class KVCache:
     def begin(
         self, n_new: int, *, index: Tensor | None, document: Tensor | None, mask: Tensor | None
     ) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
-        """Stage the position data of ``n_new`` tokens; returns (index, document, mask) of all keys."""
+        """Stage position data of ``n_new`` tokens; returns (index, document, mask) of all keys."""
         total = self.length + n_new
         self._pending = n_new
         self.index = self._stage(self.index, index, total, "index", 0)
-        self.document = self._stage(self.document, document, total, "document", -1)
+        self.document = self._stage(self.document, document, total, "document", 0)
         self.mask = self._stage(self.mask, mask, total, "mask", True)
         view = lambda t: None if t is None else t[:, :total]  # noqa: E731
         return view(self.index), view(self.document), view(self.mask)
 
     def append(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        """Write the new keys/values of ``layer`` (B, H_kv, n_new, Dh); returns all keys and values."""
+        """Write new keys/values of ``layer`` (B, H_kv, n_new, Dh); returns all keys and values."""
         n_new = k.shape[2]
         if n_new != self._pending:
             raise ShapeError(
@@ -90,7 +90,8 @@ class KVCache:
             )
         if k.shape[0] != self.batch or k.shape[1] != self.n_kv_heads or k.shape[3] != self.head_dim:
             raise ShapeError(
-                f"KVCache holds (batch={self.batch}, kv_heads={self.n_kv_heads}, head_dim={self.head_dim}),"
+                f"KVCache holds (batch={self.batch}, kv_heads={self.n_kv_heads}, "
+                f"head_dim={self.head_dim}),"
                 f" got keys of shape {tuple(k.shape)}"
             )
         total = self.length + n_new
@@ -107,7 +108,7 @@ class KVCache:
         self.state = state
 
     def select(self, rows: Tensor) -> KVCache:
-        """A cache holding only batch rows ``rows`` (for dropping finished rows or beam reordering)."""
+        """A cache of batch rows ``rows`` only (to drop finished rows or reorder beams)."""
         pick = lambda t: None if t is None else t[rows].clone()  # noqa: E731
         out = KVCache(
             self.n_layers,

@@ -2,7 +2,8 @@
 
 Layout of a checkpoint directory::
 
-    path/config.json         {"format": "bipe-decoder", "version": 1, "config": {...}, "metadata": {...}}
+    path/config.json         {"format": "bipe-decoder", "version": 1, "config": {...},
+                              "metadata": {...}}
     path/model.safetensors   the weights (tied lm_head stored once); the config is repeated in the
                              safetensors header so that the single file is self-describing
 
@@ -72,7 +73,7 @@ def load_checkpoint(
     map_location: str | torch.device = "cpu",
     dtype: torch.dtype | None = None,
 ) -> DecoderLM:
-    """Rebuild the `DecoderLM` saved at ``path`` (a checkpoint directory or its .safetensors file)."""
+    """The `DecoderLM` saved at ``path`` (a checkpoint directory or its .safetensors file)."""
     header = read_checkpoint_header(path)
     weights = _weights_path(Path(path))
     model = _build_model(header)
@@ -99,7 +100,8 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"No checkpoint at {p}")
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise CheckpointError(
-            f"{p} is not a {FORMAT} checkpoint (for Hugging Face LLaMA directories use load_hf_llama)"
+            f"{p} is not a {FORMAT} checkpoint "
+            "(for Hugging Face LLaMA directories use load_hf_llama)"
         )
     if header.get("version") != VERSION:
         raise CheckpointError(
@@ -111,7 +113,8 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def weights_for_saving(model: DecoderLM) -> dict[str, torch.Tensor]:
-    """State dict as contiguous CPU tensors, a tied lm_head stored once (safetensors forbids sharing)."""
+    """State dict as contiguous CPU tensors; a tied lm_head is left out (safetensors forbids
+    shared tensors)."""
     state = model.state_dict()
     if model.config.tie_embeddings:
         state.pop("lm_head.weight", None)

@@ -1,4 +1,4 @@
-"""`ModelConfig`: every architecture choice of a `DecoderLM`, validated, round-tripping through JSON."""
+"""`ModelConfig`: every architecture choice of a `DecoderLM`, validated, round-tripping via JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bipe_core.errors import ConfigError, UnknownSchemeError
 
 INTRA_KINDS = ("learned", "sinusoidal")
 OVERFLOW_KINDS = ("split", "clamp")
-DEFAULT_ALIBI_FACTOR = {"bipe_alibi": 96.0}  # the paper's slope multiplier; others use 1
+DEFAULT_ALIBI_FACTOR = {"bipe_alibi": 96.0, "hier_alibi": 96.0}  # the paper's multiplier; others 1
 
 
 def known_schemes() -> list[str]:
@@ -93,7 +93,8 @@ class ModelConfig:
         schemes = known_schemes()
         if self.scheme not in schemes:
             raise UnknownSchemeError(
-                f"Unknown positional scheme {self.scheme!r}. Available: {', '.join(sorted(schemes))}"
+                f"Unknown positional scheme {self.scheme!r}. "
+                f"Available: {', '.join(sorted(schemes))}"
             )
         bad: list[str] = []
         for name in (
@@ -164,7 +165,8 @@ class ModelConfig:
         unknown = sorted(set(data) - names)
         if unknown:
             raise ConfigError(
-                f"Unknown ModelConfig key(s): {', '.join(unknown)}. Valid keys: {', '.join(sorted(names))}"
+                f"Unknown ModelConfig key(s): {', '.join(unknown)}. "
+                f"Valid keys: {', '.join(sorted(names))}"
             )
         missing = sorted(
             f.name

@@ -116,7 +116,9 @@ class PositionalScheme(nn.Module):
             head_dim = d_model // n_heads
         self.head_dim = _positive_int("head_dim", head_dim)
         self.max_positions = _positive_int("max_positions", max_positions)
-        self.max_intra = _positive_int("max_intra", max_positions if max_intra is None else max_intra)
+        self.max_intra = _positive_int(
+            "max_intra", max_positions if max_intra is None else max_intra
+        )
         if intra not in INTRA_KINDS:
             raise ConfigError(f"intra must be one of {INTRA_KINDS}, got {intra!r}")
         self.intra_kind = intra
@@ -152,7 +154,9 @@ class PositionalScheme(nn.Module):
     # ---------------------------------------------------------------- checks
     def _check_x(self, x: Tensor, pos: Positions) -> None:
         if x.dim() != 3 or x.shape[-1] != self.d_model:
-            raise ShapeError(f"embed expects x of shape (batch, length, {self.d_model}), got {tuple(x.shape)}")
+            raise ShapeError(
+                f"embed expects x of shape (batch, length, {self.d_model}), got {tuple(x.shape)}"
+            )
         if tuple(x.shape[:2]) != pos.shape:
             raise ShapeError(f"x is {tuple(x.shape[:2])} but positions are {pos.shape}")
 
@@ -162,7 +166,9 @@ class PositionalScheme(nn.Module):
                 f"rotate expects (batch, heads, length, {self.head_dim}), got {tuple(x.shape)}"
             )
         if (x.shape[0], x.shape[2]) != pos.shape:
-            raise ShapeError(f"x has (batch, length) {(x.shape[0], x.shape[2])}, positions {pos.shape}")
+            raise ShapeError(
+                f"x has (batch, length) {(x.shape[0], x.shape[2])}, positions {pos.shape}"
+            )
 
     def _levels(self, pos: Positions) -> Tensor:
         if pos.levels is None:
@@ -187,11 +193,15 @@ class PositionalScheme(nn.Module):
         """Index driving the rotation: (B, T), or (B, T, K) for multi-level; None if not rotary."""
         return None
 
-    def cos_sin(self, pos: Positions) -> tuple[Tensor, Tensor] | None:
-        """(cos, sin) of shape (B, T, Dh) in float32, to be reused across layers; None if not rotary."""
+    def cos_sin(
+        self, pos: Positions, dtype: torch.dtype = torch.float32
+    ) -> tuple[Tensor, Tensor] | None:
+        """(cos, sin) of shape (B, T, Dh), to be reused across layers; None if not rotary."""
         return None
 
-    def rotate(self, x: Tensor, pos: Positions, cos_sin: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    def rotate(
+        self, x: Tensor, pos: Positions, cos_sin: tuple[Tensor, Tensor] | None = None
+    ) -> Tensor:
         """Rotate queries or keys x (B, H, T, Dh) (identity for non-rotary schemes)."""
         self._check_heads(x, pos)
         return x
@@ -248,24 +258,30 @@ class _RotaryMixin(PositionalScheme):
     def _rotary_levels(self) -> int:
         return 1
 
-    def cos_sin(self, pos: Positions) -> tuple[Tensor, Tensor]:
-        """(cos, sin) (B, T, Dh) float32, times the YaRN attention scale, as HF LLaMA builds them."""
+    def cos_sin(
+        self, pos: Positions, dtype: torch.dtype = torch.float32
+    ) -> tuple[Tensor, Tensor]:
+        """(cos, sin) (B, T, Dh), times the YaRN attention scale, as HF LLaMA builds them (float32
+        by default; float64 for float64 inputs)."""
         index = self.rotary_index(pos)
         assert index is not None
-        inv_freq = self.inv_freq.to(index.device)
+        inv_freq = self.inv_freq.to(device=index.device, dtype=dtype)
         if index.dim() == 2:
-            freqs = index.float()[..., None] * inv_freq
+            freqs = index.to(dtype)[..., None] * inv_freq
         else:
-            per_freq = index.float()[..., self.freq_level.to(index.device)]
+            per_freq = index.to(dtype)[..., self.freq_level.to(index.device)]
             freqs = per_freq * inv_freq
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos() * self.attention_scale, emb.sin() * self.attention_scale
 
-    def rotate(self, x: Tensor, pos: Positions, cos_sin: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    def rotate(
+        self, x: Tensor, pos: Positions, cos_sin: tuple[Tensor, Tensor] | None = None
+    ) -> Tensor:
         """Rotate x (B, H, T, Dh) in the LLaMA rotate-half layout."""
         self._check_heads(x, pos)
-        cos, sin = self.cos_sin(pos) if cos_sin is None else cos_sin
-        return apply_rotary(x, cos, sin)
+        if cos_sin is None:
+            cos_sin = self.cos_sin(pos, torch.float64 if x.dtype == torch.float64 else torch.float32)
+        return apply_rotary(x, *cos_sin)
 
 
 class _BiasMixin(PositionalScheme):

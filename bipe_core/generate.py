@@ -1,4 +1,4 @@
-"""Autoregressive decoding for `DecoderLM`: cached (prefill + one token per step) or by recomputation.
+"""Autoregressive decoding for `DecoderLM`: cached (prefill, then one token per step) or recomputed.
 
 Batches of prompts of different lengths are LEFT-padded: ``attention_mask`` is 0 on a prefix of each
 row and 1 afterwards, so every row's next token is appended at the same column. Positions skip the
@@ -37,7 +37,7 @@ def generate(
     ``temperature`` 0 is greedy; above 0 samples from softmax(logits / temperature), restricted to
     the ``top_k`` most likely tokens if given, drawing from ``generator`` (seed it for repeatable
     output). After a row emits ``eos_id`` it is filled with ``eos_id``; decoding stops early once
-    every row has. ``use_cache=False`` recomputes the whole prefix at each step (the reference path).
+    every row has. ``use_cache=False`` recomputes the whole prefix at each step (reference path).
     With ``return_logits`` the logits that chose each new token, (B, n, V), come back too.
     """
     model._check_ids(input_ids)

@@ -1,14 +1,14 @@
-"""Hugging Face LLaMA interop: load LLaMA-layout checkpoints (plain or the BiPE paper's) and export back.
+"""Hugging Face LLaMA interop: load LLaMA-layout checkpoints (plain or the paper's), export back.
 
 No `transformers` import is needed: the layout is read from ``config.json`` and the weight files.
 
 Layout of the paper's released checkpoints (zhenyuhe00/BiPE, ``my_modeling_llama_bipe_*.py``): a
-LLaMA model whose config carries ``rpe_type`` in {rope, bipe_rope, alibi, bipe_alibi}, ``train_scale``
-(rows of the intra table, 1024) and ``log_scale`` (always false). The BiPE variants add
-``model.embeds.0.weight``, an ``nn.Embedding(train_scale, hidden_size)`` of intra-segment positions
-added to the token embeddings (intra positions are clipped at ``train_scale - 1``), and split segments
-at LLaMA token ids 869 ("▁.") and 13 (newline). ``rope``/``alibi`` use the token index and no table;
-BiPE-ALiBi multiplies every ALiBi slope by 96.
+LLaMA model whose config carries ``rpe_type`` in {rope, bipe_rope, alibi, bipe_alibi},
+``train_scale`` (rows of the intra table, 1024) and ``log_scale`` (always false). The BiPE variants
+add ``model.embeds.0.weight``, an ``nn.Embedding(train_scale, hidden_size)`` of intra-segment
+positions added to the token embeddings (intra positions are clipped at ``train_scale - 1``), and
+split segments at LLaMA token ids 869 ("▁.") and 13 (newline). ``rope``/``alibi`` use the token
+index and no table; BiPE-ALiBi multiplies every ALiBi slope by 96.
 
 Keys this module adds on export so that a round trip keeps what LLaMA's config cannot say:
 ``bipe_separator_ids`` and ``bipe_alibi_factor``. Both are read back on load.
@@ -60,7 +60,7 @@ def hf_key_map(n_layers: int) -> dict[str, str]:
 
 
 def config_from_hf(hf: dict[str, Any], *, separator_ids: list[int] | None = None) -> ModelConfig:
-    """Translate a LLaMA ``config.json`` dict (optionally with the paper's ``rpe_type``) to ModelConfig."""
+    """ModelConfig of a LLaMA ``config.json`` dict (optionally with the paper's ``rpe_type``)."""
     model_type = hf.get("model_type", "llama")
     if model_type != "llama":
         raise ConfigError(f"model_type {model_type!r} is not supported; only 'llama' layouts load")
@@ -173,13 +173,11 @@ def export_hf_llama(
         "attention_bias": False,
         "mlp_bias": False,
         "rope_theta": cfg.rope_theta,
-        "rope_parameters": {"rope_type": "default", "rope_theta": cfg.rope_theta},
+        "rope_parameters": _rope_to_hf(cfg),
         "torch_dtype": str(dtype or next(model.parameters()).dtype).removeprefix("torch."),
     }
-    if cfg.rope_scaling is not None:
-        raise ConfigError(
-            "exporting rope_scaling to a LLaMA config is not supported; drop it first"
-        )
+    if cfg.rope_scaling is not None:  # transformers 4.x reads this key, 5.x rope_parameters
+        hf["rope_scaling"] = {k: v for k, v in hf["rope_parameters"].items() if k != "rope_theta"}
     if cfg.scheme != "rope" or cfg.separator_ids:
         hf.update(
             rpe_type=cfg.scheme,
@@ -212,20 +210,52 @@ def export_hf_llama(
     return root
 
 
+def _rope_to_hf(cfg: ModelConfig) -> dict[str, Any]:
+    """transformers 5.x ``rope_parameters`` of a config (static NTK has no LLaMA equivalent)."""
+    out: dict[str, Any] = {"rope_type": "default", "rope_theta": cfg.rope_theta}
+    scaling = cfg.rope_scaling
+    if scaling is None:
+        return out
+    kind = scaling.get("type", scaling.get("rope_type"))
+    if kind not in ("linear", "yarn"):
+        raise ConfigError(
+            f"rope_scaling type {kind!r} has no LLaMA config form (linear and yarn do)"
+        )
+    out.update(rope_type=kind, factor=float(scaling["factor"]))
+    if kind == "yarn":
+        original = scaling.get(
+            "original_max_position", scaling.get("original_max_position_embeddings")
+        )
+        out["original_max_position_embeddings"] = original or cfg.max_positions
+        for key in ("beta_fast", "beta_slow", "attention_factor"):
+            if scaling.get(key) is not None:
+                out[key] = float(scaling[key])
+    return out
+
+
 def _rope_from_hf(hf: dict[str, Any]) -> tuple[float, dict[str, Any] | None]:
-    params = hf.get("rope_parameters") or {}
-    scaling = hf.get("rope_scaling") or None
+    """(rope_theta, rope_scaling) from transformers 4.x (rope_theta/rope_scaling) or 5.x
+    (rope_parameters) fields. Dynamic NTK depends on the running length and is refused."""
+    params = dict(hf.get("rope_parameters") or {})
+    params.update(hf.get("rope_scaling") or {})
     theta = float(params.get("rope_theta", hf.get("rope_theta", 10000.0)))
-    kind = (scaling or {}).get("rope_type", (scaling or {}).get("type")) or params.get(
-        "rope_type", "default"
-    )
+    kind = params.get("rope_type", params.get("type", "default"))
     if kind == "default":
         return theta, None
-    factor = (scaling or params).get("factor")
+    factor = params.get("factor")
     if kind == "linear":
-        return theta, {"type": "linear", "factor": float(factor)}
+        return theta, {"type": "linear", "factor": factor}
+    if kind == "yarn":
+        if params.get("mscale") or params.get("mscale_all_dim") or params.get("truncate") is False:
+            raise ConfigError("YaRN with mscale/mscale_all_dim/truncate=false is not supported")
+        original = params.get("original_max_position_embeddings") or hf.get(
+            "max_position_embeddings"
+        )
+        keys = ("beta_fast", "beta_slow", "attention_factor")
+        extra = {k: params[k] for k in keys if params.get(k) is not None}
+        return theta, {"type": "yarn", "factor": factor, "original_max_position": original, **extra}
     raise ConfigError(
-        f"rope scaling type {kind!r} is not supported on load (supported: default, linear)"
+        f"rope scaling type {kind!r} is not supported on load (supported: default, linear, yarn)"
     )
 
 

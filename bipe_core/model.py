@@ -67,7 +67,7 @@ class _Context:
 
 
 class SelfAttention(nn.Module):
-    """Causal multi-head (optionally grouped-query) attention with the scheme's rotation and bias."""
+    """Causal multi-head (optionally grouped-query) attention with the scheme's rotation/bias."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -205,12 +205,15 @@ class DecoderLM(nn.Module):
         if cache is not None and cache.batch != B:
             raise ShapeError(f"cache holds {cache.batch} rows but input_ids has {B}")
         pos, state = self._positions(input_ids, positions, attention_mask, document_ids, cache)
+        debug = self.config.debug or is_debug()
         x = self.drop(self.pos.embed(self.tok_emb(input_ids), pos))  # (B, T, D)
-        self._check_finite(x, "the input embeddings")
+        if debug:
+            _check_finite(x, "the input embeddings")
         ctx = self._context(pos, cache)
         for i, block in enumerate(self.blocks):
             x = block(x, ctx, i)
-            self._check_finite(x, f"block {i}")
+            if debug:
+                _check_finite(x, f"block {i}")
         if cache is not None:
             cache.commit(state)
         return self.lm_head(self.norm(x))
@@ -277,14 +280,15 @@ class DecoderLM(nn.Module):
 
     # ------------------------------------------------------------------ parameters
     def num_parameters(self, exclude_embeddings: bool = False) -> int:
-        """Parameter count (a tied head counted once); optionally without token/positional tables."""
+        """Parameter count (tied head counted once), optionally without token/position tables."""
         groups = self.parameter_breakdown()
         if exclude_embeddings:
             return groups["total"] - groups["token_embedding"] - groups["positional"]
         return groups["total"]
 
     def parameter_breakdown(self) -> dict[str, int]:
-        """Parameter counts per group: token_embedding, positional, attention, mlp, norms, lm_head, total."""
+        """Parameter counts per group (token_embedding, positional, attention, mlp, norms, lm_head)
+        plus their total."""
         groups = dict.fromkeys(
             ("token_embedding", "positional", "attention", "mlp", "norms", "lm_head"), 0
         )
@@ -405,6 +409,8 @@ class DecoderLM(nn.Module):
             impl=self.config.attn_impl,
         )
 
-    def _check_finite(self, x: Tensor, where: str) -> None:
-        if (self.config.debug or is_debug()) and not torch.isfinite(x).all():
-            raise InputError(f"NaN or inf after {where} (debug mode): check the inputs and weights")
+
+def _check_finite(x: Tensor, where: str) -> None:
+    """Debug mode: NaN/inf in activations means NaN/inf came in through the inputs or weights."""
+    if not bool(torch.isfinite(x).all()):
+        raise InputError(f"NaN or inf after {where} (debug mode): check the inputs and weights")

@@ -33,7 +33,9 @@ OVERFLOW_MODES = ("split", "clamp")
 def _check_ids(ids: Any, name: str = "ids") -> Tensor:
     """Validate a (B, T) integer tensor of token ids."""
     if not isinstance(ids, Tensor):
-        raise InputError(f"{name} must be a torch.Tensor of shape (batch, length), got {type(ids).__name__}")
+        raise InputError(
+            f"{name} must be a torch.Tensor of shape (batch, length), got {type(ids).__name__}"
+        )
     if ids.dim() != 2:
         raise ShapeError(f"{name} must have shape (batch, length), got {tuple(ids.shape)}")
     if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
@@ -51,7 +53,9 @@ def _sep_tensor(separator_ids: Any, device: torch.device) -> Tensor:
         try:
             seps = torch.tensor([int(s) for s in separator_ids], dtype=torch.long, device=device)
         except (TypeError, ValueError) as exc:
-            raise InputError(f"separator_ids must be an iterable of ints, got {separator_ids!r}") from exc
+            raise InputError(
+                f"separator_ids must be an iterable of ints, got {separator_ids!r}"
+            ) from exc
     return seps
 
 
@@ -127,7 +131,9 @@ class Positions:
         """Copy of these positions on `device`."""
         return Positions(
             **{
-                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).to(device))
+                f.name: (
+                    None if getattr(self, f.name) is None else getattr(self, f.name).to(device)
+                )
                 for f in fields(self)
             }
         )
@@ -136,7 +142,9 @@ class Positions:
         """Positions of columns [start, end) along the sequence."""
         return Positions(
             **{
-                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name)[:, start:end])
+                f.name: (
+                    None if getattr(self, f.name) is None else getattr(self, f.name)[:, start:end]
+                )
                 for f in fields(self)
             }
         )
@@ -182,7 +190,9 @@ class SegmentState:
     level_sep: Tensor | None = None
 
     @staticmethod
-    def initial(batch: int, n_levels: int = 0, device: torch.device | str | None = None) -> SegmentState:
+    def initial(
+        batch: int, n_levels: int = 0, device: torch.device | str | None = None
+    ) -> SegmentState:
         """State before any token: the next real token starts a document."""
         z = torch.zeros(batch, dtype=torch.long, device=device)
         zb = torch.zeros(batch, dtype=torch.bool, device=device)
@@ -194,7 +204,9 @@ class SegmentState:
         """Copy of this state on `device`."""
         return SegmentState(
             **{
-                f.name: (None if getattr(self, f.name) is None else getattr(self, f.name).to(device))
+                f.name: (
+                    None if getattr(self, f.name) is None else getattr(self, f.name).to(device)
+                )
                 for f in fields(self)
             }
         )
@@ -267,7 +279,7 @@ def build_positions(
 
     Token, intra and segment indices restart at every document (a change of `document_ids`).
     Padding (`attention_mask` False) is skipped: real tokens get the indices they would have without
-    it, padding gets zeros. `overflow="split"` opens a new segment when the intra index would reach
+    it; padding repeats the previous real token's indices (zeros before the first one). `overflow="split"` opens a new segment when the intra index would reach
     `max_intra`; `"clamp"` clamps it to `max_intra - 1`. `level_separator_ids` (coarse -> fine) adds
     hierarchical levels: `levels` gets one column per set (level k counts separators of sets 0..k)
     and then the segment index as its last (finest) column; segments also split at every level's
@@ -285,13 +297,17 @@ def build_positions(
         valid = torch.ones(B, T, dtype=torch.bool, device=dev)
     else:
         if tuple(attention_mask.shape) != (B, T):
-            raise ShapeError(f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}")
+            raise ShapeError(
+                f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
+            )
         valid = attention_mask.to(dev).bool()
     if document_ids is None:
         doc = torch.zeros(B, T, dtype=torch.long, device=dev)
     else:
         if tuple(document_ids.shape) != (B, T):
-            raise ShapeError(f"document_ids must have shape {(B, T)}, got {tuple(document_ids.shape)}")
+            raise ShapeError(
+                f"document_ids must have shape {(B, T)}, got {tuple(document_ids.shape)}"
+            )
         doc = document_ids.to(dev).long()
     if state is None:
         state = SegmentState.initial(B, K, dev)
@@ -299,15 +315,30 @@ def build_positions(
         if state.token.shape[0] != B:
             raise ShapeError(f"state has {state.token.shape[0]} rows, ids have {B}")
         if (state.levels.shape[1] if state.levels is not None else 0) != K:
-            raise ShapeError("state carries a different number of hierarchical levels than requested")
+            raise ShapeError(
+                "state carries a different number of hierarchical levels than requested"
+            )
 
     seps = _sep_tensor(separator_ids, dev)
+    if T == 0:
+        empty = torch.zeros(B, 0, dtype=torch.long, device=dev)
+        return (
+            Positions(
+                token=empty, intra=empty.clone(), segment=empty.clone(),
+                levels=torch.zeros(B, 0, K + 1, dtype=torch.long, device=dev) if K else None,
+                document=doc if document_ids is not None else None,
+                attention_mask=valid if attention_mask is not None else None,
+            ),  # fmt: skip
+            state,
+        )
     all_seps = torch.cat([seps] + [_sep_tensor(s, dev) for s in level_sets])
     is_sep = torch.isin(ids, all_seps) & valid
 
     t = torch.arange(T, device=dev).expand(B, T)
     last_valid = torch.cummax(torch.where(valid, t, torch.full_like(t, -1)), dim=1).values
-    prev_col = torch.cat([torch.full((B, 1), -1, dtype=torch.long, device=dev), last_valid[:, :-1]], 1)
+    prev_col = torch.cat(
+        [torch.full((B, 1), -1, dtype=torch.long, device=dev), last_valid[:, :-1]], 1
+    )
     has_prev_col = prev_col >= 0
     prev_doc = torch.where(
         has_prev_col, doc.gather(1, prev_col.clamp(min=0)), state.document[:, None].expand(B, T)
@@ -340,12 +371,23 @@ def build_positions(
             cols.append(lk)
         levels = torch.stack([*cols, segment], dim=-1)
 
-    zero = torch.zeros_like(token)
-    token = torch.where(valid, token, zero)
-    intra = torch.where(valid, intra, zero)
-    segment = torch.where(valid, segment, zero)
+    # padding repeats the previous real token's indices (the state's before the first one), so
+    # indices stay monotone and padded query rows stay well conditioned in biased attention
+    has_last = last_valid >= 0
+    src = last_valid.clamp(min=0)
+
+    def fill(x: Tensor, before: Tensor) -> Tensor:
+        prev = torch.where(has_last, x.gather(1, src), before[:, None].expand_as(x))
+        return torch.where(valid, x, prev)
+
+    token = fill(token, state.token)
+    segment = fill(segment, state.segment)
+    st_intra = state.intra if max_intra is None else state.intra.clamp(max=max_intra - 1)
+    intra = fill(intra, st_intra)
     if levels is not None:
-        levels = torch.where(valid[..., None], levels, torch.zeros_like(levels))
+        assert state.levels is not None
+        before = torch.cat([state.levels, state.segment[:, None]], dim=1)
+        levels = torch.stack([fill(levels[..., j], before[:, j]) for j in range(K + 1)], -1)
         coarse = levels[..., :K]
     positions = Positions(
         token=token,
@@ -392,13 +434,17 @@ def _as_2d_long(x: Any, name: str) -> Tensor:
         try:
             t = torch.as_tensor(np.asarray(x))
         except (TypeError, ValueError) as exc:
-            raise InputError(f"{name} must be an array of integers, got {type(x).__name__}") from exc
+            raise InputError(
+                f"{name} must be an array of integers, got {type(x).__name__}"
+            ) from exc
     if t.dtype.is_floating_point or t.dtype.is_complex:
         raise ShapeError(f"{name} must hold integers, got dtype {t.dtype}")
     if t.dim() == 1:
         t = t[None]
     if t.dim() != 2:
-        raise ShapeError(f"{name} must be 1-D (length) or 2-D (batch, length), got {tuple(t.shape)}")
+        raise ShapeError(
+            f"{name} must be 1-D (length) or 2-D (batch, length), got {tuple(t.shape)}"
+        )
     return t.long()
 
 
@@ -425,12 +471,18 @@ def positions_from_arrays(
         if lv.dim() == 2:
             lv = lv[None]
         if lv.dim() != 3:
-            raise ShapeError(f"levels must be (length, K) or (batch, length, K), got {tuple(lv.shape)}")
+            raise ShapeError(
+                f"levels must be (length, K) or (batch, length, K), got {tuple(lv.shape)}"
+            )
         levels_t = lv.long()
     doc_t = None if document is None else _as_2d_long(document, "document")
     mask_t = None
     if attention_mask is not None:
-        m = attention_mask if isinstance(attention_mask, Tensor) else torch.as_tensor(np.asarray(attention_mask))
+        m = (
+            attention_mask
+            if isinstance(attention_mask, Tensor)
+            else torch.as_tensor(np.asarray(attention_mask))
+        )
         mask_t = (m[None] if m.dim() == 1 else m).bool()
     for name, t in (("intra", intra_t), ("segment", segment_t), ("token", token_t)):
         if (t < 0).any():

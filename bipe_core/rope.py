@@ -50,7 +50,9 @@ def parse_rope_scaling(cfg: Mapping[str, Any] | None, default_original: int) -> 
     if original is None:
         original = default_original
     if not isinstance(original, int) or original < 1:
-        raise ConfigError(f"rope_scaling original_max_position must be a positive int, got {original!r}")
+        raise ConfigError(
+            f"rope_scaling original_max_position must be a positive int, got {original!r}"
+        )
     attention_factor = cfg.get("attention_factor")
     return RopeScaling(
         type=kind,

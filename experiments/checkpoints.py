@@ -32,8 +32,9 @@ class TrainState:
     info: dict[str, Any]  # experiment config, run spec, model config, metrics so far
 
 
-def save_train_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                          state: TrainState) -> Path:
+def save_train_checkpoint(
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, state: TrainState
+) -> Path:
     """Write model, optimizer and state to ``path`` atomically (tmp file + fsync + os.replace)."""
     from safetensors.torch import save_file
 
@@ -93,12 +94,15 @@ def read_header(path: Path) -> dict[str, Any]:
             "model-only checkpoints are read by bipe_core.checkpoint.load_checkpoint"
         )
     if header.get("version") != VERSION:
-        raise ExperimentError(f"{path}: checkpoint version {header.get('version')!r}, expected {VERSION}")
+        raise ExperimentError(
+            f"{path}: checkpoint version {header.get('version')!r}, expected {VERSION}"
+        )
     return header
 
 
-def load_train_checkpoint(path: Path, model: torch.nn.Module,
-                          optimizer: torch.optim.Optimizer | None = None) -> TrainState:
+def load_train_checkpoint(
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None
+) -> TrainState:
     """Restore model (and optimizer, RNG) from ``path``; names missing or mis-shaped tensors."""
     from safetensors.torch import load_file
 

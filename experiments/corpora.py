@@ -165,7 +165,9 @@ def load_kjv(max_docs: int | None = None) -> Corpus:
             check=True,
         )
     except (subprocess.SubprocessError, OSError) as exc:
-        raise ExperimentError(f"`bible` failed ({exc}); reinstall bible-kjv and bible-kjv-text") from exc
+        raise ExperimentError(
+            f"`bible` failed ({exc}); reinstall bible-kjv and bible-kjv-text"
+        ) from exc
     docs = parse_kjv_dump(res.stdout)
     if len(docs) < 1000:
         raise ExperimentError(

@@ -58,8 +58,14 @@ def eval_budget(stream_len: int, lengths: list[int], eval_tokens: int, split: st
 
 
 @torch.no_grad()
-def perplexity_at(model: torch.nn.Module, stream: TokenStream, length: int, budget: int,
-                  batch_size: int = 1, use_positions: bool = True) -> tuple[float, int]:
+def perplexity_at(
+    model: torch.nn.Module,
+    stream: TokenStream,
+    length: int,
+    budget: int,
+    batch_size: int = 1,
+    use_positions: bool = True,
+) -> tuple[float, int]:
     """Mean loss over the first ``budget`` tokens cut into blocks of ``length``; (loss, blocks)."""
     if length < 1 or budget < length:
         raise ExperimentError(f"bad evaluation length {length} for a budget of {budget} tokens")
@@ -78,9 +84,15 @@ def perplexity_at(model: torch.nn.Module, stream: TokenStream, length: int, budg
     return total / count, len(starts)
 
 
-def perplexity_by_length(model: torch.nn.Module, stream: TokenStream, train_len: int,
-                         multipliers: list[int], eval_tokens: int, batch_size: int = 1,
-                         split: str = "test") -> list[LengthResult]:
+def perplexity_by_length(
+    model: torch.nn.Module,
+    stream: TokenStream,
+    train_len: int,
+    multipliers: list[int],
+    eval_tokens: int,
+    batch_size: int = 1,
+    split: str = "test",
+) -> list[LengthResult]:
     """Perplexity at every ``k * train_len`` (the paper: k = 1..8), same tokens at each length."""
     if not multipliers:
         raise ExperimentError("no evaluation multipliers given (e.g. 1 2 4 8)")
@@ -93,14 +105,28 @@ def perplexity_by_length(model: torch.nn.Module, stream: TokenStream, train_len:
         # Long blocks cost memory: shrink the batch so every step holds about the same tokens.
         bs = max(1, batch_size * train_len // length)
         loss, blocks = perplexity_at(model, stream, length, budget, bs, stream.segment is not None)
-        results.append(LengthResult(length, float(k), loss, math.exp(min(loss, 50.0)), blocks,
-                                    budget, time.perf_counter() - t0))
+        results.append(
+            LengthResult(
+                length,
+                float(k),
+                loss,
+                math.exp(min(loss, 50.0)),
+                blocks,
+                budget,
+                time.perf_counter() - t0,
+            )
+        )
     return results
 
 
-def evaluate_run(run_dir, cfg=None, cache_dir=None, split: str | None = None,
-                 multipliers: list[int] | None = None, eval_tokens: int | None = None
-                 ) -> dict[str, Any]:
+def evaluate_run(
+    run_dir,
+    cfg=None,
+    cache_dir=None,
+    split: str | None = None,
+    multipliers: list[int] | None = None,
+    eval_tokens: int | None = None,
+) -> dict[str, Any]:
     """Load a trained run and measure perplexity against length on its corpus' eval split."""
     from experiments.config import from_dict
     from experiments.corpora import load_corpus
@@ -121,12 +147,26 @@ def evaluate_run(run_dir, cfg=None, cache_dir=None, split: str | None = None,
             f"was trained with {info.get('vocab_size')}; was the cache directory changed?"
         )
     max_intra = cfg.model.max_intra or cfg.train.seq_len
-    stream = tokens.stream(split, spec["segmenter"], max_intra, d.separator_chars) \
-        if spec["segmenter"] else tokens.stream(split)
-    rows = perplexity_by_length(model, stream, cfg.train.seq_len, multipliers or e.multipliers,
-                                eval_tokens or e.eval_tokens, e.batch_size, split)
+    stream = (
+        tokens.stream(split, spec["segmenter"], max_intra, d.separator_chars)
+        if spec["segmenter"]
+        else tokens.stream(split)
+    )
+    rows = perplexity_by_length(
+        model,
+        stream,
+        cfg.train.seq_len,
+        multipliers or e.multipliers,
+        eval_tokens or e.eval_tokens,
+        e.batch_size,
+        split,
+    )
     return {
-        "corpus": spec["corpus"], "scheme": spec["scheme"], "segmenter": spec["segmenter"],
-        "split": split, "train_len": cfg.train.seq_len, "step": info.get("step"),
+        "corpus": spec["corpus"],
+        "scheme": spec["scheme"],
+        "segmenter": spec["segmenter"],
+        "split": split,
+        "train_len": cfg.train.seq_len,
+        "step": info.get("step"),
         "results": [r.to_dict() for r in rows],
     }

@@ -16,8 +16,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-CSV_FIELDS = ("corpus", "scheme", "segmenter", "length", "multiplier", "ppl", "loss", "blocks",
-              "tokens", "step")
+CSV_FIELDS = (
+    "corpus",
+    "scheme",
+    "segmenter",
+    "length",
+    "multiplier",
+    "ppl",
+    "loss",
+    "blocks",
+    "tokens",
+    "step",
+)
 
 
 def run_label(row: dict[str, Any]) -> str:
@@ -29,10 +39,20 @@ def git_commit() -> str:
     """The commit of the checkout this package runs from (``+dirty`` if modified), or 'unknown'."""
     here = Path(__file__).resolve().parent
     try:
-        sha = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain"], capture_output=True,
-                               text=True, timeout=10, check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return sha + ("+dirty" if dirty else "")
@@ -52,9 +72,13 @@ def machine_info() -> dict[str, Any]:
     except OSError:
         pass
     return {
-        "platform": platform.platform(), "cpu": cpu, "cpu_count": os.cpu_count(),
-        "python": platform.python_version(), "torch": torch.__version__,
-        "numpy": numpy.__version__, "cuda": torch.cuda.is_available(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "cuda": torch.cuda.is_available(),
     }
 
 
@@ -63,19 +87,32 @@ def flat_rows(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for ev in evals:
         for r in ev["results"]:
-            rows.append({"corpus": ev["corpus"], "scheme": ev["scheme"],
-                         "segmenter": ev.get("segmenter") or "", "length": r["length"],
-                         "multiplier": r["multiplier"], "ppl": round(r["ppl"], 4),
-                         "loss": round(r["loss"], 5), "blocks": r["blocks"], "tokens": r["tokens"],
-                         "step": ev.get("step")})
+            rows.append(
+                {
+                    "corpus": ev["corpus"],
+                    "scheme": ev["scheme"],
+                    "segmenter": ev.get("segmenter") or "",
+                    "length": r["length"],
+                    "multiplier": r["multiplier"],
+                    "ppl": round(r["ppl"], 4),
+                    "loss": round(r["loss"], 5),
+                    "blocks": r["blocks"],
+                    "tokens": r["tokens"],
+                    "step": ev.get("step"),
+                }
+            )
     return rows
 
 
-def write_results(out: Path, evals: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> None:
+def write_results(
+    out: Path, evals: list[dict[str, Any]], extra: dict[str, Any] | None = None
+) -> None:
     """results.json (everything) and results.csv (one row per run x length)."""
     out.mkdir(parents=True, exist_ok=True)
     data = {"evaluations": evals, **(extra or {})}
-    (out / "results.json").write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
         writer.writeheader()
@@ -126,8 +163,13 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         bins = np.arange(0, clip + 5, 5)
         for s in (x for x in stats if x.corpus == corpus):
-            ax.hist(np.minimum(s.lengths, clip), bins=bins, histtype="step", density=True,
-                    label=f"{s.segmenter} (median {s.median_len:.0f})")
+            ax.hist(
+                np.minimum(s.lengths, clip),
+                bins=bins,
+                histtype="step",
+                density=True,
+                label=f"{s.segmenter} (median {s.median_len:.0f})",
+            )
         ax.axvline(50, color="grey", linestyle=":", linewidth=1)
         ax.set_xlabel(f"segment length in tokens (clipped at {clip})")
         ax.set_ylabel("density")
@@ -155,27 +197,54 @@ def ppl_table(evals: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_summary(out: Path, title: str, config: dict[str, Any], evals: list[dict[str, Any]],
-                  sections: list[tuple[str, str]] | None = None, command: str | None = None,
-                  seconds: float | None = None) -> Path:
+def write_summary(
+    out: Path,
+    title: str,
+    config: dict[str, Any],
+    evals: list[dict[str, Any]],
+    sections: list[tuple[str, str]] | None = None,
+    command: str | None = None,
+    seconds: float | None = None,
+) -> Path:
     """summary.md: commit, command, machine, configuration, the perplexity table, extra sections."""
     m = machine_info()
-    lines = [f"# {title}", "",
-             f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-             f"- commit: `{git_commit()}`"]
+    lines = [
+        f"# {title}",
+        "",
+        f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- commit: `{git_commit()}`",
+    ]
     if command:
         lines.append(f"- command: `{command}`")
     if seconds is not None:
         lines.append(f"- wall time: {seconds:.0f} s")
-    lines.append(f"- machine: {m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, Python "
-                 f"{m['python']}, torch {m['torch']}, CUDA: {m['cuda']}")
-    lines += ["", "## Perplexity against evaluation length", "",
-              "Non-overlapping blocks of each length over the same evaluation tokens; "
-              "PPL = exp(mean loss).", "", ppl_table(evals), ""]
+    lines.append(
+        f"- machine: {m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, Python "
+        f"{m['python']}, torch {m['torch']}, CUDA: {m['cuda']}"
+    )
+    lines += [
+        "",
+        "## Perplexity against evaluation length",
+        "",
+        "Non-overlapping blocks of each length over the same evaluation tokens; "
+        "PPL = exp(mean loss).",
+        "",
+        ppl_table(evals),
+        "",
+    ]
     for head, body in sections or []:
         lines += [f"## {head}", "", body, ""]
-    lines += ["## Configuration", "", "```json", json.dumps(config, indent=2, default=str), "```", ""]
+    lines += [
+        "## Configuration",
+        "",
+        "```json",
+        json.dumps(config, indent=2, default=str),
+        "```",
+        "",
+    ]
     path = out / "summary.md"
     path.write_text("\n".join(lines), encoding="utf-8")
-    (out / "config.json").write_text(json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8")
+    (out / "config.json").write_text(
+        json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     return path

@@ -44,8 +44,12 @@ def _run_one(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str
         if res.interrupted:
             return 130
         ev = evaluate_run(out, cfg, cache_dir)
-        ev["train"] = {"seconds": round(res.seconds, 1), "tokens_per_s": round(res.tokens_per_s, 1),
-                       "final_loss": res.final_loss, "val_loss": res.val_loss}
+        ev["train"] = {
+            "seconds": round(res.seconds, 1),
+            "tokens_per_s": round(res.tokens_per_s, 1),
+            "final_loss": res.final_loss,
+            "val_loss": res.val_loss,
+        }
         (out / "eval.json").write_text(json.dumps(ev, indent=2) + "\n", encoding="utf-8")
     except Exception as exc:  # recorded per run so one failure does not lose the others
         (out / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
@@ -77,8 +81,13 @@ def prepare_all(cfg: ExperimentConfig, cache_dir: str | Path | None) -> None:
             prepare_data(cfg, spec, cache_dir, splits=("train", "val", cfg.eval.split))
 
 
-def run_grid(cfg: ExperimentConfig, out: Path, cache_dir: str | Path | None = None,
-             workers: int | None = None, log=print) -> ExperimentResult:
+def run_grid(
+    cfg: ExperimentConfig,
+    out: Path,
+    cache_dir: str | Path | None = None,
+    workers: int | None = None,
+    log=print,
+) -> ExperimentResult:
     """Train and evaluate every run of ``cfg`` under ``out/runs``; at most ``workers`` at once."""
     t0 = time.perf_counter()
     workers = workers or cfg.workers
@@ -106,9 +115,16 @@ def run_grid(cfg: ExperimentConfig, out: Path, cache_dir: str | Path | None = No
                 spec = queue.pop(0)
                 run_dir = out / "runs" / spec.name
                 run_dir.mkdir(parents=True, exist_ok=True)
-                p = ctx.Process(target=_run_one, name=spec.name, args=(
-                    cfg.to_dict(), (spec.corpus, spec.scheme, spec.segmenter), str(run_dir),
-                    str(cache_dir) if cache_dir else None))
+                p = ctx.Process(
+                    target=_run_one,
+                    name=spec.name,
+                    args=(
+                        cfg.to_dict(),
+                        (spec.corpus, spec.scheme, spec.segmenter),
+                        str(run_dir),
+                        str(cache_dir) if cache_dir else None,
+                    ),
+                )
                 p.start()
                 live[spec.name] = p
                 log(f"started {spec.name}")
@@ -130,16 +146,23 @@ def run_grid(cfg: ExperimentConfig, out: Path, cache_dir: str | Path | None = No
             result.evals.append(ev)
         else:
             err = out / "runs" / spec.name / "error.txt"
-            result.failed[spec.name] = (err.read_text().strip() if err.exists()
-                                        else "not finished (interrupted?)")
+            result.failed[spec.name] = (
+                err.read_text().strip() if err.exists() else "not finished (interrupted?)"
+            )
     result.seconds = time.perf_counter() - t0
     return result
 
 
-def run_experiment(cfg: ExperimentConfig, out: str | Path, cache_dir: str | Path | None = None,
-                   workers: int | None = None, command: str | None = None,
-                   segstats: bool = True, extra_sections: list[tuple[str, str]] | None = None,
-                   log=print) -> ExperimentResult:
+def run_experiment(
+    cfg: ExperimentConfig,
+    out: str | Path,
+    cache_dir: str | Path | None = None,
+    workers: int | None = None,
+    command: str | None = None,
+    segstats: bool = True,
+    extra_sections: list[tuple[str, str]] | None = None,
+    log=print,
+) -> ExperimentResult:
     """The whole experiment: grid of runs, segmentation statistics, JSON/CSV/PNG/Markdown report."""
     from experiments import report
 
@@ -155,16 +178,35 @@ def run_experiment(cfg: ExperimentConfig, out: str | Path, cache_dir: str | Path
             sections.append(("Segment lengths by document length", format_stats(stats_rows)))
             report.plot_segment_hist(out, stats_rows)
     if res.failed:
-        sections.append(("Runs without results",
-                         "\n".join(f"- {k}: {v}" for k, v in sorted(res.failed.items()))))
-    report.write_results(out, res.evals, {
-        "config": cfg.to_dict(), "commit": report.git_commit(), "machine": report.machine_info(),
-        "segment_stats": [s.to_dict() for s in stats_rows], "failed": res.failed,
-        "interrupted": res.interrupted})
+        sections.append(
+            (
+                "Runs without results",
+                "\n".join(f"- {k}: {v}" for k, v in sorted(res.failed.items())),
+            )
+        )
+    report.write_results(
+        out,
+        res.evals,
+        {
+            "config": cfg.to_dict(),
+            "commit": report.git_commit(),
+            "machine": report.machine_info(),
+            "segment_stats": [s.to_dict() for s in stats_rows],
+            "failed": res.failed,
+            "interrupted": res.interrupted,
+        },
+    )
     if res.evals:
         report.plot_ppl(out, res.evals)
-    report.write_summary(out, f"BiPE experiment: {cfg.name}", cfg.to_dict(), res.evals, sections,
-                         command, res.seconds)
+    report.write_summary(
+        out,
+        f"BiPE experiment: {cfg.name}",
+        cfg.to_dict(),
+        res.evals,
+        sections,
+        command,
+        res.seconds,
+    )
     return res
 
 
@@ -177,15 +219,16 @@ def segmentation_stats(cfg: ExperimentConfig, cache_dir: str | Path | None) -> l
     rows = []
     d = cfg.data
     for corpus_name in d.corpora:
-        tokens = CorpusTokens(load_corpus(corpus_name, d.max_docs), d.vocab_size, cache_dir,
-                              d.val_frac, d.test_frac)
+        tokens = CorpusTokens(
+            load_corpus(corpus_name, d.max_docs), d.vocab_size, cache_dir, d.val_frac, d.test_frac
+        )
         for seg in cfg.segmenters:
             try:
-                rows.append(segment_stats(tokens, seg, "train",
-                                          separator_chars=d.separator_chars))
+                rows.append(segment_stats(tokens, seg, "train", separator_chars=d.separator_chars))
             except ExperimentError:
                 raise
             except Exception as exc:  # a segmenter without its optional dependency
-                print(f"segment statistics for {seg} on {corpus_name} skipped: {exc}",
-                      file=sys.stderr)
+                print(
+                    f"segment statistics for {seg} on {corpus_name} skipped: {exc}", file=sys.stderr
+                )
     return rows

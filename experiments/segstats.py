@@ -76,10 +76,16 @@ def per_document_lengths(segment: np.ndarray, doc_starts: np.ndarray) -> list[np
     return out
 
 
-def segment_stats(tokens: CorpusTokens, segmenter: str, split: str = "train", short: int = 50,
-                  n_bins: int = 4, windows: tuple[int, ...] = (128, 256, 1024),
-                  throughput_chars: int = 200_000,
-                  separator_chars: str = ".\n") -> SegStats:
+def segment_stats(
+    tokens: CorpusTokens,
+    segmenter: str,
+    split: str = "train",
+    short: int = 50,
+    n_bins: int = 4,
+    windows: tuple[int, ...] = (128, 256, 1024),
+    throughput_chars: int = 200_000,
+    separator_chars: str = ".\n",
+) -> SegStats:
     """Segment-length distribution of ``segmenter`` on ``split``, by document-length bin."""
     from scipy import stats
 
@@ -99,9 +105,18 @@ def segment_stats(tokens: CorpusTokens, segmenter: str, split: str = "train", sh
             continue
         seg = np.concatenate([per_doc[j] for j in np.flatnonzero(mask)])
         groups.append(seg)
-        bins.append(LengthBin(int(lo), int(hi), int(mask.sum()), int(seg.size),
-                              float((seg < short).mean()), float(np.median(seg)), float(seg.mean()),
-                              float(np.quantile(seg, 0.9))))
+        bins.append(
+            LengthBin(
+                int(lo),
+                int(hi),
+                int(mask.sum()),
+                int(seg.size),
+                float((seg < short).mean()),
+                float(np.median(seg)),
+                float(seg.mean()),
+                float(np.quantile(seg, 0.9)),
+            )
+        )
     ks_stat = ks_p = mw_p = None
     if len(groups) >= 2 and groups[0].size and groups[-1].size:
         ks = stats.ks_2samp(groups[0], groups[-1])
@@ -109,12 +124,21 @@ def segment_stats(tokens: CorpusTokens, segmenter: str, split: str = "train", sh
         mw_p = float(stats.mannwhitneyu(groups[0], groups[-1]).pvalue)
     mean = float(all_lengths.mean())
     return SegStats(
-        corpus=tokens.corpus.name, segmenter=segmenter, split=split, short=short,
-        documents=len(per_doc), segments=int(all_lengths.size), tokens=int(all_lengths.sum()),
-        share_short=float((all_lengths < short).mean()), mean_len=mean,
+        corpus=tokens.corpus.name,
+        segmenter=segmenter,
+        split=split,
+        short=short,
+        documents=len(per_doc),
+        segments=int(all_lengths.size),
+        tokens=int(all_lengths.sum()),
+        share_short=float((all_lengths < short).mean()),
+        mean_len=mean,
         median_len=float(np.median(all_lengths)),
         segments_per_window={str(w): _segments_per_window(stream.segment, w) for w in windows},
-        bins=bins, ks_stat=ks_stat, ks_p=ks_p, mw_p=mw_p,
+        bins=bins,
+        ks_stat=ks_stat,
+        ks_p=ks_p,
+        mw_p=mw_p,
         chars_per_s=throughput(tokens, segmenter, split, throughput_chars),
         lengths=all_lengths.tolist(),
     )
@@ -134,9 +158,11 @@ def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int)
 
     if segmenter == TOKEN_SEPARATORS:
         return None  # positions come from token ids, no text segmentation to time
+    from experiments.tokenize import parse_segmenter_spec
     from segmenters import get_segmenter
 
-    seg = get_segmenter(segmenter)
+    name, options = parse_segmenter_spec(segmenter)
+    seg = get_segmenter(name, **options)
     docs, size = [], 0
     for d in tokens.corpus.split(split, *tokens.fractions):
         docs.append(d.text)
@@ -154,18 +180,27 @@ def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int)
 
 def format_stats(rows: list[SegStats]) -> str:
     """A Markdown table: one row per corpus x segmenter x document-length bin."""
-    out = ["| corpus | segmenter | doc tokens | docs | segments | share < short | median | p90 |",
-           "|---|---|---|---|---|---|---|---|"]
+    out = [
+        "| corpus | segmenter | doc tokens | docs | segments | share < short | median | p90 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         for b in r.bins:
-            out.append(f"| {r.corpus} | {r.segmenter} | {b.lo}-{b.hi} | {b.documents} | {b.segments} "
-                       f"| {b.share_short:.3f} | {b.median:.0f} | {b.p90:.0f} |")
-    out += ["", "| corpus | segmenter | segments/256 tok | KS stat | KS p | MWU p | chars/s |",
-            "|---|---|---|---|---|---|---|"]
+            out.append(
+                f"| {r.corpus} | {r.segmenter} | {b.lo}-{b.hi} | {b.documents} | {b.segments} "
+                f"| {b.share_short:.3f} | {b.median:.0f} | {b.p90:.0f} |"
+            )
+    out += [
+        "",
+        "| corpus | segmenter | segments/256 tok | KS stat | KS p | MWU p | chars/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         spw = r.segments_per_window.get("256", float("nan"))
-        out.append(f"| {r.corpus} | {r.segmenter} | {spw:.1f} | {_f(r.ks_stat)} | {_f(r.ks_p)} "
-                   f"| {_f(r.mw_p)} | {_f(r.chars_per_s, '.0f')} |")
+        out.append(
+            f"| {r.corpus} | {r.segmenter} | {spw:.1f} | {_f(r.ks_stat)} | {_f(r.ks_p)} "
+            f"| {_f(r.mw_p)} | {_f(r.chars_per_s, '.0f')} |"
+        )
     return "\n".join(out)
 
 

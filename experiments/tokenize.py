@@ -78,8 +78,14 @@ def _load_npy(path: Path) -> np.ndarray | None:
 class CorpusTokens:
     """Tokenizer and token streams of one corpus at one vocabulary size, cached on disk."""
 
-    def __init__(self, corpus: Corpus, vocab_size: int, cache_dir: str | Path | None = None,
-                 val_frac: float = 0.05, test_frac: float = 0.05) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        vocab_size: int,
+        cache_dir: str | Path | None = None,
+        val_frac: float = 0.05,
+        test_frac: float = 0.05,
+    ) -> None:
         if not isinstance(vocab_size, int) or vocab_size < 256:
             raise ExperimentError(
                 f"vocab_size must be an int >= 256 (256 = plain bytes), got {vocab_size!r}"
@@ -144,8 +150,13 @@ class CorpusTokens:
 
     # ------------------------------------------------------------------------ streams
 
-    def stream(self, split: str, segmenter: str | None = None, max_intra: int | None = None,
-               separator_chars: str = DEFAULT_SEPARATOR_CHARS) -> TokenStream:
+    def stream(
+        self,
+        split: str,
+        segmenter: str | None = None,
+        max_intra: int | None = None,
+        separator_chars: str = DEFAULT_SEPARATOR_CHARS,
+    ) -> TokenStream:
         """Token ids of ``split`` and, if ``segmenter`` is given, its segment positions.
 
         ``segmenter`` is any registered segmenter name (positions via the token alignment) or
@@ -165,7 +176,9 @@ class CorpusTokens:
             return ids, starts
         docs = self.corpus.split(split, *self.fractions)
         if not docs:
-            raise ExperimentError(f"corpus {self.corpus.name!r} has no documents in split {split!r}")
+            raise ExperimentError(
+                f"corpus {self.corpus.name!r} has no documents in split {split!r}"
+            )
         encs = self.tokenizer.encode_batch([d.text for d in docs])
         lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
@@ -174,9 +187,14 @@ class CorpusTokens:
         _atomic_save(docs_path, starts)
         return ids, starts
 
-    def _positions(self, split: str, segmenter: str, max_intra: int | None,
-                   separator_chars: str) -> tuple[np.ndarray, np.ndarray]:
-        tag = segmenter if segmenter != TOKEN_SEPARATORS else "sep-" + _short_hash(separator_chars)
+    def _positions(
+        self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        tag = (
+            _safe(segmenter)
+            if segmenter != TOKEN_SEPARATORS
+            else "sep-" + _short_hash(separator_chars)
+        )
         stem = f"{split}.{tag}-m{max_intra or 0}"
         ip, sp = self.dir / f"{stem}.intra.npy", self.dir / f"{stem}.segment.npy"
         intra, seg = _load_npy(ip), _load_npy(sp)
@@ -193,13 +211,14 @@ class CorpusTokens:
         _atomic_save(sp, seg)
         return intra, seg
 
-    def _segmenter_positions(self, split: str, segmenter: str,
-                             max_intra: int | None) -> tuple[np.ndarray, np.ndarray]:
+    def _segmenter_positions(
+        self, split: str, segmenter: str, max_intra: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from segmenters import get_segmenter
         from segmenters.align import align_tokens
 
-        from segmenters import get_segmenter
-
-        seg_obj = get_segmenter(segmenter)
+        name, options = parse_segmenter_spec(segmenter)
+        seg_obj = get_segmenter(name, **options)
         docs = self.corpus.split(split, *self.fractions)
         encs = self.tokenizer.encode_batch([d.text for d in docs])
         intras, segs, offset = [], [], 0
@@ -213,8 +232,9 @@ class CorpusTokens:
         return np.concatenate(intras), np.concatenate(segs)
 
 
-def token_separator_positions(ids: np.ndarray, doc_starts: np.ndarray, separator_ids: list[int],
-                              max_intra: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def token_separator_positions(
+    ids: np.ndarray, doc_starts: np.ndarray, separator_ids: list[int], max_intra: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The paper's token-level positions via `bipe_core.positions.build_positions`, per document.
 
     A separator token is the last token of its segment; segments longer than ``max_intra`` split.
@@ -248,6 +268,31 @@ def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray
     first = seg == 0
     intra = np.where(first, intra - intra[..., :1], intra)
     return intra, seg
+
+
+def parse_segmenter_spec(spec: str) -> tuple[str, dict[str, object]]:
+    """``"fixed:size=64,unit=tokens"`` -> ``("fixed", {"size": 64, "unit": "tokens"})``."""
+    name, _, rest = spec.partition(":")
+    options: dict[str, object] = {}
+    for item in filter(None, (x.strip() for x in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            raise ExperimentError(f"segmenter option {item!r} in {spec!r} must look like key=value")
+        options[key.strip()] = _literal(value.strip())
+    return name.strip(), options
+
+
+def _literal(value: str) -> object:
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(value.lower(), value)
+
+
+def _safe(spec: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in spec)
 
 
 def _short_hash(text: str) -> str:

@@ -45,16 +45,20 @@ class RunSpec:
     def name(self) -> str:
         """Directory-safe run name, e.g. ``kjv-bipe_rope-punct``."""
         parts = [self.corpus, self.scheme] + ([self.segmenter] if self.segmenter else [])
-        return "-".join(p.replace("/", "_").replace(":", "_") for p in parts)
+        return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
 
 
 def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
     """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter."""
     out = []
     for corpus in cfg.data.corpora:
-        for scheme in cfg.schemes:
-            segs = cfg.segmenters if uses_segments(scheme) else [None]
-            out.extend(RunSpec(corpus, scheme, s) for s in segs)
+        # the first segmenter's runs come first, so a cut-short grid still holds every scheme
+        for i in range(max(len(cfg.segmenters), 1)):
+            for scheme in cfg.schemes:
+                if uses_segments(scheme):
+                    out.append(RunSpec(corpus, scheme, cfg.segmenters[i]))
+                elif i == 0:
+                    out.append(RunSpec(corpus, scheme, None))
     return out
 
 
@@ -68,15 +72,20 @@ class RunData:
     vocab_size: int
 
 
-def prepare_data(cfg: ExperimentConfig, spec: RunSpec, cache_dir: str | Path | None = None,
-                 splits: tuple[str, ...] = ("train", "val")) -> RunData:
+def prepare_data(
+    cfg: ExperimentConfig,
+    spec: RunSpec,
+    cache_dir: str | Path | None = None,
+    splits: tuple[str, ...] = ("train", "val"),
+) -> RunData:
     """Load the corpus, train/load the tokenizer and cached streams (with positions if needed)."""
     d = cfg.data
     corpus = load_corpus(spec.corpus, d.max_docs)
     tokens = CorpusTokens(corpus, d.vocab_size, cache_dir, d.val_frac, d.test_frac)
     max_intra = cfg.model.max_intra or cfg.train.seq_len
     streams = {
-        s: tokens.stream(s, spec.segmenter, max_intra, d.separator_chars) if spec.segmenter
+        s: tokens.stream(s, spec.segmenter, max_intra, d.separator_chars)
+        if spec.segmenter
         else tokens.stream(s)
         for s in splits
     }
@@ -92,28 +101,45 @@ def build_model(cfg: ExperimentConfig, scheme: str, vocab_size: int):  # -> Deco
     m = cfg.model
     try:
         mc = ModelConfig(
-            vocab_size=vocab_size, d_model=m.d_model, n_layers=m.n_layers, n_heads=m.n_heads,
-            scheme=scheme, max_positions=cfg.train.seq_len,
-            max_intra=m.max_intra or cfg.train.seq_len, intra=m.intra,
-            alibi_factor=m.alibi_factor, tie_embeddings=m.tie_embeddings,
+            vocab_size=vocab_size,
+            d_model=m.d_model,
+            n_layers=m.n_layers,
+            n_heads=m.n_heads,
+            scheme=scheme,
+            max_positions=cfg.train.seq_len,
+            max_intra=m.max_intra or cfg.train.seq_len,
+            intra=m.intra,
+            alibi_factor=m.alibi_factor,
+            tie_embeddings=m.tie_embeddings,
         )
     except BipeCoreError as exc:
         raise ExperimentError(f"bad model settings for scheme {scheme!r}: {exc}") from exc
     return DecoderLM(mc)
 
 
-def batch_at(stream: TokenStream, step: int, seed: int, batch_size: int, seq_len: int,
-             rank: int = 0, world: int = 1) -> tuple[torch.Tensor, torch.Tensor, Any]:
+def batch_at(
+    stream: TokenStream,
+    step: int,
+    seed: int,
+    batch_size: int,
+    seq_len: int,
+    rank: int = 0,
+    world: int = 1,
+) -> tuple[torch.Tensor, torch.Tensor, Any]:
     """Inputs, targets and positions of step ``step``: random windows chosen by (seed, step)."""
     n = len(stream)
     if n < seq_len + 2:
-        raise ExperimentError(f"the training split has {n} tokens, fewer than seq_len+2 = {seq_len + 2}")
+        raise ExperimentError(
+            f"the training split has {n} tokens, fewer than seq_len+2 = {seq_len + 2}"
+        )
     rng = np.random.default_rng([seed, step])
     starts = rng.integers(0, n - seq_len - 1, size=batch_size)[rank::world]
     return windows(stream, starts, seq_len)
 
 
-def windows(stream: TokenStream, starts: np.ndarray, length: int) -> tuple[torch.Tensor, torch.Tensor, Any]:
+def windows(
+    stream: TokenStream, starts: np.ndarray, length: int
+) -> tuple[torch.Tensor, torch.Tensor, Any]:
     """Inputs/targets of the windows starting at ``starts`` and their re-based positions."""
     idx = starts[:, None] + np.arange(length)[None]
     x = torch.from_numpy(stream.ids[idx].astype(np.int64))
@@ -127,7 +153,9 @@ def windows(stream: TokenStream, starts: np.ndarray, length: int) -> tuple[torch
     return x, y, positions
 
 
-def lm_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, positions: Any) -> torch.Tensor:
+def lm_loss(
+    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, positions: Any
+) -> torch.Tensor:
     """Mean next-token cross-entropy of a batch."""
     out = model(x, positions=positions)
     logits = out.logits if hasattr(out, "logits") else out
@@ -150,7 +178,10 @@ def make_optimizer(model: torch.nn.Module, cfg: ExperimentConfig) -> torch.optim
     t = cfg.train
     decay = [p for _, p in sorted(model.named_parameters()) if p.requires_grad and p.dim() >= 2]
     rest = [p for _, p in sorted(model.named_parameters()) if p.requires_grad and p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": t.weight_decay}, {"params": rest, "weight_decay": 0.0}]
+    groups = [
+        {"params": decay, "weight_decay": t.weight_decay},
+        {"params": rest, "weight_decay": 0.0},
+    ]
     return torch.optim.AdamW(groups, lr=t.lr, betas=(t.beta1, t.beta2), foreach=False)
 
 
@@ -222,9 +253,16 @@ def _check_compatible(path: Path, info: dict[str, Any]) -> None:
             )
 
 
-def train_run(cfg: ExperimentConfig, spec: RunSpec, run_dir: str | Path, *,
-              cache_dir: str | Path | None = None, resume: bool = True,
-              stop_at: int | None = None, data: RunData | None = None) -> TrainResult:
+def train_run(
+    cfg: ExperimentConfig,
+    spec: RunSpec,
+    run_dir: str | Path,
+    *,
+    cache_dir: str | Path | None = None,
+    resume: bool = True,
+    stop_at: int | None = None,
+    data: RunData | None = None,
+) -> TrainResult:
     """Train one run to ``cfg.train.steps`` (or until ``stop_at`` / a signal), checkpointing as it goes.
 
     With ``resume`` an existing checkpoint in ``run_dir`` is continued; a checkpoint made by a
@@ -233,7 +271,9 @@ def train_run(cfg: ExperimentConfig, spec: RunSpec, run_dir: str | Path, *,
     t = cfg.train
     rank, world = _dist()
     if t.batch_size % world:
-        raise ExperimentError(f"train.batch_size={t.batch_size} is not divisible by {world} processes")
+        raise ExperimentError(
+            f"train.batch_size={t.batch_size} is not divisible by {world} processes"
+        )
     torch.set_num_threads(t.threads)
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -247,7 +287,9 @@ def train_run(cfg: ExperimentConfig, spec: RunSpec, run_dir: str | Path, *,
     if ckpt.exists():
         _check_compatible(ckpt, info)
         if not resume:
-            raise ExperimentError(f"{ckpt} exists; pass resume=True (--resume) or use another --out")
+            raise ExperimentError(
+                f"{ckpt} exists; pass resume=True (--resume) or use another --out"
+            )
         step = load_train_checkpoint(ckpt, model, optimizer).step
     metrics_path = run_dir / "metrics.jsonl"
     if rank == 0:
@@ -276,14 +318,20 @@ def train_run(cfg: ExperimentConfig, spec: RunSpec, run_dir: str | Path, *,
             tokens_seen += x.numel() * world
             result.final_loss = float(loss.detach())
             if not math.isfinite(result.final_loss):
-                raise ExperimentError(f"{spec.name}: loss became {result.final_loss} at step {step}")
+                raise ExperimentError(
+                    f"{spec.name}: loss became {result.final_loss} at step {step}"
+                )
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.final_loss:.3f}")
             if rank == 0 and (step % t.log_every == 0 or step == end):
-                rec = {"step": step, "loss": round(result.final_loss, 5), "lr": lr_at(step - 1, cfg),
-                       "grad_norm": round(float(gnorm), 4),
-                       "tok_per_s": round(tokens_seen / (time.perf_counter() - t0), 1)}
+                rec = {
+                    "step": step,
+                    "loss": round(result.final_loss, 5),
+                    "lr": lr_at(step - 1, cfg),
+                    "grad_norm": round(float(gnorm), 4),
+                    "tok_per_s": round(tokens_seen / (time.perf_counter() - t0), 1),
+                }
                 metrics.write(json.dumps(rec) + "\n")
                 metrics.flush()
             stopping = _agree(stop.signum is not None, world)
@@ -291,7 +339,9 @@ def train_run(cfg: ExperimentConfig, spec: RunSpec, run_dir: str | Path, *,
                 if step % t.ckpt_every == 0 or step == t.steps:
                     result.val_loss = val_loss(model, data.val, cfg)
                     if rank == 0:
-                        metrics.write(json.dumps({"step": step, "val_loss": round(result.val_loss, 5)}) + "\n")
+                        metrics.write(
+                            json.dumps({"step": step, "val_loss": round(result.val_loss, 5)}) + "\n"
+                        )
                         metrics.flush()
                 if rank == 0:
                     save_train_checkpoint(ckpt, model, optimizer, TrainState(step, info))
@@ -309,8 +359,9 @@ def train_run(cfg: ExperimentConfig, spec: RunSpec, run_dir: str | Path, *,
 
 
 @torch.no_grad()
-def val_loss(model: torch.nn.Module, stream: TokenStream | None, cfg: ExperimentConfig,
-             n_windows: int = 8) -> float:
+def val_loss(
+    model: torch.nn.Module, stream: TokenStream | None, cfg: ExperimentConfig, n_windows: int = 8
+) -> float:
     """Mean loss on fixed validation windows at the training length (same windows every time)."""
     if stream is None or len(stream) < cfg.train.seq_len + 2:
         return float("nan")

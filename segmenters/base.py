@@ -91,7 +91,9 @@ class Segmentation:
             raise SegmenterOptionError(
                 f"level {name!r} is not in this segmentation; available: {list(self.levels)}"
             )
-        return Segmentation(self.text, self.levels[name], name, dict(self.levels), self.segmenter, dict(self.info))
+        return Segmentation(
+            self.text, self.levels[name], name, dict(self.levels), self.segmenter, dict(self.info)
+        )
 
     def to_dict(self, with_text: bool = False) -> dict[str, Any]:
         """A JSON-ready dict: spans of the primary level, the other levels, and `info`."""
@@ -173,14 +175,18 @@ def check_segments(text: str, segments: Sequence[Segment], where: str = "segment
     """Raise `InvariantError` unless ``segments`` are non-empty, sorted, contiguous and cover ``text``."""
     if not text:
         if segments:
-            raise InvariantError(f"{where}: empty text must give zero segments, got {len(segments)}")
+            raise InvariantError(
+                f"{where}: empty text must give zero segments, got {len(segments)}"
+            )
         return
     if not segments:
         raise InvariantError(f"{where}: non-empty text (len {len(text)}) gave zero segments")
     pos = 0
     for i, s in enumerate(segments):
         if s.start != pos:
-            raise InvariantError(f"{where}[{i}] starts at {s.start}, expected {pos} (gap or overlap)")
+            raise InvariantError(
+                f"{where}[{i}] starts at {s.start}, expected {pos} (gap or overlap)"
+            )
         if s.end <= s.start:
             raise InvariantError(f"{where}[{i}] is empty or reversed: [{s.start}, {s.end})")
         pos = s.end
@@ -194,7 +200,9 @@ def check_segmentation(seg: Segmentation) -> None:
         raise InvariantError(f"Segmentation.text must be str, got {type(seg.text).__name__}")
     check_segments(seg.text, seg.segments, f"{seg.segmenter or 'segmentation'}.{seg.level}")
     if "".join(s.text for s in seg.segments) != seg.text:
-        raise InvariantError("joined segment texts differ from the text (segment.source is not the text)")
+        raise InvariantError(
+            "joined segment texts differ from the text (segment.source is not the text)"
+        )
     names = list(seg.levels)
     if seg.level not in seg.levels:
         raise InvariantError(f"primary level {seg.level!r} missing from levels {names}")

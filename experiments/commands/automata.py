@@ -82,7 +82,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--budget", type=int, default=20_000, help="max DFA states for minimal-DFA counts"
     )
     c.add_argument(
-        "--by", choices=("n_types", "n_states"), default="n_types", help="axis of the fits"
+        "--by",
+        choices=("n_types", "n_states", "bottom_states_total"),
+        default="n_types",
+        help="axis of the fits",
     )
     c.add_argument(
         "--out", type=Path, required=True, help="directory for sizes.csv, fits.csv, sizes.png"
@@ -205,16 +208,18 @@ def run_compare(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--budget must be >= 1, got {args.budget}")
     out = _out_dir(args.out)
     rows = size_table(families, args.types, args.states, args.seeds, max_dfa_states=args.budget)
-    fits = growth_fits(rows, by=args.by)
+    fits = [
+        f for by in ("n_types", "bottom_states_total", "n_states") for f in growth_fits(rows, by=by)
+    ]
     _print_table(rows, TABLE_COLUMNS)
     print()
     print(f"growth along {args.by} (best of linear / power / exponential by AIC):")
     _print_table(
-        fits,
+        [f for f in fits if f["along"] == args.by],
         [
             "family",
             "count",
-            "n_states" if args.by == "n_types" else "n_types",
+            "n_types" if args.by == "n_states" else "n_states",
             "best",
             "formula",
             "aic",

@@ -21,9 +21,14 @@ DEMO_SCHEMES = ["rope", "alibi", "bipe_rope", "bipe_alibi"]
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the `bipe` parser."""
     p = sub.add_parser("demo", help="segmentation, automata sizes and a tiny extrapolation run")
-    p.add_argument("--out", metavar="DIR",
-                   help="report directory (default: ./bipe-demo-<UTC time> under the current directory)")
-    p.add_argument("--steps", type=int, help="training steps per scheme (default: the tiny preset's)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="report directory (default: ./bipe-demo-<UTC time> under the current directory)",
+    )
+    p.add_argument(
+        "--steps", type=int, help="training steps per scheme (default: the tiny preset's)"
+    )
     p.add_argument("--workers", type=int, default=2, help="runs trained side by side (default: 2)")
     p.add_argument("--cache-dir", metavar="DIR", help="token cache (default: <out>/cache)")
     p.set_defaults(func=run_demo)
@@ -69,9 +74,21 @@ def automata_section(log) -> str:
         rows = size_table()
     except Exception as exc:
         return f"(automata size table failed: {type(exc).__name__}: {exc})"
-    cols = [c for c in ("family", "n_types", "n_states", "top_states", "bottom_states_total",
-                        "flat_states", "min_dfa_states", "flat_nfa_params", "bilevel_nfa_params")
-            if rows and c in rows[0]]
+    cols = [
+        c
+        for c in (
+            "family",
+            "n_types",
+            "n_states",
+            "top_states",
+            "bottom_states_total",
+            "flat_states",
+            "min_dfa_states",
+            "flat_nfa_params",
+            "bilevel_nfa_params",
+        )
+        if rows and c in rows[0]
+    ]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for r in rows]
     table = "\n".join(lines)
@@ -120,9 +137,15 @@ def run_demo(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--steps must be >= 1, got {args.steps}")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out = Path(args.out) if args.out else Path.cwd() / f"bipe-demo-{stamp}"
-    if out.exists() and any(out.iterdir()) and not (out / "summary.md").exists() \
-            and not (out / "runs").exists():
-        raise ExperimentError(f"{out} exists and is not a bipe report directory; choose another --out")
+    if (
+        out.exists()
+        and any(out.iterdir())
+        and not (out / "summary.md").exists()
+        and not (out / "runs").exists()
+    ):
+        raise ExperimentError(
+            f"{out} exists and is not a bipe report directory; choose another --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
     cache = args.cache_dir or out / "cache"
 
@@ -136,9 +159,18 @@ def run_demo(args: argparse.Namespace) -> int:
     log("\n== 3. tiny extrapolation run: " + ", ".join(DEMO_SCHEMES) + " ==")
     cfg = demo_config(args.steps)
     cmd = "bipe " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "bipe demo"
-    res = run_experiment(cfg, out, cache, args.workers, command=cmd, log=log,
-                         extra_sections=[("Segmentation comparison (embedded sample)", seg),
-                                         ("Automata size table", auto)])
+    res = run_experiment(
+        cfg,
+        out,
+        cache,
+        args.workers,
+        command=cmd,
+        log=log,
+        extra_sections=[
+            ("Segmentation comparison (embedded sample)", seg),
+            ("Automata size table", auto),
+        ],
+    )
     from experiments.report import ppl_table
 
     log("")

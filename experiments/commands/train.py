@@ -12,13 +12,24 @@ from experiments.errors import ExperimentError
 
 
 def _config_args(p: argparse.ArgumentParser, default_preset: str | None) -> None:
-    p.add_argument("--preset", default=default_preset,
-                   help="tiny, cpu-small or gpu-paper (default: %(default)s)")
+    p.add_argument(
+        "--preset",
+        default=default_preset,
+        help="tiny, cpu-small or gpu-paper (default: %(default)s)",
+    )
     p.add_argument("--config", metavar="FILE", help="JSON config laid over the preset")
-    p.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
-                   help="override one setting, e.g. --set train.steps=200 (repeatable)")
-    p.add_argument("--cache-dir", metavar="DIR",
-                   help="tokenizer/token cache (default: $BIPE_CACHE or ~/.cache/bipe)")
+    p.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="override one setting, e.g. --set train.steps=200 (repeatable)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="tokenizer/token cache (default: $BIPE_CACHE or ~/.cache/bipe)",
+    )
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,19 +40,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheme", default="bipe_rope", help="positional scheme (default: %(default)s)")
     p.add_argument("--segmenter", help="segmenter for BiPE schemes (default: the config's first)")
     p.add_argument("--out", metavar="DIR", help="run directory (default: bipe-results/<run name>)")
-    p.add_argument("--no-resume", action="store_true", help="refuse to continue an existing checkpoint")
+    p.add_argument(
+        "--no-resume", action="store_true", help="refuse to continue an existing checkpoint"
+    )
     p.set_defaults(func=run_train)
 
     p = sub.add_parser("eval", help="perplexity against length of a trained run")
     p.add_argument("run_dir", help="run directory (holding checkpoint.safetensors)")
-    p.add_argument("--multipliers", help="comma list of k, lengths k x train length (default: config)")
+    p.add_argument(
+        "--multipliers", help="comma list of k, lengths k x train length (default: config)"
+    )
     p.add_argument("--eval-tokens", type=int, help="tokens scored at every length")
     p.add_argument("--split", choices=("train", "val", "test"), help="default: the config's")
     p.add_argument("--cache-dir", metavar="DIR")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run_eval)
 
-    p = sub.add_parser("run", help="a whole experiment grid and its report (e.g. --preset cpu-small)")
+    p = sub.add_parser(
+        "run", help="a whole experiment grid and its report (e.g. --preset cpu-small)"
+    )
     _config_args(p, "cpu-small")
     p.add_argument("--out", metavar="DIR", help="report directory (default: bipe-results/<preset>)")
     p.add_argument("--workers", type=int, help="runs trained side by side (default: config)")
@@ -75,11 +92,16 @@ def run_train(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("bipe-results") / spec.name)
     res = train_run(cfg, spec, out, cache_dir=args.cache_dir, resume=not args.no_resume)
     if res.interrupted:
-        print(f"interrupted at step {res.step}; checkpoint saved in {out} "
-              f"(run the same command again to resume)", file=sys.stderr)
+        print(
+            f"interrupted at step {res.step}; checkpoint saved in {out} "
+            f"(run the same command again to resume)",
+            file=sys.stderr,
+        )
         return 130
-    print(f"{spec.name}: step {res.step}/{cfg.train.steps}, loss {res.final_loss}, "
-          f"val loss {res.val_loss}, {res.tokens_per_s:.0f} tok/s -> {out}")
+    print(
+        f"{spec.name}: step {res.step}/{cfg.train.steps}, loss {res.final_loss}, "
+        f"val loss {res.val_loss}, {res.tokens_per_s:.0f} tok/s -> {out}"
+    )
     return 0
 
 

@@ -82,6 +82,16 @@ def test_size_table_default_sweep_and_fits():
     assert by[("random", "flat_states", 2)]["best"] == "linear"
     with pytest.raises(AutomataInputError):
         growth_fits(rows, by="seed")
+    # against the total bottom size: marked counters grow linearly, unmarked ones far faster
+    along = {
+        f["family"]: f
+        for f in growth_fits(rows, keys=["min_dfa_states"], by="bottom_states_total")
+        if f["n_states"] == 2
+    }
+    marked, unmarked = along["mod-marked"], along["mod-unmarked"]
+    assert marked["best"] in ("linear", "power") and unmarked["best"] in ("power", "exponential")
+    if marked["best"] == "power":
+        assert float(marked["formula"].split("^")[1]) == pytest.approx(1.0, abs=0.1)
     with pytest.raises(AutomataInputError, match="unknown families"):
         size_table(families=["nope"])
 

@@ -114,6 +114,7 @@ def test_empty_automaton():
         ([0], [["a"]], [], 0, []),  # unhashable symbol
         ([0], "a", [(0, "a")], 0, []),  # not a triple
         ([0], "a", 5, 0, []),  # transitions not iterable
+        ([None, 1], "a", [], 1, []),  # None is not a state
     ],
 )
 def test_wrong_python_types(args):
@@ -271,3 +272,51 @@ def test_round_trips_preserve_structure(n):
     assert NFA.from_json(n.to_json()) == n
     assert NFA.from_networkx(n.to_networkx()) == n
     assert language(n.relabel(lambda s: f"s{s}"), "ab", 3) == language(n, "ab", 3)
+
+
+def test_from_arrays_is_lazy_and_equal_to_validated_construction():
+    import numpy as np
+
+    src, sym, dst = np.array([0, 0, 1, 1]), np.array([0, 1, -1, 0]), np.array([1, 1, 2, 1])
+    lazy = NFA._from_arrays(3, ["a", "b"], src, sym, dst, 0, [2])
+    assert lazy.num_states == 3 and lazy.num_transitions == 4
+    relabelled = lazy.relabel(lambda s: f"q{s}")
+    strict = NFA([0, 1, 2], "ab", [(0, "a", 1), (0, "b", 1), (1, EPSILON, 2), (1, "a", 1)], 0, [2])
+    assert lazy == strict
+    assert relabelled.accepts("aa") and relabelled.finals == frozenset({"q2"})
+    assert NFA._from_int_edges(3, "ab", strict.relabel().transitions(), 0, [2]) == strict
+
+
+@given(nfas(max_states=9))
+def test_epsilon_closure_matches_networkx_descendants(n):
+    import networkx as nx
+
+    eps = nx.DiGraph()
+    eps.add_nodes_from(n.states)
+    eps.add_edges_from((p, q) for p, a, q in n.transitions() if a is EPSILON)
+    for s in n.states:
+        assert n.epsilon_closure(s) == frozenset(nx.descendants(eps, s) | {s})
+
+
+def test_long_epsilon_chain_closure():
+    n = NFA._from_int_edges(5000, "a", [(i, EPSILON, i + 1) for i in range(4999)], 0, [4999])
+    assert n.accepts("") and len(n.epsilon_closure(0)) == 5000
+    assert n.epsilon_closure(4999) == frozenset({4999})
+
+
+def test_dot_escapes_quotes_and_lists_every_transition():
+    import re
+
+    n = NFA.from_transitions(
+        [('say "hi"', "a", "back\\slash"), ("back\\slash", "b", 'say "hi"')], 'say "hi"', []
+    )
+    dot = n.to_dot()
+    assert r'label="say \"hi\""' in dot and r'label="back\\slash"' in dot
+    edges = re.findall(r'^  "(\d+)" -> "(\d+)" \[label="([^"]*)"\];$', dot, flags=re.M)
+    assert sorted(edges) == [("0", "1", "a"), ("1", "0", "b")]
+
+
+def test_json_refuses_unserialisable_symbols():
+    n = NFA.from_transitions([(0, (2, 3), 1)], 0, [1])
+    with pytest.raises(AutomataFormatError, match="str or int symbols"):
+        n.to_json()

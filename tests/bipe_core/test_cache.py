@@ -106,6 +106,27 @@ def test_left_padded_cached_batch_equals_rows_alone(scheme: str) -> None:
             assert (out[r] - alone).abs().max() < 1e-5
 
 
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_right_padded_prefill_then_steps_equals_full_forward(scheme: str) -> None:
+    model = make(scheme)
+    ids = prompt(batch=2, length=16)
+    mask = torch.ones_like(ids)
+    mask[0, 12:] = 0  # row 0 continues after four pads: positions skip them
+    steps = torch.tensor([[SEP, 12, 13], [20, SEP, 21]])
+    full_mask = torch.cat([mask, torch.ones_like(steps)], dim=1)
+    with torch.no_grad():
+        full = model(torch.cat([ids, steps], dim=1), attention_mask=full_mask)
+        cache = model.new_cache(2)
+        cached = [model(ids[:, :10], attention_mask=mask[:, :10], cache=cache)]
+        cached.append(model(ids[:, 10:], attention_mask=mask[:, 10:], cache=cache))
+        cached += [model(steps[:, i : i + 1], cache=cache) for i in range(3)]
+    real = full_mask.bool()
+    assert (full[real] - torch.cat(cached, dim=1)[real]).abs().max() < 1e-5
+    # row 0's continuation equals the unpadded row followed by the same steps
+    alone = model(torch.cat([ids[0, :12], steps[0]])[None])[0, -3:]
+    assert (full[0, -3:] - alone).abs().max() < 1e-5
+
+
 @pytest.mark.parametrize("scheme", ["bipe_alibi", "rope"])
 def test_documents_continue_across_chunks(scheme: str) -> None:
     model = make(scheme)
@@ -115,10 +136,13 @@ def test_documents_continue_across_chunks(scheme: str) -> None:
         full = model(ids, document_ids=docs)
         cache = model.new_cache(1)
         first = model(ids[:, :12], document_ids=docs[:, :12], cache=cache)
-        rest = [
-            model(ids[:, i : i + 1], cache=cache) for i in range(12, 24)
-        ]  # no ids: continue doc 1
+        # steps without document ids continue document 1
+        rest = [model(ids[:, i : i + 1], cache=cache) for i in range(12, 24)]
+        late = model.new_cache(1)  # document ids first given in a later chunk: earlier ones are 0
+        late_parts = [model(ids[:, :6], cache=late)]
+        late_parts.append(model(ids[:, 6:], document_ids=docs[:, 6:], cache=late))
     assert (full - torch.cat([first, *rest], 1)).abs().max() < 1e-5
+    assert (full - torch.cat(late_parts, 1)).abs().max() < 1e-5
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

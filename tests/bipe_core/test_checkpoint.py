@@ -1,5 +1,5 @@
-"""save_checkpoint / load_checkpoint: exact round trips, atomic writes, and typed errors for corrupt,
-foreign or mismatched files (nothing is ever unpickled)."""
+"""save_checkpoint / load_checkpoint: exact round trips, atomic writes, and typed errors for
+corrupt, foreign or mismatched files (nothing is ever unpickled)."""
 
 from __future__ import annotations
 

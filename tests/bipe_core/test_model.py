@@ -132,7 +132,8 @@ def test_bad_inputs_raise_typed_errors() -> None:
             torch.ones(1, 3, dtype=torch.long), positions=model.positions(torch.ones(1, 4).long())
         )
     with pytest.raises(InputError, match="Positions"):
-        model(torch.ones(1, 3, dtype=torch.long), positions={"intra": [0, 1, 2]})  # type: ignore[arg-type]
+        bad: object = {"intra": [0, 1, 2]}
+        model(torch.ones(1, 3, dtype=torch.long), positions=bad)  # type: ignore[arg-type]
 
 
 def test_debug_mode_detects_nan() -> None:

@@ -21,8 +21,17 @@ def _one_thread():
 
 def micro_config(**train: object) -> ExperimentConfig:
     """A model and schedule small enough that a run takes about a second on one core."""
-    t = {"steps": 8, "batch_size": 4, "seq_len": 32, "lr": 3e-3, "warmup": 2, "log_every": 2,
-         "ckpt_every": 4, "progress": False, **train}
+    t = {
+        "steps": 8,
+        "batch_size": 4,
+        "seq_len": 32,
+        "lr": 3e-3,
+        "warmup": 2,
+        "log_every": 2,
+        "ckpt_every": 4,
+        "progress": False,
+        **train,
+    }
     return ExperimentConfig(
         name="micro",
         data=DataConfig(corpora=["sample"], vocab_size=300),

@@ -6,7 +6,14 @@ import json
 
 import pytest
 
-from experiments.config import PRESETS, apply_overrides, from_dict, load_config, preset, uses_segments
+from experiments.config import (
+    PRESETS,
+    apply_overrides,
+    from_dict,
+    load_config,
+    preset,
+    uses_segments,
+)
 from experiments.errors import ExperimentError
 
 
@@ -33,14 +40,23 @@ def test_unknown_keys_raise_and_name_the_valid_ones(tmp_path):
         from_dict({"colour": "red"})
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"model": {"d_model": 64, "depth": 3}}))
-    with pytest.raises(ExperimentError, match="model.depth"):
+    with pytest.raises(ExperimentError, match=r"model\.depth"):
         load_config("tiny", path)
 
 
 def test_overrides_and_files_are_typed(tmp_path):
-    cfg = apply_overrides(preset("tiny"), ["train.steps=7", "train.lr=0.01", "eval.multipliers=1,3",
-                                            "schemes=rope,bipe_alibi", "train.progress=false",
-                                            "model.alibi_factor=8", "data.max_docs=null"])
+    cfg = apply_overrides(
+        preset("tiny"),
+        [
+            "train.steps=7",
+            "train.lr=0.01",
+            "eval.multipliers=1,3",
+            "schemes=rope,bipe_alibi",
+            "train.progress=false",
+            "model.alibi_factor=8",
+            "data.max_docs=null",
+        ],
+    )
     assert (cfg.train.steps, cfg.train.lr, cfg.eval.multipliers) == (7, 0.01, [1, 3])
     assert cfg.schemes == ["rope", "bipe_alibi"] and cfg.train.progress is False
     assert cfg.model.alibi_factor == 8 and cfg.data.max_docs is None
@@ -51,11 +67,18 @@ def test_overrides_and_files_are_typed(tmp_path):
     assert cfg.model.d_model == 128  # the rest of the preset is kept
 
 
-@pytest.mark.parametrize("override, word", [
-    ("train.steps=0", "train.steps"), ("train.steps=ten", "integer"),
-    ("eval.multipliers=0,2", "multipliers"), ("data.vocab_size=100", "vocab_size"),
-    ("train.progress=maybe", "true or false"), ("eval.split=dev", "eval.split"), ("nokey", "key=value"),
-])
+@pytest.mark.parametrize(
+    "override, word",
+    [
+        ("train.steps=0", "train.steps"),
+        ("train.steps=ten", "integer"),
+        ("eval.multipliers=0,2", "multipliers"),
+        ("data.vocab_size=100", "vocab_size"),
+        ("train.progress=maybe", "true or false"),
+        ("eval.split=dev", "eval.split"),
+        ("nokey", "key=value"),
+    ],
+)
 def test_bad_values_raise(override, word):
     with pytest.raises(ExperimentError, match=word):
         apply_overrides(preset("tiny"), [override])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 
@@ -87,8 +88,12 @@ def test_split_rejects_duplicates_and_bad_fractions():
 def _eval_mod(expr: str) -> int:
     # reference evaluator: every operation's result reduced mod 1000, as the generator does
     while "(" in expr:
-        expr = re.sub(r"\((-?\d+)([+\-*])(-?\d+)\)",
-                      lambda m: str(eval(f"({m[1]}){m[2]}({m[3]})") % 1000), expr, count=1)
+        expr = re.sub(
+            r"\((-?\d+)([+\-*])(-?\d+)\)",
+            lambda m: str(eval(f"({m[1]}){m[2]}({m[3]})") % 1000),
+            expr,
+            count=1,
+        )
     return int(expr)
 
 
@@ -104,11 +109,11 @@ def test_arith_steps_reduce_one_operation_per_line_to_the_value():
             steps = arith_steps(expr)
             assert lines[i + 1 : i + len(steps)] == [f"= {s}" for s in steps[1:]]
             assert lines[i + len(steps)] == f"A: {_eval_mod(expr)}"
-            assert all(a.count("(") == b.count("(") + 1 for a, b in zip(steps, steps[1:]))
+            assert all(a.count("(") == b.count("(") + 1 for a, b in itertools.pairwise(steps))
 
 
 def test_missing_sources_name_the_debian_package(monkeypatch, tmp_path):
-    with pytest.raises(ExperimentError, match="python3.11-doc"):
+    with pytest.raises(ExperimentError, match=r"python3\.11-doc"):
         corpora.load_pydocs(root=tmp_path / "nowhere")
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ExperimentError, match="bible-kjv"):

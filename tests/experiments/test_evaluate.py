@@ -26,8 +26,11 @@ def test_budget_is_a_multiple_of_the_longest_length_and_errors_when_too_short():
 def test_ppl_is_exp_of_the_mean_loss_over_independent_blocks(micro, cache_dir, scheme, segmenter):
     cfg = micro()
     data = prepare_data(cfg, RunSpec("sample", scheme, segmenter), cache_dir, splits=("test",))
-    stream = data.tokens.stream("test", segmenter, cfg.train.seq_len) if segmenter \
+    stream = (
+        data.tokens.stream("test", segmenter, cfg.train.seq_len)
+        if segmenter
         else data.tokens.stream("test")
+    )
     torch.manual_seed(0)
     model = build_model(cfg, scheme, data.vocab_size).eval()
     loss, blocks = perplexity_at(model, stream, 64, 256, batch_size=3)
@@ -42,8 +45,9 @@ def test_ppl_is_exp_of_the_mean_loss_over_independent_blocks(micro, cache_dir, s
             if segmenter:
                 from bipe_core.positions import positions_from_arrays
 
-                intra, seg = window_positions(stream.intra[s : s + 64].astype(np.int64),
-                                              stream.segment[s : s + 64])
+                intra, seg = window_positions(
+                    stream.intra[s : s + 64].astype(np.int64), stream.segment[s : s + 64]
+                )
                 assert seg[0] == 0 and intra[0] == 0
                 pos = positions_from_arrays(intra, seg)
             total += float(F.cross_entropy(model(x, positions=pos)[0], y[0], reduction="sum"))
@@ -59,14 +63,20 @@ def test_every_length_scores_the_same_tokens(micro, cache_dir):
     assert {r.tokens for r in rows} == {256} and [r.blocks for r in rows] == [8, 4, 2]
     assert all(r.ppl == pytest.approx(math.exp(r.loss)) for r in rows)
     with pytest.raises(ExperimentError, match="needs at least"):
-        perplexity_by_length(model, TokenStream(np.zeros(100, np.int32), np.zeros(1, np.int64)),
-                             32, [1, 4], 300)
+        perplexity_by_length(
+            model, TokenStream(np.zeros(100, np.int32), np.zeros(1, np.int64)), 32, [1, 4], 300
+        )
 
 
 def test_evaluate_run_reads_a_trained_checkpoint(micro, cache_dir, tmp_path):
     cfg = micro(steps=2)
     train_run(cfg, RunSpec("sample", "bipe_alibi", "sep"), tmp_path / "run", cache_dir=cache_dir)
     ev = evaluate_run(tmp_path / "run", cache_dir=cache_dir, multipliers=[1, 2])
-    assert (ev["scheme"], ev["segmenter"], ev["step"], ev["train_len"]) == ("bipe_alibi", "sep", 2, 32)
+    assert (ev["scheme"], ev["segmenter"], ev["step"], ev["train_len"]) == (
+        "bipe_alibi",
+        "sep",
+        2,
+        32,
+    )
     assert [r["length"] for r in ev["results"]] == [32, 64]
     assert all(r["ppl"] > 1 for r in ev["results"])

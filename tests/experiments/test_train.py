@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -30,7 +31,7 @@ def test_lr_schedule_warms_up_then_decays_to_the_floor(micro):
     cfg = micro(steps=100, warmup=10, lr=1e-3, min_lr_frac=0.1)
     lrs = [lr_at(s, cfg) for s in range(100)]
     assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
-    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert all(a >= b for a, b in itertools.pairwise(lrs))
     assert lr_at(100, cfg) == pytest.approx(1e-4)
 
 
@@ -47,8 +48,9 @@ def test_batches_are_a_function_of_seed_and_step(micro, cache_dir):
 
 
 @pytest.mark.parametrize("scheme, segmenter", [("rope", None), ("bipe_alibi", "sep")])
-def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(micro, cache_dir, tmp_path,
-                                                                    scheme, segmenter):
+def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(
+    micro, cache_dir, tmp_path, scheme, segmenter
+):
     cfg = micro(steps=8, ckpt_every=3)
     spec = RunSpec("sample", scheme, segmenter)
     full = train_run(cfg, spec, tmp_path / "full", cache_dir=cache_dir)
@@ -58,8 +60,11 @@ def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(micro, cache_d
     assert rest.completed and rest.final_loss == full.final_loss
     a, b = _weights(tmp_path / "full"), _weights(tmp_path / "split")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    steps = [json.loads(x)["step"] for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
-             if "loss" in json.loads(x)]
+    steps = [
+        json.loads(x)["step"]
+        for x in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()
+        if "loss" in json.loads(x)
+    ]
     assert steps == sorted(set(steps))  # resumed steps are not logged twice
 
 
@@ -74,7 +79,7 @@ def test_checkpoint_errors_are_typed_and_nothing_is_overwritten(micro, cache_dir
     with pytest.raises(ExperimentError, match="exists"):
         train_run(cfg, RunSpec("sample", "rope"), run, cache_dir=cache_dir, resume=False)
     assert ckpt.read_bytes() == good
-    model, info = load_trained(run)
+    _model, info = load_trained(run)
     assert info["step"] == 2 and info["spec"]["scheme"] == "rope"
     ckpt.write_bytes(good[: len(good) // 2])  # a torn file
     with pytest.raises(ExperimentError, match="checkpoint"):
@@ -86,20 +91,48 @@ def test_checkpoint_errors_are_typed_and_nothing_is_overwritten(micro, cache_dir
 
 
 def _train_cmd(out: Path, cache: Path, steps: int) -> list[str]:
-    return [sys.executable, "-m", "experiments.cli", "train", "--preset", "tiny", "--scheme", "rope",
-            "--out", str(out), "--cache-dir", str(cache), "--set", f"train.steps={steps}",
-            "--set", "train.ckpt_every=1000", "--set", "train.log_every=1",
-            "--set", "train.progress=false", "--set", "model.n_layers=1"]
+    return [
+        sys.executable,
+        "-m",
+        "experiments.cli",
+        "train",
+        "--preset",
+        "tiny",
+        "--scheme",
+        "rope",
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache),
+        "--set",
+        f"train.steps={steps}",
+        "--set",
+        "train.ckpt_every=1000",
+        "--set",
+        "train.log_every=1",
+        "--set",
+        "train.progress=false",
+        "--set",
+        "model.n_layers=1",
+    ]
 
 
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(cache_dir, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen(_train_cmd(out, cache_dir, 100000), cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _train_cmd(out, cache_dir, 100000),
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     metrics = out / "metrics.jsonl"
     deadline = time.time() + 120
-    while time.time() < deadline and not (metrics.exists() and metrics.read_text().count("\n") >= 2):
+    while time.time() < deadline and not (
+        metrics.exists() and metrics.read_text().count("\n") >= 2
+    ):
         time.sleep(0.2)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
@@ -112,16 +145,33 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(cache_dir, tmp_path):
 @pytest.mark.slow
 def test_ddp_two_cpu_processes_with_torchrun(cache_dir, tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-           "29517", "-m", "experiments.cli", *_train_cmd(out, cache_dir, 6)[3:]]
-    res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_port",
+        "29517",
+        "-m",
+        "experiments.cli",
+        *_train_cmd(out, cache_dir, 6)[3:],
+    ]
+    res = subprocess.run(
+        cmd,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     _, info = load_trained(out)
     assert info["step"] == 6
     single = tmp_path / "single"
-    res = subprocess.run(_train_cmd(single, cache_dir, 6), cwd=REPO, capture_output=True, text=True,
-                         timeout=300)
+    res = subprocess.run(
+        _train_cmd(single, cache_dir, 6), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     a, b = _weights(out), _weights(single)
     # same global batch split over two ranks: equal up to the order of float reductions

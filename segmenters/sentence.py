@@ -1,0 +1,285 @@
+"""The `sentence` segmenter: sentences from spaCy, as an exact partition of the text.
+
+Modes: ``sentencizer`` (spaCy's rule-based splitter: a token in its punctuation list ends a
+sentence at the next token that is not punctuation), ``senter`` (the statistical sentence
+recogniser of ``en_core_web_sm``) and ``parser`` (sentences from the dependency parse).
+Whitespace between sentences belongs to the segment before it; leading whitespace to the first.
+
+In ``sentencizer`` mode the text is tokenised in pieces cut where whitespace ends (spaCy's
+tokenizer never joins across whitespace, so the tokens are those of the whole text) and the
+sentencizer's rule runs once over all tokens, so pieces never change the result. Statistical
+modes run on the whole text when it fits ``max_length`` and otherwise in windows that restart at
+a sentence boundary well before each window's end (see docs/parsers.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from segmenters.base import BaseSegmenter, Segmentation, check_text
+from segmenters.errors import SegmenterOptionError
+from segmenters.spacy_pipelines import MODES, load_pipeline, warn_fallback
+from segmenters.spans import SpanSequence
+from segmenters.textmaps import ascii_whitespace, code_points
+
+_PIECE_CHARS = 50_000  # tokenizer pieces in sentencizer mode: big enough to amortise, small for cache
+
+
+def _word_starts(text: str) -> np.ndarray:
+    """Offsets where a non-whitespace run starts after whitespace: safe places to cut for spaCy."""
+    ws = ascii_whitespace(code_points(text))
+    return np.flatnonzero(ws[:-1] & ~ws[1:]) + 1
+
+
+def _cut_points(text: str, size: int) -> list[int]:
+    """Cut offsets at word starts so that pieces are about ``size`` characters (never longer if possible)."""
+    if len(text) <= size:
+        return []
+    starts = _word_starts(text)
+    cuts, pos = [], 0
+    while len(text) - pos > size:
+        i = np.searchsorted(starts, pos + size, side="right") - 1
+        if i < 0 or starts[i] <= pos:  # no whitespace in range: take the next one, however far
+            j = np.searchsorted(starts, pos, side="right")
+            if j >= len(starts):
+                break
+            i = j
+        pos = int(starts[i])
+        cuts.append(pos)
+    return cuts
+
+
+def _attach(starts_tok: np.ndarray, idx: np.ndarray, is_space: np.ndarray) -> np.ndarray:
+    """Boundaries at the first non-space token of each sentence (whitespace joins the one before)."""
+    sent_id = np.cumsum(starts_tok) - 1
+    keep = ~is_space
+    ids, offs = sent_id[keep], idx[keep]
+    if not len(ids):
+        return np.zeros(0, np.int64)
+    new = np.concatenate(([False], ids[1:] != ids[:-1]))
+    return offs[new]
+
+
+def sentencizer_starts(orth: np.ndarray, is_punct: np.ndarray, punct_ids: np.ndarray) -> np.ndarray:
+    """spaCy's `Sentencizer.predict` rule, vectorised over a whole token stream.
+
+    A token starts a sentence when it is neither punctuation nor a sentence terminal and a
+    terminal occurred after the previous such token (the rule's only state is "seen a period").
+    """
+    n = len(orth)
+    terminal = np.zeros(n, dtype=bool)
+    for pid in punct_ids.tolist():  # a few dozen ids: cheaper than the sort inside np.isin
+        terminal |= orth == np.uint64(pid)
+    plain = ~is_punct & ~terminal
+    pos = np.arange(n)
+    last_t = np.maximum.accumulate(np.where(terminal, pos, -1))
+    last_p = np.maximum.accumulate(np.where(plain, pos, -1))
+    before_t = np.concatenate(([-1], last_t[:-1]))
+    before_p = np.concatenate(([-1], last_p[:-1]))
+    starts = plain & (before_t > before_p)
+    if n:
+        starts[0] = True
+    return starts
+
+
+class SentenceSegmenter(BaseSegmenter):
+    """Sentences from spaCy: modes sentencizer, senter and parser; exact character spans."""
+
+    name = "sentence"
+    description = "sentences from spaCy (sentencizer, senter or parser)"
+
+    def __init__(
+        self,
+        mode: str = "sentencizer",
+        language: str = "en",
+        model: str | None = None,
+        max_length: int | None = None,
+        batch_size: int = 64,
+        piece_chars: int = _PIECE_CHARS,
+    ) -> None:
+        super().__init__(mode=mode, language=language, model=model, max_length=max_length,
+                         batch_size=batch_size, piece_chars=piece_chars)
+        if mode not in MODES:
+            raise SegmenterOptionError(f"unknown sentence mode {mode!r}; choose one of {list(MODES)}")
+        if not isinstance(language, str) or not language:
+            raise SegmenterOptionError(f"language must be a spaCy language code, got {language!r}")
+        for opt, val in (("max_length", max_length), ("batch_size", batch_size),
+                         ("piece_chars", piece_chars)):
+            if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
+                raise SegmenterOptionError(f"{opt} must be a positive int, got {val!r}")
+        self.loaded = load_pipeline(language, mode, model)
+        warn_fallback(self.loaded)
+        self.mode = self.loaded.mode
+        self.max_length = max_length or self.loaded.nlp.max_length
+        if self.max_length > self.loaded.nlp.max_length:
+            self.loaded.nlp.max_length = self.max_length
+        self.batch_size = batch_size
+        self.piece_chars = min(piece_chars, self.max_length)
+        self.info = {"mode": self.loaded.mode, "requested_mode": mode, "model": self.loaded.model,
+                     "fallback": self.loaded.fallback, "language": language}
+        if self.mode == "sentencizer":
+            nlp = self.loaded.nlp
+            sz = nlp.get_pipe("sentencizer") if "sentencizer" in nlp.pipe_names else None
+            chars = sz.punct_chars if sz is not None else _default_punct_chars()
+            self._punct_ids = np.array(sorted(nlp.vocab.strings.add(c) for c in chars), dtype=np.uint64)
+
+    def segment(self, text: str) -> Segmentation:
+        """Split one text into sentences."""
+        return self._batch([check_text(text)])[0]
+
+    def segment_many(
+        self, texts: Iterable[str], workers: int = 1, chunk_size: int | None = None
+    ) -> list[Segmentation]:
+        """Sentences of many texts, in order; spaCy batches them, ``workers > 1`` adds processes."""
+        items = [check_text(t) for t in texts]
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise SegmenterOptionError(f"workers must be a positive int, got {workers!r}")
+        if workers == 1 or len(items) <= 1:
+            return self._batch(items)
+        return _parallel(self, items, workers, chunk_size)
+
+    # -- internals --
+    def _batch(self, texts: list[str]) -> list[Segmentation]:
+        if self.mode == "sentencizer":
+            cuts = self._rule_cuts(texts)
+        else:
+            cuts = self._model_cuts(texts)
+        return [self._build(t, c) for t, c in zip(texts, cuts)]
+
+    def _build(self, text: str, cuts: np.ndarray) -> Segmentation:
+        cuts = cuts[(cuts > 0) & (cuts < len(text))]
+        seq = SpanSequence.from_boundaries(text, cuts, "sentence", "sentence")
+        return Segmentation(text, seq, "sentence", {"sentence": seq}, self.name, dict(self.info))
+
+    def _rule_cuts(self, texts: list[str]) -> list[np.ndarray]:
+        from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, ORTH
+
+        pieces, owner = [], []
+        for k, text in enumerate(texts):
+            bounds = [0, *_cut_points(text, self.piece_chars), len(text)]
+            for a, b in zip(bounds, bounds[1:]):
+                if b > a:
+                    pieces.append((a, text[a:b]))
+                    owner.append(k)
+        arrays: list[list[np.ndarray]] = [[] for _ in texts]
+        docs = self.loaded.nlp.tokenizer.pipe((p for _, p in pieces), batch_size=self.batch_size)
+        for (offset, _), k, doc in zip(pieces, owner, docs):
+            arr = doc.to_array([ORTH, IS_PUNCT, IS_SPACE, IDX])
+            arr[:, 3] += offset
+            arrays[k].append(arr)
+        out = []
+        for parts in arrays:
+            if not parts:
+                out.append(np.zeros(0, np.int64))
+                continue
+            arr = np.concatenate(parts)
+            starts = sentencizer_starts(arr[:, 0], arr[:, 1].astype(bool), self._punct_ids)
+            out.append(_attach(starts, arr[:, 3].astype(np.int64), arr[:, 2].astype(bool)))
+        return out
+
+    def _model_cuts(self, texts: list[str]) -> list[np.ndarray]:
+        out: list[np.ndarray | None] = [None] * len(texts)
+        short = [k for k, t in enumerate(texts) if len(t) <= self.max_length]
+        docs = self.loaded.nlp.pipe((texts[k] for k in short), batch_size=self.batch_size)
+        for k, doc in zip(short, docs):
+            out[k] = _doc_cuts(doc, 0)
+        for k, t in enumerate(texts):
+            if out[k] is None:
+                out[k] = self._windowed_cuts(t)
+        return out  # type: ignore[return-value]
+
+    def _windowed_cuts(self, text: str) -> np.ndarray:
+        """Statistical modes on a text over ``max_length``: overlapping windows.
+
+        Each window starts at a committed sentence boundary about ``margin`` characters before
+        the last committed one and commits only the boundaries after that one and at least
+        ``margin`` before its own end, so every committed decision had ``margin`` characters
+        of real context on both sides.
+        """
+        limit = self.max_length
+        margin = max(limit // 5, 1)
+        nlp, committed = self.loaded.nlp, [0]
+        done = 0  # everything before `done` is decided
+        while len(text) - committed_start(committed, done, margin) > limit:
+            start = committed_start(committed, done, margin)
+            ends = _cut_points(text[start : start + limit], limit - margin) or [limit]
+            end = start + ends[0]
+            found = _doc_cuts(nlp(text[start:end]), start)
+            new = found[(found > done) & (found <= end - margin)]
+            new = new[[text[c - 1].isspace() for c in new.tolist()]] if len(new) else new
+            if not len(new):  # no sentence ends in this stretch: commit a forced cut
+                new = np.array([max(end - margin, done + 1)])
+            committed.extend(new.tolist())
+            done = int(new[-1])
+        start = committed_start(committed, done, margin)
+        found = _doc_cuts(nlp(text[start:]), start)
+        committed.extend(found[found > done].tolist())
+        return np.unique(np.array(committed[1:], dtype=np.int64))
+
+
+def committed_start(committed: list[int], done: int, margin: int) -> int:
+    """The latest committed boundary at least ``margin`` before ``done`` (or ``done`` itself)."""
+    for c in reversed(committed):
+        if c <= done - margin:
+            return c
+    return committed[0] if done - committed[0] >= 0 and len(committed) > 0 and False else (
+        committed[0] if committed[0] <= done - margin else done)
+
+
+def _doc_cuts(doc: Any, offset: int) -> np.ndarray:
+    """Sentence boundaries of a processed Doc, shifted by ``offset``."""
+    from spacy.attrs import IDX, IS_SPACE, SENT_START
+
+    if not len(doc):
+        return np.zeros(0, np.int64)
+    arr = doc.to_array([SENT_START, IDX, IS_SPACE]).view(np.int64)
+    starts = arr[:, 0] == 1
+    starts[0] = True
+    return _attach(starts, arr[:, 1] + offset, arr[:, 2].astype(bool))
+
+
+def _default_punct_chars() -> list[str]:
+    from spacy.pipeline.sentencizer import Sentencizer
+
+    return list(Sentencizer.default_punct_chars)
+
+
+def _worker(args: tuple[dict[str, Any], list[str]]) -> list[Segmentation]:
+    import warnings
+
+    from segmenters.registry import get_segmenter  # late: runs inside a worker process
+
+    options, texts = args
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the parent already warned about model fallbacks
+        seg = get_segmenter("sentence", **options)
+    return seg.segment_many(texts)
+
+
+def _parallel(
+    seg: SentenceSegmenter, items: list[str], workers: int, chunk_size: int | None
+) -> list[Segmentation]:
+    if chunk_size is None:
+        # Balance by characters; several chunks per worker keep both busy to the end.
+        total = sum(len(t) for t in items) or 1
+        target = max(total // (workers * 4), 1)
+        chunks, cur, size = [], [], 0
+        for t in items:
+            cur.append(t)
+            size += len(t)
+            if size >= target:
+                chunks.append(cur)
+                cur, size = [], 0
+        if cur:
+            chunks.append(cur)
+    else:
+        chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    out: list[Segmentation] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(_worker, [(seg.options, c) for c in chunks]):
+            out.extend(part)
+    return out

@@ -1,0 +1,127 @@
+"""The `bipe` sub-commands of experiments: train, eval, run, corpus, demo (real parts, tiny sizes)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from experiments.cli import main
+
+MICRO = [
+    "--set",
+    "train.steps=3",
+    "--set",
+    "train.seq_len=32",
+    "--set",
+    "train.batch_size=2",
+    "--set",
+    "model.d_model=32",
+    "--set",
+    "model.n_layers=1",
+    "--set",
+    "model.n_heads=2",
+    "--set",
+    "data.vocab_size=300",
+    "--set",
+    "train.progress=false",
+    "--set",
+    "eval.multipliers=1,2",
+    "--set",
+    "eval.eval_tokens=256",
+]
+
+
+def test_corpus_list(capsys):
+    assert main(["corpus", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "| kjv |" in out and "| sample |" in out
+
+
+def test_train_then_eval(tmp_path, cache_dir, capsys):
+    run = tmp_path / "run"
+    rc = main(
+        [
+            "train",
+            "--preset",
+            "tiny",
+            "--scheme",
+            "bipe_rope",
+            "--segmenter",
+            "sep",
+            "--out",
+            str(run),
+            "--cache-dir",
+            str(cache_dir),
+            *MICRO,
+        ]
+    )
+    assert rc == 0 and (run / "checkpoint.safetensors").is_file()
+    assert main(["eval", str(run), "--cache-dir", str(cache_dir), "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert [r["length"] for r in ev["results"]] == [32, 64]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "--set", "train.stepz=3"], "unknown config key 'train.stepz'"),
+        (["train", "--set", "data.corpora=nope"], "unknown corpus 'nope'"),
+        (["eval", "/nonexistent/run"], "no checkpoint"),
+        (
+            [
+                "train",
+                "--scheme",
+                "bipe_rope",
+                "--segmenter",
+                "sep",
+                *MICRO,
+                "--set",
+                "eval.multipliers=1000",
+            ],
+            None,
+        ),
+    ],
+)
+def test_bad_input_gives_a_typed_error_and_exit_2(argv, message, capsys, tmp_path, cache_dir):
+    argv = [*argv, "--cache-dir", str(cache_dir)]
+    if argv[0] == "train":
+        argv += ["--out", str(tmp_path / "r")]
+    rc = main(argv)
+    if message is None:  # training does not evaluate: a huge multiplier only matters to eval
+        assert rc == 0
+        assert main(["eval", str(tmp_path / "r"), "--cache-dir", str(cache_dir)]) == 2
+        assert "needs at least" in capsys.readouterr().err
+        return
+    assert rc == 2
+    assert message in capsys.readouterr().err
+
+
+def test_run_writes_a_report_and_resumes(tmp_path, cache_dir, capsys):
+    out = tmp_path / "exp"
+    argv = [
+        "run",
+        "--preset",
+        "tiny",
+        "--out",
+        str(out),
+        "--cache-dir",
+        str(cache_dir),
+        "--workers",
+        "1",
+        "--set",
+        "schemes=alibi",
+        *MICRO,
+    ]
+    assert main(argv) == 0
+    for name in ("results.json", "results.csv", "summary.md", "ppl_vs_length_sample.png"):
+        assert (out / name).is_file()
+    assert main(argv) == 0
+    assert "1 runs (1 already done)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--steps", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "report directory:" in out and (tmp_path / "demo" / "summary.md").is_file()
