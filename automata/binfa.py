@@ -36,6 +36,14 @@ def _describe(items: Iterable[Hashable]) -> str:
     return "{" + ", ".join(repr(x) for x in sorted_symbols(items)) + "}"
 
 
+def _gather(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For blocks [starts[c], starts[c] + counts[c]): each element's block c and its bank index."""
+    total = int(counts.sum())
+    block = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return block, starts[block] + within
+
+
 class BiNFA:
     """A bilevel NFA: `top` over segment types, `bottoms[type]` over `alphabet`, and `separator`."""
 
@@ -263,6 +271,27 @@ class BiNFA:
         arcs = top.n_arcs + sum(bottoms[t].n_arcs + len(bottoms[t].finals) for _, t in pairs)
         return states, arcs
 
+    @cached_property
+    def _bottom_bank(self) -> tuple[np.ndarray, ...]:
+        """All bottom arcs and finals in one block each, so flattening copies them without a loop.
+
+        Returns (arc_start, arc_count, src, sym, dst, fin_start, fin_count, fin), indexed by type id.
+        """
+        bottoms = self.int_bottoms
+        arc_count = np.array([b.n_arcs for b in bottoms], dtype=np.int64)
+        fins = [np.array(sorted(b.finals), dtype=np.int64) for b in bottoms]
+        fin_count = np.array([f.size for f in fins], dtype=np.int64)
+        return (
+            np.concatenate([[0], np.cumsum(arc_count)[:-1]]).astype(np.int64),
+            arc_count,
+            np.concatenate([b.src for b in bottoms]).astype(np.int64),
+            np.concatenate([b.sym for b in bottoms]).astype(np.int64),
+            np.concatenate([b.dst for b in bottoms]).astype(np.int64),
+            np.concatenate([[0], np.cumsum(fin_count)[:-1]]).astype(np.int64),
+            fin_count,
+            np.concatenate(fins).astype(np.int64),
+        )
+
     def flatten_arrays(self) -> tuple[IntNFA, np.ndarray]:
         """The flattened NFA in integer form and, per flat state, its copy index (-1 = top state).
 
@@ -274,37 +303,51 @@ class BiNFA:
         pairs, inverse = self._pairs_and_inverse()
         n_states_of = np.array([b.n_states for b in bottoms], dtype=np.int64)
         starts_of = np.array([b.start for b in bottoms], dtype=np.int64)
-        sizes = n_states_of[pairs[:, 1]]
+        types = pairs[:, 1]
+        sizes = n_states_of[types]
         offsets = m + np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         n_flat = int(m + sizes.sum())
         copy_of = np.full(n_flat, -1, dtype=np.int64)
         copy_of[m:] = np.repeat(np.arange(len(pairs)), sizes)
         eps_mask = top.sym == EPS
-        sym_mask = ~eps_mask
-        # Top epsilon moves stay; p --g--> p' becomes p --eps--> start of copy (p', g).
-        parts_s = [top.src[eps_mask], top.src[sym_mask]]
-        parts_a = [top.sym[eps_mask], np.full(inverse.size, EPS, dtype=np.int64)]
-        parts_d = [top.dst[eps_mask], offsets[inverse] + starts_of[pairs[inverse, 1]]]
-        for t, b in enumerate(bottoms):
-            cs = np.flatnonzero(pairs[:, 1] == t)
-            if cs.size == 0:
-                continue
-            off = offsets[cs][:, None]
-            parts_s.append((off + b.src[None, :]).ravel())
-            parts_a.append(np.broadcast_to(b.sym, (cs.size, b.n_arcs)).ravel())
-            parts_d.append((off + b.dst[None, :]).ravel())
-            fin = np.array(sorted(b.finals), dtype=np.int64)
-            parts_s.append((off + fin[None, :]).ravel())
-            parts_a.append(np.full(cs.size * fin.size, sep_id, dtype=np.int64))
-            parts_d.append(np.repeat(pairs[cs, 0], fin.size))
+        a_start, a_count, b_src, b_sym, b_dst, f_start, f_count, b_fin = self._bottom_bank
+        # Arc k of copy c is bank arc a_start[t_c] + k, shifted by the copy's state offset.
+        copy_a, idx_a = _gather(a_start[types], a_count[types])
+        copy_f, idx_f = _gather(f_start[types], f_count[types])
+        # Top epsilon moves stay; p --g--> p' becomes p --eps--> start of copy (p', g); each final
+        # state of a copy reads the separator back to p'.
+        src = np.concatenate(
+            [
+                top.src[eps_mask],
+                top.src[~eps_mask],
+                offsets[copy_a] + b_src[idx_a],
+                offsets[copy_f] + b_fin[idx_f],
+            ]
+        )
+        sym = np.concatenate(
+            [
+                top.sym[eps_mask],
+                np.full(inverse.size, EPS, dtype=np.int64),
+                b_sym[idx_a],
+                np.full(idx_f.size, sep_id, dtype=np.int64),
+            ]
+        )
+        dst = np.concatenate(
+            [
+                top.dst[eps_mask],
+                offsets[inverse] + starts_of[types[inverse]],
+                offsets[copy_a] + b_dst[idx_a],
+                pairs[copy_f, 0],
+            ]
+        )
         flat = IntNFA(
             n_flat,
             self.symbols,
             top.start,
             top.finals,
-            np.concatenate(parts_s).astype(np.int64),
-            np.concatenate(parts_a).astype(np.int64),
-            np.concatenate(parts_d).astype(np.int64),
+            src.astype(np.int64),
+            sym.astype(np.int64),
+            dst.astype(np.int64),
         )
         return flat, copy_of
 
@@ -314,7 +357,7 @@ class BiNFA:
         With ``labels=True`` states are labelled ("top", p) and ("seg", p', g, q) instead of ints.
         """
         flat, copy_of = self.flatten_arrays()
-        nfa = int_to_nfa(flat)
+        nfa = int_to_nfa(flat)  # O(1): the dict table is built only if a later call needs it
         if labels:
             nfa = nfa.relabel(self._flat_labels(flat.n_states, copy_of).__getitem__)
         return nfa

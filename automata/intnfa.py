@@ -262,22 +262,11 @@ def to_int_nfa(nfa: NFA, symbol_ids: Mapping[Hashable, int], symbols: Sequence[H
 
 
 def int_to_nfa(flat: IntNFA) -> NFA:
-    """An NFA (states 0..n-1) from the integer form, through the trusted fast constructor.
+    """An NFA (states 0..n-1) over the integer form's arcs, in O(1) (no validation, lazy table).
 
-    Arcs are grouped by (source, symbol) with one numpy sort, so the Python loop runs once per group;
-    the arcs must be distinct (flattening guarantees it).
+    The arcs must be distinct (flattening guarantees it): `NFA._from_arrays` trusts them and builds
+    its dict table with one numpy sort on first use.
     """
-    width = len(flat.symbols) + 1
-    syms = [*flat.symbols, EPSILON]  # id -1 (EPS) picks EPSILON
-    key = flat.src * width + (flat.sym + 1)
-    order = np.lexsort((flat.dst, key))
-    k = key[order]
-    dst = flat.dst[order].tolist()
-    cut = np.flatnonzero(np.diff(k)) + 1
-    lo = np.concatenate([[0], cut]).astype(np.int64)
-    hi = np.concatenate([cut, [k.size]]).astype(np.int64).tolist()
-    heads = k[lo] if k.size else k
-    succ: list[dict[Hashable, tuple[int, ...]]] = [{} for _ in range(flat.n_states)]
-    for s, a, i, j in zip((heads // width).tolist(), (heads % width - 1).tolist(), lo.tolist(), hi):
-        succ[s][syms[a]] = tuple(dst[i:j])
-    return NFA._from_succ(flat.n_states, frozenset(flat.symbols), succ, flat.start, flat.finals)
+    return NFA._from_arrays(
+        flat.n_states, flat.symbols, flat.src, flat.sym, flat.dst, flat.start, flat.finals
+    )

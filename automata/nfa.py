@@ -14,18 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 from automata.exceptions import AlphabetError, AutomataInputError, UnknownStateError
 from automata.nfa_methods import NFAMethods
+from automata.table import (
+    count_arcs,
+    epsilon_closure_masks,
+    table_from_arrays,
+    table_from_int_edges,
+    table_from_triples,
+)
 from automata.validation import (
     EPSILON,
     bits_of,
     check_alphabet,
     checked_iter,
     describe,
-    epsilon_closure_masks,
-    freeze_succ,
     index_states,
+    infer_states_and_alphabet,
     lookup,
     sorted_symbols,
-    table_from_arrays,
 )
 
 if TYPE_CHECKING:
@@ -65,28 +70,12 @@ class NFA(NFAMethods):
         """Build and fully validate an NFA; states keep the order in which `states` lists them."""
         labels, index = index_states(states)
         sigma = check_alphabet(alphabet)
-        if start not in index:
-            raise UnknownStateError(f"start state {start!r} is not one of the {len(labels)} states")
-        final_idx = set()
-        for f in checked_iter(finals, "finals"):
-            i = lookup(index, f, "final state")
-            final_idx.add(i)
-        succ: list[dict[Hashable, Any]] = [{} for _ in labels]
-        for t in checked_iter(transitions, "transitions"):
-            if not isinstance(t, tuple | list) or len(t) != 3:
-                raise AutomataInputError(
-                    f"a transition must be a (source, symbol, target) triple, got {t!r}"
-                )
-            p, a, q = t
-            i = lookup(index, p, f"source of transition {tuple(t)!r}")
-            j = lookup(index, q, f"target of transition {tuple(t)!r}")
-            if a is not EPSILON and a not in sigma:
-                raise AlphabetError(
-                    f"symbol {a!r} of transition {tuple(t)!r} is not in the alphabet "
-                    f"{describe(sigma)} (epsilon moves use EPSILON = None)"
-                )
-            succ[i].setdefault(a, set()).add(j)
-        self._init(labels, index, sigma, freeze_succ(succ), index[start], frozenset(final_idx))
+        start_idx = lookup(index, start, "start state")
+        final_idx = frozenset(
+            lookup(index, f, "final state") for f in checked_iter(finals, "finals")
+        )
+        succ = table_from_triples(transitions, index, sigma)
+        self._init(labels, index, sigma, succ, start_idx, final_idx)
 
     # ----------------------------------------------------------------- construction
     def _init(
@@ -124,18 +113,9 @@ class NFA(NFAMethods):
             tuple(t) if isinstance(t, list) else t for t in checked_iter(transitions, "transitions")
         ]
         finals = list(checked_iter(finals, "finals"))
-        if states is None:
-            seen: dict[State, None] = {start: None}
-            for t in triples:
-                if isinstance(t, tuple) and len(t) == 3:
-                    seen.setdefault(t[0])
-                    seen.setdefault(t[2])
-            for f in finals:
-                seen.setdefault(f)
-            states = list(seen)
-        if alphabet is None:
-            alphabet = {t[1] for t in triples if isinstance(t, tuple) and len(t) == 3}
-            alphabet.discard(EPSILON)
+        inferred_states, inferred_alphabet = infer_states_and_alphabet(triples, start, finals)
+        states = inferred_states if states is None else states
+        alphabet = inferred_alphabet if alphabet is None else alphabet
         return cls(states, alphabet, triples, start, finals)
 
     @classmethod
@@ -149,21 +129,7 @@ class NFA(NFAMethods):
         labels: Sequence[State] | None = None,
     ) -> NFA:
         """Trusted fast path: states are ``0..num_states-1``; edges/symbols are NOT validated."""
-        succ: list[dict[Hashable, Any]] = [{} for _ in range(num_states)]
-        for p, a, q in edges:
-            d = succ[p]
-            ts = d.get(a)
-            if ts is None:
-                d[a] = [q]
-            else:
-                ts.append(q)
-        n_trans = 0
-        for d in succ:
-            for a, ts in d.items():
-                if len(ts) > 1:
-                    ts = sorted(set(ts))
-                d[a] = tuple(ts)
-                n_trans += len(ts)
+        succ, n_trans = table_from_int_edges(num_states, edges)
         obj = cls.__new__(cls)
         obj._init(
             tuple(range(num_states)) if labels is None else tuple(labels),
@@ -250,7 +216,7 @@ class NFA(NFAMethods):
     def num_transitions(self) -> int:
         """The number of distinct ``(source, symbol, target)`` transitions, epsilon moves included."""
         if self._n_trans is None:
-            self._n_trans = sum(len(ts) for d in self._succ for ts in d.values())
+            self._n_trans = count_arcs(self._succ)
         return self._n_trans
 
     @property

@@ -91,102 +91,30 @@ def check_alphabet(alphabet: Iterable[Hashable]) -> frozenset[Hashable]:
     return sigma
 
 
-def freeze_succ(succ: list[dict[Hashable, Any]]) -> list[dict[Hashable, tuple[int, ...]]]:
-    """Turn a table of target sets into the canonical sorted-tuple form."""
-    return [{a: tuple(sorted(ts)) for a, ts in d.items()} for d in succ]
+def infer_states_and_alphabet(
+    triples: list[Any], start: Hashable, finals: list[Hashable]
+) -> tuple[list[Hashable], set[Hashable]]:
+    """States (start first, then in order of appearance) and symbols used by label triples.
 
-
-def epsilon_closure_masks(succ: list[dict[Hashable, tuple[int, ...]]]) -> list[int]:
-    """Per state, the bitset of states reachable by epsilon moves (itself included).
-
-    Iterative Tarjan over the epsilon graph: SCCs come out in reverse topological order, so each
-    component ORs the finished masks of its successors once (linear in moves, no O(n^2) re-walks).
+    Malformed triples are skipped here: the NFA constructor reports them with their position.
     """
-    n = len(succ)
-    eps = [d.get(EPSILON, ()) for d in succ]
-    masks = [0] * n
-    index = [-1] * n
-    low = [0] * n
-    on_stack = [False] * n
-    stack: list[int] = []
-    counter = 0
-    for root in range(n):
-        if index[root] >= 0:
-            continue
-        if not eps[root]:
-            index[root] = counter
-            counter += 1
-            masks[root] = 1 << root
-            continue
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack[root] = True
-        work = [(root, 0)]
-        while work:
-            v, i = work[-1]
-            targets = eps[v]
-            if i < len(targets):
-                work[-1] = (v, i + 1)
-                w = targets[i]
-                if index[w] < 0:
-                    index[w] = counter
-                    counter += 1
-                    if not eps[w]:  # a sink of the epsilon graph: its own finished component
-                        masks[w] = 1 << w
-                    else:
-                        low[w] = index[w]
-                        stack.append(w)
-                        on_stack[w] = True
-                        work.append((w, 0))
-                elif on_stack[w]:
-                    low[v] = min(low[v], index[w])
-                continue
-            work.pop()
-            if work:
-                u = work[-1][0]
-                low[u] = min(low[u], low[v])
-            if low[v] != index[v]:
-                continue
-            comp = []
-            while True:
-                w = stack.pop()
-                on_stack[w] = False
-                comp.append(w)
-                if w == v:
-                    break
-            m = 0
-            for w in comp:
-                m |= 1 << w
-            for w in comp:
-                for x in eps[w]:
-                    m |= masks[x]  # 0 for members of this component (not assigned yet)
-            for w in comp:
-                masks[w] = m
-    return masks
-
-
-def table_from_arrays(
-    n: int, symbols: tuple, src: Any, sym: Any, dst: Any
-) -> list[dict[Hashable, tuple[int, ...]]]:
-    """Group distinct integer arcs (numpy arrays; sym -1 = epsilon) into ``table[i][symbol]`` tuples
-    with one lexsort, so the Python loop runs once per (state, symbol) group, not per arc."""
-    import numpy as np
-
-    src, sym, dst = (np.asarray(x, dtype=np.int64) for x in (src, sym, dst))
-    table: list[dict[Hashable, tuple[int, ...]]] = [{} for _ in range(n)]
-    if src.size == 0:
-        return table
-    width = len(symbols) + 1
-    names = [*symbols, EPSILON]  # index -1 picks EPSILON
-    key = src * width + (sym + 1)
-    order = np.lexsort((dst, key))
-    k = key[order]
-    targets = tuple(dst[order].tolist())  # tuple slices are tuples: one allocation per group
-    cut = np.flatnonzero(k[1:] != k[:-1]) + 1
-    lo = np.concatenate([[0], cut])
-    hi = np.concatenate([cut, [k.size]]).tolist()
-    heads = k[lo]
-    for s, a, i, j in zip((heads // width).tolist(), (heads % width - 1).tolist(), lo.tolist(), hi):
-        table[s][names[a]] = targets[i:j]
-    return table
+    seen: dict[Hashable, None] = {}
+    items = [start]
+    for t in triples:
+        if isinstance(t, tuple) and len(t) == 3:
+            items += (t[0], t[2])
+    items += finals
+    for s in items:
+        try:
+            seen.setdefault(s)
+        except TypeError:
+            raise AutomataInputError(f"state {s!r} is not hashable") from None
+    symbols: set[Hashable] = set()
+    for t in triples:
+        if isinstance(t, tuple) and len(t) == 3:
+            try:
+                symbols.add(t[1])
+            except TypeError:
+                raise AutomataInputError(f"symbol {t[1]!r} is not hashable") from None
+    symbols.discard(EPSILON)
+    return list(seen), symbols

@@ -17,10 +17,10 @@ __all__ = ["check_finite", "is_debug", "set_debug"]
 _DEBUG: bool | None = None
 
 
-def set_debug(enabled: bool) -> None:
-    """Turn debug checks on or off for this process (overrides BIPE_DEBUG)."""
+def set_debug(enabled: bool | None) -> None:
+    """Turn debug checks on or off for this process (overrides BIPE_DEBUG); None follows it again."""
     global _DEBUG
-    _DEBUG = bool(enabled)
+    _DEBUG = None if enabled is None else bool(enabled)
 
 
 def is_debug() -> bool:

@@ -8,7 +8,7 @@ Dh head dim, V vocabulary. Rotary schemes use the LLaMA rotate-half layout over 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -357,6 +357,11 @@ class DecoderLM(nn.Module):
                 raise ShapeError(f"positions are {positions.shape} but input_ids is {(B, T)}")
             if cache is not None:
                 cache.explicit_positions = True
+            # padding and documents given beside explicit positions still mask attention
+            if attention_mask is not None and positions.attention_mask is None:
+                positions = replace(positions, attention_mask=attention_mask.bool())
+            if document_ids is not None and positions.document is None:
+                positions = replace(positions, document=document_ids.long())
             return positions.to(ids.device), None
         if cache is not None and cache.explicit_positions:
             raise InputError(

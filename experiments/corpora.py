@@ -7,6 +7,7 @@ only on a hash of its id, so adding or removing other documents never moves it.
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import shutil
@@ -195,20 +196,25 @@ def load_cpython(max_docs: int | None = None, root: Path | None = None) -> Corpu
     root = Path(root or sysconfig.get_paths()["stdlib"])
     if not root.is_dir():
         raise ExperimentError(f"corpus 'cpython': stdlib directory {root} not found")
+    paths = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        # prune in place: site-packages alone can hold far more files than the stdlib
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        paths.extend(
+            Path(dirpath) / f for f in filenames if f.endswith(".py") and not f.startswith("test_")
+        )
+    paths = _limit(sorted(paths), max_docs)
     docs: list[Document] = []
-    for path in sorted(root.rglob("*.py")):
-        rel = path.relative_to(root)
-        if any(p in _SKIP_DIRS for p in rel.parts[:-1]) or rel.name.startswith("test_"):
-            continue
+    for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue  # a few stdlib files are latin-1 test fixtures; skip rather than mangle
         if text.strip():
-            docs.append(Document(f"cpython/{rel.as_posix()}", text))
+            docs.append(Document(f"cpython/{path.relative_to(root).as_posix()}", text))
     if not docs:
         raise ExperimentError(f"corpus 'cpython': no .py files under {root}")
-    return Corpus(CPYTHON, _limit(docs, max_docs), {"max_docs": max_docs, "root": str(root)})
+    return Corpus(CPYTHON, docs, {"max_docs": max_docs, "root": str(root)})
 
 
 # --------------------------------------------------------------------------------- Python docs
@@ -340,7 +346,7 @@ def load_corpus(name: str, max_docs: int | None = None) -> Corpus:
     return CORPORA[name][1](max_docs=max_docs)
 
 
-def _limit(docs: list[Document], max_docs: int | None) -> list[Document]:
+def _limit(docs: list, max_docs: int | None) -> list:
     if max_docs is None or max_docs >= len(docs):
         return docs
     # Take documents spread over the whole corpus (not the first n) so a small budget still

@@ -108,6 +108,8 @@ def token_anchors(offsets: Any, text_len: int) -> np.ndarray:
 def _ends(segments: Segmentation | tuple[Segment, ...] | list[Segment]) -> np.ndarray:
     if isinstance(segments, Segmentation):
         segments = segments.segments
+    if hasattr(segments, "ends"):  # array-backed (segmenters.spans.SpanSequence)
+        return np.asarray(segments.ends, dtype=np.int64)
     return np.fromiter((s.end for s in segments), dtype=np.int64, count=len(segments))
 
 

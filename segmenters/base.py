@@ -74,15 +74,22 @@ class Segmentation:
     @property
     def spans(self) -> list[tuple[int, int]]:
         """The primary level as ``(start, end)`` pairs."""
+        if hasattr(self.segments, "ends"):  # array-backed (segmenters.spans.SpanSequence)
+            return self.segments.spans  # type: ignore[attr-defined]
         return [(s.start, s.end) for s in self.segments]
 
     @property
     def boundaries(self) -> list[int]:
         """End offsets of the primary level's segments (the last one is ``len(text)``)."""
+        if hasattr(self.segments, "ends"):
+            return self.segments.ends.tolist()  # type: ignore[attr-defined]
         return [s.end for s in self.segments]
 
     def lengths(self) -> list[int]:
         """Segment lengths in characters."""
+        if hasattr(self.segments, "ends"):
+            seq: Any = self.segments
+            return (seq.ends - seq.starts).tolist()
         return [s.end - s.start for s in self.segments]
 
     def at_level(self, name: str) -> Segmentation:

@@ -27,7 +27,7 @@ from segmenters.code_languages import (
 )
 from segmenters.errors import SegmenterOptionError
 from segmenters.spans import SpanSequence
-from segmenters.splitting import SplitContext, split_oversized
+from segmenters.splitting import SplitContext, pack, split_oversized
 from segmenters.textmaps import TextMaps, encode_utf8
 from segmenters.token_cost import token_cost
 
@@ -115,11 +115,20 @@ class CodeSegmenter(BaseSegmenter):
         filename: str | os.PathLike[str] | None = None,
         extension: str | None = None,
     ) -> None:
-        super().__init__(language=language, level=level, levels=levels, max_chars=max_chars,
-                         max_tokens=max_tokens, tokenizer=tokenizer, filename=filename,
-                         extension=extension)
+        super().__init__(
+            language=language,
+            level=level,
+            levels=levels,
+            max_chars=max_chars,
+            max_tokens=max_tokens,
+            tokenizer=tokenizer,
+            filename=filename,
+            extension=extension,
+        )
         if level not in LEVELS:
-            raise SegmenterOptionError(f"unknown code level {level!r}; choose one of {list(LEVELS)}")
+            raise SegmenterOptionError(
+                f"unknown code level {level!r}; choose one of {list(LEVELS)}"
+            )
         chosen = list(LEVELS) if levels is None else list(levels)
         bad = [lv for lv in chosen if lv not in LEVELS]
         if bad:
@@ -182,12 +191,24 @@ class CodeSegmenter(BaseSegmenter):
             cost = token_cost(self.tokenizer, text)
         limit = self.max_tokens if cost is not None else self.max_chars
         if limit is not None:
-            ctx = SplitContext(text, maps.codes, maps.line_starts, limit,
-                               children=_children_finder(tree.root_node, maps), cost=cost)
+            ctx = SplitContext(
+                text,
+                maps.codes,
+                maps.line_starts,
+                limit,
+                children=_children_finder(tree.root_node, maps),
+                cost=cost,
+            )
             extra = _split_level(cuts[self.level], ctx, len(text))
+            primary = self.levels.index(self.level)
             if len(extra):
-                for lv in self.levels[self.levels.index(self.level):]:
+                for lv in self.levels[primary:]:
                     cuts[lv] = _merge(cuts[lv], extra)
+            # Coarser levels: oversized segments are re-cut into greedy runs of finer segments.
+            for k in range(primary - 1, -1, -1):
+                cuts[self.levels[k]] = _pack_level(
+                    cuts[self.levels[k]], cuts[self.levels[k + 1]], ctx, len(text)
+                )
         out = {}
         for lv in self.levels:
             c = cuts[lv]
@@ -248,7 +269,9 @@ def _attach_back(pos: np.ndarray, maps: TextMaps, last_real: np.ndarray) -> np.n
     return maps.line_starts[prev + 1]
 
 
-def _mark_comment_rows(comments: list[tuple[int, int]], maps: TextMaps, skip_rows: np.ndarray) -> None:
+def _mark_comment_rows(
+    comments: list[tuple[int, int]], maps: TextMaps, skip_rows: np.ndarray
+) -> None:
     """Mark the lines that hold nothing but (part of) a comment."""
     if not comments:
         return
@@ -279,9 +302,7 @@ def _definition_cuts(
     # Never reach back into the previous non-comment node: start after the line it ends on.
     prev_end = np.where(~is_comment, e, -1)
     prev_end = np.concatenate(([-1], np.maximum.accumulate(prev_end)[:-1]))
-    after_prev = np.where(
-        prev_end >= 0, maps.line_ends[maps.rows(np.maximum(prev_end - 1, 0))], 0
-    )
+    after_prev = np.where(prev_end >= 0, maps.line_ends[maps.rows(np.maximum(prev_end - 1, 0))], 0)
     cut = np.where(first, np.maximum(attached, np.minimum(after_prev, s)), s)
     # A comment after code on its line stays with that code; so do ";" and other bare tokens.
     keep = first | (~is_comment & named)
@@ -393,8 +414,22 @@ def _split_level(cuts: np.ndarray, ctx: SplitContext, n: int) -> np.ndarray:
     if ctx.cost is None:
         big = np.flatnonzero(ends - starts > ctx.max_len)
     else:
-        big = [i for i in range(len(starts)) if ctx.size(int(starts[i]), int(ends[i])) > ctx.max_len]
+        big = [
+            i for i in range(len(starts)) if ctx.size(int(starts[i]), int(ends[i])) > ctx.max_len
+        ]
     extra: list[int] = []
     for i in big:
         extra.extend(split_oversized(int(starts[i]), int(ends[i]), ctx))
     return np.array(sorted(set(extra)), dtype=np.int64)
+
+
+def _pack_level(cuts: np.ndarray, finer: np.ndarray, ctx: SplitContext, n: int) -> np.ndarray:
+    """Re-cut a coarser level's oversized segments at finer boundaries, packed greedily."""
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [n]))
+    extra: list[int] = []
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        if ctx.size(s, e) > ctx.max_len:
+            lo, hi = np.searchsorted(finer, [s + 1, e])
+            extra.extend(a for a, _ in pack(s, e, finer[lo:hi].tolist(), ctx)[1:])
+    return _merge(cuts, np.array(extra, dtype=np.int64)) if extra else cuts

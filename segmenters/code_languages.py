@@ -37,17 +37,45 @@ class LanguageSpec:
     comments: frozenset[str] = frozenset({"comment", "line_comment", "block_comment"})
 
 
-_JS_BODIES = frozenset({"statement_block", "class_body", "switch_body", "switch_case",
-                        "switch_default", "interface_body", "enum_body", "object_type"})
+_JS_BODIES = frozenset(
+    {
+        "statement_block",
+        "class_body",
+        "switch_body",
+        "switch_case",
+        "switch_default",
+        "interface_body",
+        "enum_body",
+        "object_type",
+    }
+)
 _JS_CLAUSES = frozenset({"else_clause", "catch_clause", "finally_clause"})
-_C_BODIES = frozenset({"compound_statement", "field_declaration_list", "declaration_list",
-                       "enumerator_list", "case_statement", "preproc_if", "preproc_ifdef",
-                       "preproc_else", "preproc_elif", "linkage_specification"})
+_C_BODIES = frozenset(
+    {
+        "compound_statement",
+        "field_declaration_list",
+        "declaration_list",
+        "enumerator_list",
+        "case_statement",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "linkage_specification",
+    }
+)
 _C_CLAUSES = frozenset({"else_clause", "preproc_else", "preproc_elif", "catch_clause"})
 
 
-def _spec(name: str, module: str, function: str, extensions: tuple[str, ...], bodies: frozenset[str],
-          clauses: frozenset[str] = frozenset(), **kw: object) -> LanguageSpec:
+def _spec(
+    name: str,
+    module: str,
+    function: str,
+    extensions: tuple[str, ...],
+    bodies: frozenset[str],
+    clauses: frozenset[str] = frozenset(),
+    **kw: object,
+) -> LanguageSpec:
     package = "tree-sitter-" + module.removeprefix("tree_sitter_")
     return LanguageSpec(name, module, function, package, extensions, bodies, clauses, **kw)  # type: ignore[arg-type]
 
@@ -55,62 +83,204 @@ def _spec(name: str, module: str, function: str, extensions: tuple[str, ...], bo
 LANGUAGES: dict[str, LanguageSpec] = {
     spec.name: spec
     for spec in (
-        _spec("python", "tree_sitter_python", "language", (".py", ".pyi", ".pyw"),
-              frozenset({"block"}),
-              frozenset({"elif_clause", "else_clause", "except_clause", "except_group_clause",
-                         "finally_clause", "case_clause"}),
-              closers=frozenset(),
-              # Python bodies live only in compound statements, never inside expressions.
-              descend=frozenset({"block", "if_statement", "for_statement", "while_statement",
-                                 "try_statement", "with_statement", "match_statement",
-                                 "function_definition", "class_definition", "decorated_definition",
-                                 "elif_clause", "else_clause", "except_clause", "finally_clause",
-                                 "except_group_clause", "case_clause"})),
-        _spec("javascript", "tree_sitter_javascript", "language", (".js", ".mjs", ".cjs", ".jsx"),
-              _JS_BODIES, _JS_CLAUSES),
-        _spec("typescript", "tree_sitter_typescript", "language_typescript", (".ts", ".mts", ".cts"),
-              _JS_BODIES, _JS_CLAUSES),
+        _spec(
+            "python",
+            "tree_sitter_python",
+            "language",
+            (".py", ".pyi", ".pyw"),
+            frozenset({"block"}),
+            frozenset(
+                {
+                    "elif_clause",
+                    "else_clause",
+                    "except_clause",
+                    "except_group_clause",
+                    "finally_clause",
+                    "case_clause",
+                }
+            ),
+            closers=frozenset(),
+            # Python bodies live only in compound statements, never inside expressions.
+            descend=frozenset(
+                {
+                    "block",
+                    "if_statement",
+                    "for_statement",
+                    "while_statement",
+                    "try_statement",
+                    "with_statement",
+                    "match_statement",
+                    "function_definition",
+                    "class_definition",
+                    "decorated_definition",
+                    "elif_clause",
+                    "else_clause",
+                    "except_clause",
+                    "finally_clause",
+                    "except_group_clause",
+                    "case_clause",
+                }
+            ),
+        ),
+        _spec(
+            "javascript",
+            "tree_sitter_javascript",
+            "language",
+            (".js", ".mjs", ".cjs", ".jsx"),
+            _JS_BODIES,
+            _JS_CLAUSES,
+        ),
+        _spec(
+            "typescript",
+            "tree_sitter_typescript",
+            "language_typescript",
+            (".ts", ".mts", ".cts"),
+            _JS_BODIES,
+            _JS_CLAUSES,
+        ),
         _spec("tsx", "tree_sitter_typescript", "language_tsx", (".tsx",), _JS_BODIES, _JS_CLAUSES),
-        _spec("java", "tree_sitter_java", "language", (".java",),
-              frozenset({"block", "class_body", "interface_body", "enum_body", "constructor_body",
-                         "switch_block", "switch_block_statement_group", "enum_body_declarations",
-                         "annotation_type_body", "record_body"}),
-              frozenset({"catch_clause", "finally_clause", "switch_rule"})),
+        _spec(
+            "java",
+            "tree_sitter_java",
+            "language",
+            (".java",),
+            frozenset(
+                {
+                    "block",
+                    "class_body",
+                    "interface_body",
+                    "enum_body",
+                    "constructor_body",
+                    "switch_block",
+                    "switch_block_statement_group",
+                    "enum_body_declarations",
+                    "annotation_type_body",
+                    "record_body",
+                }
+            ),
+            frozenset({"catch_clause", "finally_clause", "switch_rule"}),
+        ),
         _spec("c", "tree_sitter_c", "language", (".c", ".h"), _C_BODIES, _C_CLAUSES),
-        _spec("cpp", "tree_sitter_cpp", "language",
-              (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".inl"),
-              _C_BODIES, _C_CLAUSES),
-        _spec("go", "tree_sitter_go", "language", (".go",),
-              frozenset({"block", "statement_list", "field_declaration_list", "interface_type",
-                         "expression_case", "default_case", "type_case", "communication_case",
-                         "expression_switch_statement", "type_switch_statement",
-                         "select_statement"})),
-        _spec("rust", "tree_sitter_rust", "language", (".rs",),
-              frozenset({"block", "declaration_list", "field_declaration_list",
-                         "enum_variant_list", "match_block"}),
-              frozenset({"else_clause"})),
-        _spec("ruby", "tree_sitter_ruby", "language", (".rb", ".rake", ".gemspec", ".ru"),
-              frozenset({"body_statement", "then", "do", "else", "ensure", "begin_block",
-                         "end_block", "when", "rescue", "begin", "block_body"}),
-              frozenset({"else", "elsif", "when", "rescue", "ensure", "in_clause"}),
-              closers=frozenset({"end", "}"})),
-        _spec("bash", "tree_sitter_bash", "language", (".sh", ".bash", ".ksh"),
-              frozenset({"compound_statement", "do_group", "if_statement", "elif_clause",
-                         "else_clause", "case_item", "subshell"}),
-              frozenset({"elif_clause", "else_clause", "case_item"}),
-              closers=frozenset({"fi", "done", "esac", "}"})),
+        _spec(
+            "cpp",
+            "tree_sitter_cpp",
+            "language",
+            (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h++", ".ipp", ".inl"),
+            _C_BODIES,
+            _C_CLAUSES,
+        ),
+        _spec(
+            "go",
+            "tree_sitter_go",
+            "language",
+            (".go",),
+            frozenset(
+                {
+                    "block",
+                    "statement_list",
+                    "field_declaration_list",
+                    "interface_type",
+                    "expression_case",
+                    "default_case",
+                    "type_case",
+                    "communication_case",
+                    "expression_switch_statement",
+                    "type_switch_statement",
+                    "select_statement",
+                }
+            ),
+        ),
+        _spec(
+            "rust",
+            "tree_sitter_rust",
+            "language",
+            (".rs",),
+            frozenset(
+                {
+                    "block",
+                    "declaration_list",
+                    "field_declaration_list",
+                    "enum_variant_list",
+                    "match_block",
+                }
+            ),
+            frozenset({"else_clause"}),
+        ),
+        _spec(
+            "ruby",
+            "tree_sitter_ruby",
+            "language",
+            (".rb", ".rake", ".gemspec", ".ru"),
+            frozenset(
+                {
+                    "body_statement",
+                    "then",
+                    "do",
+                    "else",
+                    "ensure",
+                    "begin_block",
+                    "end_block",
+                    "when",
+                    "rescue",
+                    "begin",
+                    "block_body",
+                }
+            ),
+            frozenset({"else", "elsif", "when", "rescue", "ensure", "in_clause"}),
+            closers=frozenset({"end", "}"}),
+        ),
+        _spec(
+            "bash",
+            "tree_sitter_bash",
+            "language",
+            (".sh", ".bash", ".ksh"),
+            frozenset(
+                {
+                    "compound_statement",
+                    "do_group",
+                    "if_statement",
+                    "elif_clause",
+                    "else_clause",
+                    "case_item",
+                    "subshell",
+                }
+            ),
+            frozenset({"elif_clause", "else_clause", "case_item"}),
+            closers=frozenset({"fi", "done", "esac", "}"}),
+        ),
     )
 }
 
 ALIASES: dict[str, str] = {
-    "py": "python", "python3": "python", "js": "javascript", "node": "javascript",
-    "jsx": "javascript", "ts": "typescript", "c++": "cpp", "cxx": "cpp", "cc": "cpp",
-    "golang": "go", "rs": "rust", "rb": "ruby", "sh": "bash", "shell": "bash", "h": "c",
+    "py": "python",
+    "python3": "python",
+    "js": "javascript",
+    "node": "javascript",
+    "jsx": "javascript",
+    "ts": "typescript",
+    "c++": "cpp",
+    "cxx": "cpp",
+    "cc": "cpp",
+    "golang": "go",
+    "rs": "rust",
+    "rb": "ruby",
+    "sh": "bash",
+    "shell": "bash",
+    "h": "c",
 }
 
-_EXTENSIONS: dict[str, str] = {ext: spec.name for spec in LANGUAGES.values() for ext in spec.extensions}
-_SHEBANGS = (("python", "python"), ("node", "javascript"), ("ruby", "ruby"), ("bash", "bash"),
-             ("/sh", "bash"), ("env sh", "bash"), ("ksh", "bash"))
+_EXTENSIONS: dict[str, str] = {
+    ext: spec.name for spec in LANGUAGES.values() for ext in spec.extensions
+}
+_SHEBANGS = (
+    ("python", "python"),
+    ("node", "javascript"),
+    ("ruby", "ruby"),
+    ("bash", "bash"),
+    ("/sh", "bash"),
+    ("env sh", "bash"),
+    ("ksh", "bash"),
+)
 
 
 def list_languages() -> list[str]:

@@ -118,7 +118,8 @@ class PunctSegmenter(BaseSegmenter):
     - ``urls``: any terminal inside a ``http(s)://``, ``ftp://``, ``file://`` or ``www.`` token,
       up to its trailing punctuation (``https://x.org/a?b=1.`` ends at the last ``.``);
     - ``emails``: ``.`` inside ``local.part@domain.org``;
-    - ``list_markers``: ``1.``, ``2.3.``, ``a.``, ``iv.`` at the start of a line, before a space;
+    - ``list_markers``: ``1.``, ``2.3.``, ``a.``, ``iv.`` at the start of a line, before a space
+      (at most 3 digits per number, so a year such as ``1911.`` opening a line still ends);
     - ``lowercase_next``: a terminal whose next word (after closers and spaces) is lowercase.
 
     Preset ``"paper"`` splits after exactly every ``.`` and every ``\\n`` (the separator is the
@@ -329,7 +330,7 @@ def _exclusions(rules: dict[str, Any], close: str) -> list[str]:
         abbrs = ABBREVIATIONS if rules["abbreviations"] is True else rules["abbreviations"]
         out.extend(_abbreviation_alternatives(abbrs))
     if rules["list_markers"]:
-        marker = r"(?:\d{1,9}(?:\.\d{1,9}){0,4}|[A-Za-z]|(?i:[ivxlcdm]{1,8}))"
+        marker = r"(?:\d{1,3}(?:\.\d{1,3}){0,4}|[A-Za-z]|(?i:[ivxlcdm]{1,8}))"
         out.append(rf"{_HWS}(?<=(?:\A|[\n\r\x85\u2028\u2029]){_HWS}{{0,16}}{marker}\.{_HWS})")
     if rules["emails"]:
         mail = r"[\p{L}\p{N}._%+\-]"

@@ -14,6 +14,7 @@ a sentence boundary well before each window's end (see docs/parsers.md).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -26,7 +27,9 @@ from segmenters.spacy_pipelines import MODES, load_pipeline, warn_fallback
 from segmenters.spans import SpanSequence
 from segmenters.textmaps import ascii_whitespace, code_points
 
-_PIECE_CHARS = 50_000  # tokenizer pieces in sentencizer mode: big enough to amortise, small for cache
+_PIECE_CHARS = (
+    50_000  # tokenizer pieces in sentencizer mode: big enough to amortise, small for cache
+)
 
 
 def _word_starts(text: str) -> np.ndarray:
@@ -101,14 +104,25 @@ class SentenceSegmenter(BaseSegmenter):
         batch_size: int = 64,
         piece_chars: int = _PIECE_CHARS,
     ) -> None:
-        super().__init__(mode=mode, language=language, model=model, max_length=max_length,
-                         batch_size=batch_size, piece_chars=piece_chars)
+        super().__init__(
+            mode=mode,
+            language=language,
+            model=model,
+            max_length=max_length,
+            batch_size=batch_size,
+            piece_chars=piece_chars,
+        )
         if mode not in MODES:
-            raise SegmenterOptionError(f"unknown sentence mode {mode!r}; choose one of {list(MODES)}")
+            raise SegmenterOptionError(
+                f"unknown sentence mode {mode!r}; choose one of {list(MODES)}"
+            )
         if not isinstance(language, str) or not language:
             raise SegmenterOptionError(f"language must be a spaCy language code, got {language!r}")
-        for opt, val in (("max_length", max_length), ("batch_size", batch_size),
-                         ("piece_chars", piece_chars)):
+        for opt, val in (
+            ("max_length", max_length),
+            ("batch_size", batch_size),
+            ("piece_chars", piece_chars),
+        ):
             if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
                 raise SegmenterOptionError(f"{opt} must be a positive int, got {val!r}")
         self.loaded = load_pipeline(language, mode, model)
@@ -119,13 +133,20 @@ class SentenceSegmenter(BaseSegmenter):
             self.loaded.nlp.max_length = self.max_length
         self.batch_size = batch_size
         self.piece_chars = min(piece_chars, self.max_length)
-        self.info = {"mode": self.loaded.mode, "requested_mode": mode, "model": self.loaded.model,
-                     "fallback": self.loaded.fallback, "language": language}
+        self.info = {
+            "mode": self.loaded.mode,
+            "requested_mode": mode,
+            "model": self.loaded.model,
+            "fallback": self.loaded.fallback,
+            "language": language,
+        }
         if self.mode == "sentencizer":
             nlp = self.loaded.nlp
             sz = nlp.get_pipe("sentencizer") if "sentencizer" in nlp.pipe_names else None
             chars = sz.punct_chars if sz is not None else _default_punct_chars()
-            self._punct_ids = np.array(sorted(nlp.vocab.strings.add(c) for c in chars), dtype=np.uint64)
+            self._punct_ids = np.array(
+                sorted(nlp.vocab.strings.add(c) for c in chars), dtype=np.uint64
+            )
 
     def segment(self, text: str) -> Segmentation:
         """Split one text into sentences."""
@@ -161,7 +182,7 @@ class SentenceSegmenter(BaseSegmenter):
         pieces, owner = [], []
         for k, text in enumerate(texts):
             bounds = [0, *_cut_points(text, self.piece_chars), len(text)]
-            for a, b in zip(bounds, bounds[1:]):
+            for a, b in itertools.pairwise(bounds):
                 if b > a:
                     pieces.append((a, text[a:b]))
                     owner.append(k)
@@ -195,39 +216,42 @@ class SentenceSegmenter(BaseSegmenter):
     def _windowed_cuts(self, text: str) -> np.ndarray:
         """Statistical modes on a text over ``max_length``: overlapping windows.
 
-        Each window starts at a committed sentence boundary about ``margin`` characters before
-        the last committed one and commits only the boundaries after that one and at least
-        ``margin`` before its own end, so every committed decision had ``margin`` characters
-        of real context on both sides.
+        Each window restarts at a committed sentence boundary at least ``margin`` characters
+        before the last decision and commits only boundaries at least ``margin`` before its
+        own end, so every committed decision saw ``margin`` characters of context each side.
         """
-        limit = self.max_length
-        margin = max(limit // 5, 1)
-        nlp, committed = self.loaded.nlp, [0]
-        done = 0  # everything before `done` is decided
-        while len(text) - committed_start(committed, done, margin) > limit:
-            start = committed_start(committed, done, margin)
-            ends = _cut_points(text[start : start + limit], limit - margin) or [limit]
-            end = start + ends[0]
+        limit, margin = self.max_length, max(self.max_length // 6, 1)
+        nlp, committed, done = self.loaded.nlp, [0], 0
+        words = _word_starts(text)
+        while True:
+            start = _restart(committed, done, margin, words)
+            if len(text) - start <= limit:
+                break
+            end = start + (_cut_points(text[start : start + limit], limit) or [limit])[0]
             found = _doc_cuts(nlp(text[start:end]), start)
-            new = found[(found > done) & (found <= end - margin)]
-            new = new[[text[c - 1].isspace() for c in new.tolist()]] if len(new) else new
-            if not len(new):  # no sentence ends in this stretch: commit a forced cut
-                new = np.array([max(end - margin, done + 1)])
-            committed.extend(new.tolist())
-            done = int(new[-1])
-        start = committed_start(committed, done, margin)
+            # Decided: every boundary, and every non-boundary, up to `end - margin`.
+            committed.extend(found[(found > done) & (found <= end - margin)].tolist())
+            done = max(end - margin, done + 1)
         found = _doc_cuts(nlp(text[start:]), start)
         committed.extend(found[found > done].tolist())
         return np.unique(np.array(committed[1:], dtype=np.int64))
 
 
-def committed_start(committed: list[int], done: int, margin: int) -> int:
-    """The latest committed boundary at least ``margin`` before ``done`` (or ``done`` itself)."""
+def _restart(committed: list[int], done: int, margin: int, words: np.ndarray) -> int:
+    """Where the next window starts: a committed boundary after whitespace ``margin`` to
+    ``2 * margin`` before ``done``, else a word start about ``margin`` before it."""
+    if done == 0:
+        return 0
+    ws = set(
+        words[np.searchsorted(words, done - 2 * margin) : np.searchsorted(words, done)].tolist()
+    )
     for c in reversed(committed):
-        if c <= done - margin:
+        if c < done - 2 * margin:
+            break
+        if c <= done - margin and c in ws:
             return c
-    return committed[0] if done - committed[0] >= 0 and len(committed) > 0 and False else (
-        committed[0] if committed[0] <= done - margin else done)
+    i = np.searchsorted(words, done - margin, side="right") - 1
+    return int(words[i]) if i >= 0 else 0
 
 
 def _doc_cuts(doc: Any, offset: int) -> np.ndarray:

@@ -21,7 +21,15 @@ INSTALL_HINT = "pip install 'bipe[spacy]'"
 _EXCLUDE = {
     "senter": ["parser", "ner", "tagger", "lemmatizer", "attribute_ruler", "tok2vec"],
     "parser": ["ner", "tagger", "lemmatizer", "attribute_ruler", "senter"],
-    "sentencizer": ["parser", "ner", "tagger", "lemmatizer", "attribute_ruler", "tok2vec", "senter"],
+    "sentencizer": [
+        "parser",
+        "ner",
+        "tagger",
+        "lemmatizer",
+        "attribute_ruler",
+        "tok2vec",
+        "senter",
+    ],
 }
 
 
@@ -55,10 +63,10 @@ def import_spacy() -> Any:
 
 def spacy_languages() -> list[str]:
     """Language codes that spaCy ships tokenizers for."""
-    spacy = import_spacy()
-    import spacy.lang
+    import_spacy()
+    import spacy.lang as lang_pkg
 
-    return sorted(m.name for m in pkgutil.iter_modules(spacy.lang.__path__) if m.ispkg)
+    return sorted(m.name for m in pkgutil.iter_modules(lang_pkg.__path__) if m.ispkg)
 
 
 def blank_pipeline(language: str) -> Any:
@@ -71,9 +79,13 @@ def blank_pipeline(language: str) -> Any:
             raise SegmenterOptionError(
                 f"spaCy has no language {language!r}; available: {', '.join(spacy_languages())}"
             ) from exc
-        raise MissingDependencyError(f"spaCy language {language!r} needs more packages: {exc}") from exc
+        raise MissingDependencyError(
+            f"spaCy language {language!r} needs more packages: {exc}"
+        ) from exc
     except (ValueError, KeyError, OSError) as exc:
-        raise SegmenterOptionError(f"cannot create a spaCy pipeline for {language!r}: {exc}") from exc
+        raise SegmenterOptionError(
+            f"cannot create a spaCy pipeline for {language!r}: {exc}"
+        ) from exc
 
 
 def model_candidates(language: str, model: str | None) -> list[str]:
@@ -98,7 +110,9 @@ def load_pipeline(language: str, mode: str, model: str | None = None) -> LoadedP
         return _CACHE[key]
     spacy = import_spacy()
     if mode == "sentencizer" and model is None:
-        loaded = LoadedPipeline(_blank_sentencizer(language), f"blank:{language}", mode, mode, False)
+        loaded = LoadedPipeline(
+            _blank_sentencizer(language), f"blank:{language}", mode, mode, False
+        )
         _CACHE[key] = loaded
         return loaded
     tried: list[str] = []
@@ -125,8 +139,9 @@ def load_pipeline(language: str, mode: str, model: str | None = None) -> LoadedP
         f"with the rule-based sentencizer. Install a model: {INSTALL_HINT} "
         f"(or python -m spacy download {language}_core_web_sm)"
     )
-    loaded = LoadedPipeline(_blank_sentencizer(language), f"blank:{language}", "sentencizer", mode,
-                            True, note)
+    loaded = LoadedPipeline(
+        _blank_sentencizer(language), f"blank:{language}", "sentencizer", mode, True, note
+    )
     _CACHE[key] = loaded
     return loaded
 

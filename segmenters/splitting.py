@@ -78,7 +78,7 @@ def _code_point_cuts(start: int, end: int, ctx: SplitContext) -> list[int]:
     return cuts
 
 
-def _pack(start: int, end: int, cands: list[int], ctx: SplitContext) -> list[tuple[int, int]]:
+def pack(start: int, end: int, cands: list[int], ctx: SplitContext) -> list[tuple[int, int]]:
     """Greedy packing: each piece runs to the furthest candidate that keeps it within the max."""
     pts = sorted(set(c for c in cands if start < c < end))
     pts.append(end)
@@ -111,7 +111,7 @@ def split_oversized(start: int, end: int, ctx: SplitContext) -> list[int]:
             if strat == CODE_POINTS:
                 cuts.extend(cands)
                 break
-            pieces = _pack(s, e, cands, ctx)
+            pieces = pack(s, e, cands, ctx)
             nxt = CHILDREN if strat == CHILDREN else strat + 1
             for a, b in pieces:
                 if a != s:

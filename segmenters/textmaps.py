@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+
 def encode_utf8(text: str) -> bytes:
     """UTF-8 bytes of ``text``; lone surrogates pass through as 3 bytes so offsets stay aligned."""
     return text.encode("utf-8", "surrogatepass")
@@ -37,7 +38,9 @@ class TextMaps:
     data: bytes
     codes: np.ndarray = field(init=False)
     whitespace: np.ndarray = field(init=False)
-    word_starts: np.ndarray = field(init=False)  # offsets of non-blank chars after a blank (or at 0)
+    word_starts: np.ndarray = field(
+        init=False
+    )  # offsets of non-blank chars after a blank (or at 0)
     line_starts: np.ndarray = field(init=False)
     line_ends: np.ndarray = field(init=False)  # exclusive, after the "\n"
     first_nonblank: np.ndarray = field(init=False)  # per line; == line end for a blank line

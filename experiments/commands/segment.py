@@ -1,10 +1,194 @@
-"""The `bipe segment` sub-command(s) (placeholder: filled in by the owning issue)."""
+"""`bipe segment`, `bipe segmenters` and `bipe compare-segmenters`: segmenters from the shell."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from typing import Any
+
+DEFAULT_WIDTH = 100
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the `bipe` parser."""
-    return None
+    p = sub.add_parser(
+        "segment",
+        help="split a text file into segments and print them (or JSON with statistics)",
+        description="Split FILE (UTF-8 text; '-' reads stdin) with a registered segmenter.",
+    )
+    p.add_argument("file", metavar="FILE", help="UTF-8 text file, or - for stdin")
+    p.add_argument("--segmenter", "-s", default="punct", help="registered name (default: punct)")
+    _add_option_arg(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object: segments and stats")
+    p.add_argument("--level", help="print this level of a multi-level segmentation")
+    p.add_argument("--with-text", action="store_true", help="include each segment's text in JSON")
+    p.add_argument(
+        "--width",
+        type=int,
+        default=DEFAULT_WIDTH,
+        help=f"truncate each printed repr to this many characters (0: never; default {DEFAULT_WIDTH})",
+    )
+    p.set_defaults(func=run_segment)
+
+    q = sub.add_parser("segmenters", help="list the registered segmenters")
+    q.set_defaults(func=run_segmenters)
+
+    c = sub.add_parser(
+        "compare-segmenters",
+        help="segment one file with every segmenter: counts, lengths, MB/s",
+    )
+    c.add_argument("file", metavar="FILE", help="UTF-8 text file, or - for stdin")
+    c.add_argument(
+        "--segmenter",
+        "-s",
+        action="append",
+        dest="names",
+        metavar="NAME",
+        help="compare only these (repeatable; default: all registered)",
+    )
+    c.add_argument("--json", action="store_true", help="print the rows as JSON")
+    c.set_defaults(func=run_compare)
+
+
+def _add_option_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--option",
+        "-o",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="segmenter option (repeatable); VALUE is parsed as int, float, true/false, "
+        "none, a JSON list/object, or else kept as a string",
+    )
+
+
+def parse_value(raw: str) -> Any:
+    """An option value from the command line: bool, None, int, float, JSON list/dict, or str."""
+    low = raw.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if low in ("none", "null"):
+        return None
+    for conv in (int, float):
+        try:
+            return conv(raw)
+        except ValueError:
+            pass
+    if raw.strip()[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            pass
+    return raw
+
+
+def parse_options(items: list[str]) -> dict[str, Any]:
+    """``["key=value", ...]`` as a dict of parsed values."""
+    from experiments.cli import CLIError
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise CLIError(f"--option expects KEY=VALUE, got {item!r}")
+        out[key.strip()] = parse_value(value)
+    return out
+
+
+def read_input(path: str) -> str:
+    """The UTF-8 text of ``path`` (``-`` is stdin); bad files raise `SegmenterInputError`."""
+    from segmenters.errors import SegmenterInputError
+    from segmenters.io import read_text_file
+
+    if path != "-":
+        return read_text_file(path)
+    data = sys.stdin.buffer.read()
+    if b"\x00" in data[:8192]:
+        raise SegmenterInputError("<stdin>: looks binary (NUL byte); segmenters read UTF-8 text")
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        raise SegmenterInputError(
+            f"<stdin>: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def run_segment(args: argparse.Namespace) -> int:
+    """`bipe segment`: print the segments of FILE."""
+    from experiments.cli import CLIError
+    from experiments.segment_report import length_stats
+    from segmenters import get_segmenter
+
+    if args.width < 0:
+        raise CLIError(f"--width must be >= 0, got {args.width}")
+    options = parse_options(args.option)
+    seg = get_segmenter(args.segmenter, **options)
+    text = read_input(args.file)
+    result = seg.segment(text)
+    if args.level is not None:
+        result = result.at_level(args.level)
+    stats = length_stats(result.lengths())
+    if args.json:
+        segments = []
+        for s in result.segments:
+            d = s.to_dict()
+            if args.with_text:
+                d["text"] = s.text
+            segments.append(d)
+        doc = {
+            "file": args.file,
+            "segmenter": args.segmenter,
+            "options": options,
+            "level": result.level,
+            "levels": list(result.levels),
+            "characters": len(text),
+            "segments": segments,
+            "stats": stats,
+        }
+        json.dump(doc, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    out = sys.stdout
+    for i, s in enumerate(result.segments):
+        r = repr(s.text)
+        if args.width and len(r) > args.width:
+            r = r[: max(args.width - 1, 1)] + "…"
+        flag = " !" if s.has_error else ""
+        out.write(f"{i:>6}  [{s.start}, {s.end})  {s.kind}{flag}  {r}\n")
+    out.write(
+        f"# {stats['count']} segments ({result.level}); length chars mean {stats['mean']} "
+        f"p50 {stats['p50']} p95 {stats['p95']} max {stats['max']}\n"
+    )
+    return 0
+
+
+def run_segmenters(args: argparse.Namespace) -> int:
+    """`bipe segmenters`: each registered name with its one-line description."""
+    from segmenters import describe_segmenters
+
+    desc = describe_segmenters()
+    width = max(map(len, desc), default=0)
+    for name, text in desc.items():
+        print(f"{name.ljust(width)}  {text}")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """`bipe compare-segmenters`: a table of every segmenter on FILE."""
+    from experiments.segment_report import compare_segmenters, format_table
+
+    text = read_input(args.file)
+    options: dict[str, dict[str, Any]] = {}
+    if args.file != "-" and os.path.splitext(args.file)[1]:
+        options["code"] = {"filename": args.file}  # lets the code segmenter pick the language
+    rows = compare_segmenters(text, args.names, options=options)
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(format_table(rows))
+    return 0

@@ -285,6 +285,10 @@ def test_from_arrays_is_lazy_and_equal_to_validated_construction():
     assert lazy == strict
     assert relabelled.accepts("aa") and relabelled.finals == frozenset({"q2"})
     assert NFA._from_int_edges(3, "ab", strict.relabel().transitions(), 0, [2]) == strict
+    none = np.array([], dtype=np.int64)
+    bare = NFA._from_arrays(2, ["a"], none, none, none, 1, [1])
+    assert bare.num_transitions == 0 and bare.accepts("") and not bare.accepts("a")
+    assert bare.succ_table() == [{}, {}]
 
 
 @given(nfas(max_states=9))

@@ -105,3 +105,10 @@ def test_missing_pynini_is_a_typed_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(MissingDependencyError, match="pip install pynini"):
         to_pynini(instance(1))
+
+
+@pytest.mark.slow
+def test_many_more_instances_agree_with_pynini():
+    for seed in range(N_SIZE_CASES, N_SIZE_CASES + 3000):
+        a = instance(seed)
+        assert minimal_dfa_size(a, count_sink=False) == pynini_minimal_size(to_pynini(a)), seed

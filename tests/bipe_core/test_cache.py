@@ -245,3 +245,28 @@ def test_cache_select_keeps_rows() -> None:
         full = model(ids[[2, 0]])[:, -1]
     assert (step - full).abs().max() < 1e-5
     assert sub.nbytes() > 0
+
+
+@pytest.mark.parametrize("scheme", ["bipe_rope", "bipe_alibi"])
+def test_grouped_query_attention_cache(scheme: str) -> None:
+    model = make(scheme, n_kv_heads=2)
+    ids = prompt()
+    with torch.no_grad():
+        cache = model.new_cache(2)
+        cached = torch.cat(
+            [model(ids[:, :9], cache=cache)]
+            + [model(ids[:, i : i + 1], cache=cache) for i in range(9, 24)],
+            dim=1,
+        )
+        assert (model(ids) - cached).abs().max() < 1e-5
+    assert cache.keys[0].shape[1] == 2  # the cache holds the 2 key/value heads, not 4
+
+
+def test_dropout_only_in_training() -> None:
+    model = make("bipe_alibi", dropout=0.2)
+    ids = prompt()
+    assert torch.equal(model(ids), model(ids))
+    model.train()
+    assert not torch.equal(model(ids), model(ids))
+    assert model.generate(ids, 2).shape == (2, 26)
+    assert model.training  # generate runs in eval mode and restores the caller's mode

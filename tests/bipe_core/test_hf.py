@@ -203,3 +203,18 @@ def test_bad_directories(tmp_path: Path) -> None:
     nope = DecoderLM(ModelConfig(vocab_size=10, d_model=8, n_layers=1, n_heads=2, scheme="nope"))
     with pytest.raises(ConfigError, match="exportable"):
         export_hf_llama(nope, tmp_path / "x")
+
+
+def test_paper_bipe_alibi_layout_loads(tmp_path: Path) -> None:
+    tiny_llama(tmp_path)
+    table = make_paper_layout(tmp_path, "bipe_alibi")
+    weights = load_file(str(tmp_path / "model.safetensors"))
+    for i in range(2):  # the paper registers its ALiBi table as a persistent buffer: ignored
+        weights[f"model.layers.{i}.self_attn.alibi"] = torch.zeros(1, 4, 1, 2048)
+    save_file(weights, str(tmp_path / "model.safetensors"))
+    ours = load_hf_llama(tmp_path)
+    assert ours.config.scheme == "bipe_alibi" and ours.config.max_intra == 64
+    assert torch.equal(ours.pos.intra_embedding.weight, table)
+    press = torch.tensor([2**-2, 2**-4, 2**-6, 2**-8])  # 4 heads
+    assert torch.allclose(ours.pos.slopes, 96 * press)
+    assert torch.isfinite(ours(ids_with_separators())).all()

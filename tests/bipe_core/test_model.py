@@ -189,6 +189,11 @@ def test_explicit_positions_equal_derived() -> None:
     assert torch.equal(model(ids), model(ids, positions=explicit))
     other = positions_from_arrays([0, 1, 2, 3, 4, 5, 6, 7], [0] * 8)  # no segments at all
     assert not torch.allclose(model(ids), model(ids, positions=other))
+    # a document boundary given beside explicit positions still separates the documents
+    docs = torch.tensor([[0, 0, 0, 1, 1, 1, 1, 1]])
+    pos_docs = model.positions(ids, document_ids=docs)
+    bare = positions_from_arrays(pos_docs.intra, pos_docs.segment, token=pos_docs.token)
+    assert torch.equal(model(ids, positions=bare, document_ids=docs), model(ids, document_ids=docs))
 
 
 @pytest.mark.parametrize("scheme", list_schemes())

@@ -31,7 +31,7 @@ def test_lr_schedule_warms_up_then_decays_to_the_floor(micro):
     cfg = micro(steps=100, warmup=10, lr=1e-3, min_lr_frac=0.1)
     lrs = [lr_at(s, cfg) for s in range(100)]
     assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
-    assert all(a >= b for a, b in itertools.pairwise(lrs))
+    assert all(a >= b for a, b in itertools.pairwise(lrs[10:]))
     assert lr_at(100, cfg) == pytest.approx(1e-4)
 
 
