@@ -3,6 +3,7 @@
 Never imports torch.
 """
 
+from automata.binfa import BiNFA
 from automata.exceptions import (
     AlphabetError,
     AutomataError,
@@ -14,27 +15,27 @@ from automata.exceptions import (
     SeparatorError,
     UnknownStateError,
 )
+from automata.generators import FAMILIES, make_family, random_binfa
 from automata.nfa import EPSILON, NFA
+from automata.sizes import SizeReport
+from automata.sweep import size_table
 
 __all__ = [
     "EPSILON",
+    "FAMILIES",
     "NFA",
     "AlphabetError",
     "AutomataError",
     "AutomataFormatError",
     "AutomataInputError",
+    "BiNFA",
     "BudgetExceededError",
     "EmptyAutomatonError",
     "MissingDependencyError",
     "SeparatorError",
+    "SizeReport",
     "UnknownStateError",
+    "make_family",
+    "random_binfa",
+    "size_table",
 ]
-
-# H6 (Bi-NFA helper) adds below: `from automata.binfa import BiNFA` and
-# `from automata.generators import random_binfa`, and extends __all__ with "BiNFA", "random_binfa".
-from automata.binfa import BiNFA
-from automata.generators import FAMILIES, make_family, random_binfa
-from automata.sizes import SizeReport
-from automata.sweep import size_table
-
-__all__ += ["FAMILIES", "BiNFA", "SizeReport", "make_family", "random_binfa", "size_table"]

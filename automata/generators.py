@@ -3,7 +3,7 @@
 Every family has a marked form (the first token of a segment names its type) or is naturally
 marked/ambiguous; `FAMILIES` maps a name to a builder `f(n_types, n_states, seed) -> BiNFA`.
 The modular counters are the control of docs/theory.md: minimal flat DFA 1 + sum of the moduli when
-marked, the product of the moduli when unmarked (sink not counted).
+marked, 1 + the product of the moduli when unmarked (sink not counted).
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def modular_counters(
     """Segments of type t are a^j with j = 0 mod p_t; marked segments open with a marker '<Tt>'.
 
     Default moduli: consecutive primes from `min_modulus`. Minimal flat DFA (no sink): marked
-    1 + sum(p_t), unmarked prod(p_t) (add one state each for the sink).
+    1 + sum(p_t), unmarked 1 + prod(p_t) (add one state each for the sink).
     """
     n_types = _check_int("n_types", n_types, 1)
     mods = moduli if moduli is not None else primes_from(min_modulus, n_types)

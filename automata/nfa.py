@@ -2,9 +2,9 @@
 
 An `NFA` is immutable. Its canonical public view is a networkx `MultiDiGraph` (`nfa.graph`, edge
 attribute ``symbol``, epsilon edges carry `EPSILON`), built lazily and frozen; the algorithms work on
-an integer-indexed table (state index ``i`` is ``nfa.states[i]``) with Python ints as bitsets, because
-networkx traversals are far too slow in hot loops. Transitions form a set: a repeated
-``(source, symbol, target)`` triple counts once.
+an integer-indexed table (state index ``i`` is ``nfa.states[i]``; built by `automata.table`) with
+Python ints as bitsets, because networkx traversals are far too slow in hot loops. Transitions form
+a set: a repeated ``(source, symbol, target)`` triple counts once.
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import pathlib
+import resource
 import subprocess
 import sysconfig
 import time
@@ -148,6 +150,7 @@ def bench_sentence(text: str, senter_chars: int) -> None:
         warnings.simplefilter("ignore")
         sent = get_segmenter("sentence", mode="senter")
     raw_nlp = sent.loaded.nlp
+    sent.segment_many(paras[:10])  # warm both the same way before timing
     t_raw_s = timed(lambda: list(raw_nlp.pipe(paras)))
     t_ours_s = timed(lambda: sent.segment_many(paras))
     row(f"raw spaCy nlp.pipe senter ({len(paras)} paragraphs)", len(sample), t_raw_s, t_raw_s)
@@ -157,7 +160,11 @@ def bench_sentence(text: str, senter_chars: int) -> None:
 def bench_workers(code_texts: list[str], kjv: str | None, size: int) -> None:
     from segmenters import get_segmenter
 
-    print(f"\n## workers: {size / MB:.0f} MB (wall seconds; speed-up = workers=1 / workers=2)")
+    load = os.getloadavg()[0]
+    print(
+        f"\n## workers: {size / MB:.0f} MB (wall seconds; speed-up = workers=1 / workers=2; "
+        f"{os.cpu_count()} cores, load average {load:.1f})"
+    )
     jobs: list[tuple[str, Any, list[str]]] = [
         ("code statement", get_segmenter("code", language="python", level="statement"), code_texts)
     ]
@@ -168,11 +175,20 @@ def bench_workers(code_texts: list[str], kjv: str | None, size: int) -> None:
     for name, seg, texts in jobs:
         chars = sum(map(len, texts))
         seg.segment_many(texts[:20])  # load caches before timing either run
+        c0 = time.process_time()
         t1 = timed(lambda s=seg, t=texts: s.segment_many(t, workers=1), time.perf_counter)
+        cpu1 = time.process_time() - c0
+        kids0, c0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
         t2 = timed(lambda s=seg, t=texts: s.segment_many(t, workers=2), time.perf_counter)
+        parent = time.process_time() - c0
+        kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        kids = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+        # On two idle cores the wall time would be about max(parent, workers / 2).
+        ideal = cpu1 / max(parent, kids / 2)
         print(
             f"  {name:<24} {chars / MB:6.1f} MB  workers=1 {t1:6.2f} s  workers=2 {t2:6.2f} s  "
-            f"speed-up {t1 / t2:.2f}x"
+            f"speed-up {t1 / t2:.2f}x  (CPU: sequential {cpu1:.2f} s, parent {parent:.2f} s, "
+            f"workers {kids:.2f} s -> {ideal:.2f}x on 2 idle cores)"
         )
     if kjv is not None:
         import spacy

@@ -340,22 +340,30 @@ def reference_attention(
     scale: float | None = None,
     impl: str = "reference",
 ) -> Tensor:
-    """Naive materialising attention (O(Tq*Tk) memory) in the inputs' dtype; pass fp64 for an oracle."""
+    """Naive materialising attention (O(Tq*Tk) memory) in the inputs' dtype; pass fp64 for an oracle.
+
+    Written like the paper's eager code path (scores, + bias, mask, softmax, @ v) with in-place
+    updates, so it is also a fair memory/speed baseline for the benchmarks."""
     spec = _validate(
         q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale
     )
-    scores = torch.matmul(q, k.transpose(-1, -2)) * spec.scale
+    scores = torch.matmul(q, k.transpose(-1, -2)).mul_(spec.scale)
     if spec.slopes is not None:
         assert spec.q_index is not None and spec.k_index is not None
-        qi = spec.q_index.to(scores.dtype)
-        ki = spec.k_index.to(scores.dtype)
-        dist = qi[:, :, None, :] - ki[:, None, :, :]  # (B, Tq, Tk, K)
-        bias = -torch.einsum("bijk,kh->bhij", dist, spec.slopes.to(scores.dtype))
-        scores = scores + bias
+        for lvl in range(spec.slopes.shape[0]):
+            qi = spec.q_index[..., lvl].to(scores.dtype)
+            ki = spec.k_index[..., lvl].to(scores.dtype)
+            dist = (qi[:, :, None] - ki[:, None, :])[:, None]  # (B, 1, Tq, Tk)
+            slope = spec.slopes[lvl].to(scores.dtype)[None, :, None, None]
+            scores.addcmul_(dist, slope, value=-1.0)
+            del dist
     mask = _allowed(spec, 0, spec.Tq, spec.Tk, q.device)
     if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
+        scores.masked_fill_(~mask, float("-inf"))
     probs = torch.softmax(scores, dim=-1)
+    del scores
     if mask is not None:
-        probs = torch.nan_to_num(probs, nan=0.0) * mask.any(-1, keepdim=True)
+        empty = ~mask.any(-1, keepdim=True)
+        if bool(empty.any()):
+            probs = probs.masked_fill(empty, 0.0)
     return torch.matmul(probs, v)

@@ -25,9 +25,14 @@ def _compiled() -> Any:
     return torch.compile(flex_attention, dynamic=False)
 
 
-def flex_attention_path(q: Tensor, k: Tensor, v: Tensor, spec: _Spec) -> Tensor:
-    """Attention through compiled FlexAttention; raises ConfigError off CUDA."""
-    if q.device.type != "cuda":
+def flex_attention_path(
+    q: Tensor, k: Tensor, v: Tensor, spec: _Spec, *, compiled: bool = True, cuda_only: bool = True
+) -> Tensor:
+    """Attention through compiled FlexAttention; raises ConfigError off CUDA.
+
+    `compiled=False, cuda_only=False` runs eager Flex on any device (it materialises scores: for
+    tests of the score/mask functions only)."""
+    if cuda_only and q.device.type != "cuda":
         raise ConfigError(
             "impl='flex' needs a CUDA device (on CPU FlexAttention has no backward); "
             "use impl='auto', 'sdpa' or 'blocked'"
@@ -60,5 +65,9 @@ def flex_attention_path(q: Tensor, k: Tensor, v: Tensor, spec: _Spec) -> Tensor:
                 score = score - slopes[lvl, h] * (q_index[b, qi, lvl] - k_index[b, kj, lvl])
             return score
 
-    out = _compiled()(q, k, v, score_mod=score_mod, block_mask=block_mask, scale=spec.scale)
+    if compiled:
+        fn = _compiled()
+    else:
+        from torch.nn.attention.flex_attention import flex_attention as fn
+    out = fn(q, k, v, score_mod=score_mod, block_mask=block_mask, scale=spec.scale)
     return out

@@ -97,8 +97,9 @@ def compare_segmenters(
         try:
             seg = get_segmenter(cfg.name, **opts)
             out, seconds = _time_segment(seg, text, min_seconds)
-        except (ImportError, SegmenterError) as exc:
-            missing = isinstance(exc, ImportError)
+        except (ImportError, OSError, SegmenterError) as exc:
+            # spaCy reports a missing model as OSError; treat it like a missing package
+            missing = isinstance(exc, (ImportError, OSError))
             row.update(status="unavailable" if missing else "needs options", detail=str(exc))
             rows.append(row)
             continue

@@ -53,7 +53,7 @@ class _Walk:
     comments: list[tuple[int, int]] = field(default_factory=list)
 
 
-def _walk(root: Any, spec: LanguageSpec) -> _Walk:
+def _walk(root: Any, spec: LanguageSpec, deep: bool = True) -> _Walk:
     """Collect top-level nodes, body statements, clauses, closing tokens and comments in one pass.
 
     Only nodes that can hold a body are entered (multi-line nodes, or for Python the compound
@@ -67,6 +67,8 @@ def _walk(root: Any, spec: LanguageSpec) -> _Walk:
     stack = [root]
     while stack:
         node = stack.pop()
+        if not deep and node is not root:
+            break  # definitions only need the top level and its comments
         in_body = node.type in bodies
         for c in node.children:
             t = c.type
@@ -180,7 +182,8 @@ class CodeSegmenter(BaseSegmenter):
         data = encode_utf8(text)
         tree = _parser(lang).parse(data)
         maps = TextMaps(text, data)
-        walk = _walk(tree.root_node, load_language(lang)[0])
+        deep = "statement" in self.levels or "line" in self.levels
+        walk = _walk(tree.root_node, load_language(lang)[0], deep)
         cuts, kinds = _level_cuts(walk, maps, self.levels)
         errors = _error_ranges(tree.root_node, maps)
         if len(errors):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from segmenters.base import BaseSegmenter, Segmentation, check_text, segments_from_ends
+from segmenters.base import BaseSegmenter, Segmentation, check_text, spans_from_ends
 from segmenters.errors import SegmenterInputError, SegmenterOptionError
 
 OPTIONS = ("size", "keep_crlf")
@@ -77,7 +77,7 @@ class FixedSegmenter(BaseSegmenter):
         return self._build(text, ends, "tokens")
 
     def _build(self, text: str, ends: list[int], unit: str) -> Segmentation:
-        segs = segments_from_ends(text, ends, "fixed", "segment")
+        segs = spans_from_ends(text, ends, "fixed", "segment")
         info = {"size": self.size, "unit": unit}
         return Segmentation(text, segs, "segment", {"segment": segs}, self.name, info)
 

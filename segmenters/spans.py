@@ -152,6 +152,17 @@ class SpanSequence(Sequence[Segment]):
         return (*other, *self)
 
     def __reduce__(self) -> tuple[Any, ...]:
+        # Worker processes send these back: a contiguous partition travels as int32 ends only.
+        n = len(self._starts)
+        contiguous = (
+            n > 0 and self._starts[0] == 0 and np.array_equal(self._starts[1:], self._ends[:-1])
+        )
+        if contiguous and len(self.text) < 2**31:
+            errors = self._errors if self._errors.any() else None
+            return (
+                _from_ends,
+                (self.text, self._ends.astype(np.int32), self.level, self._kinds, errors),
+            )
         return (
             SpanSequence,
             (self.text, self._starts, self._ends, self.level, self._kinds, self._errors),
@@ -159,3 +170,12 @@ class SpanSequence(Sequence[Segment]):
 
     def __repr__(self) -> str:
         return f"SpanSequence(level={self.level!r}, n={len(self)})"
+
+
+def _from_ends(
+    text: str, ends: np.ndarray, level: str | None, kinds: Any, errors: np.ndarray | None
+) -> SpanSequence:
+    """Rebuild a contiguous `SpanSequence` from its end offsets (the pickled form)."""
+    ends = ends.astype(np.int64)
+    starts = np.concatenate(([0], ends[:-1]))
+    return SpanSequence(text, starts, ends, level, kinds, errors)

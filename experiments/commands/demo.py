@@ -35,33 +35,37 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def segmentation_section(log) -> str:
-    """H1's segmenter comparison on the embedded sample, as a preformatted table."""
+    """H1's segmenter comparison on the embedded prose and code samples, as preformatted tables."""
     try:
         from experiments.segment_report import compare_segmenters, format_table
     except ImportError as exc:
         return f"(segmentation comparison unavailable: {exc})"
-    text = _sample_text()
-    try:
-        rows = compare_segmenters(text)
-    except Exception as exc:  # an optional segmenter dependency missing must not end the demo
-        return f"(segmentation comparison failed: {type(exc).__name__}: {exc})"
-    table = format_table(rows)
-    log(table)
-    return "```\n" + table + "\n```"
+    parts = []
+    for name, options in (
+        ("sample.txt", None),
+        ("sample_code.py", {"code": {"language": "python"}}),
+    ):
+        text = _sample_text(name)
+        if text is None:
+            continue
+        try:
+            rows = compare_segmenters(text, options=options)
+        except Exception as exc:  # an optional segmenter dependency missing must not end the demo
+            parts.append(f"{name}: comparison failed: {type(exc).__name__}: {exc}")
+            continue
+        table = f"{name} ({len(text)} characters; lengths in characters)\n" + format_table(rows)
+        log(table)
+        parts.append(table)
+    return "```\n" + "\n\n".join(parts) + "\n```" if parts else "(no embedded sample text)"
 
 
-def _sample_text() -> str:
+def _sample_text(name: str) -> str | None:
     from importlib import resources
 
-    data = resources.files("experiments").joinpath("data")
-    for name in ("sample.txt",):
-        try:
-            return data.joinpath(name).read_text("utf-8")
-        except (FileNotFoundError, OSError):
-            continue
-    from experiments.corpora import load_sample
-
-    return "".join(d.text for d in load_sample(max_docs=3).documents)
+    try:
+        return resources.files("experiments").joinpath("data", name).read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        return None
 
 
 def automata_section(log) -> str:

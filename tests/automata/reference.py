@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 from automata import EPSILON, NFA
 
 
-def reference_accepts(nfa: NFA, word: Sequence[Hashable]) -> bool:
-    """Acceptance computed on `nfa.graph` with plain sets: independent of the bitset code paths."""
+def _reference_steps(nfa: NFA):
+    """(start set, step(set, symbol), finals) computed on `nfa.graph` with plain sets and networkx
+    edge lookups: independent of the package's bitset and table code paths."""
     g = nfa.graph
 
-    def close(states: set) -> set:
+    def close(states: set) -> frozenset:
         todo, seen = list(states), set(states)
         while todo:
             p = todo.pop()
@@ -22,14 +23,22 @@ def reference_accepts(nfa: NFA, word: Sequence[Hashable]) -> bool:
                 if sym is EPSILON and q not in seen:
                     seen.add(q)
                     todo.append(q)
-        return seen
+        return frozenset(seen)
 
-    current = close({g.graph["start"]})
-    for a in word:
-        current = close(
+    def step(current: frozenset, a: Hashable) -> frozenset:
+        return close(
             {q for p in current for _, q, sym in g.out_edges(p, data="symbol") if sym == a}
         )
-    return bool(current & set(g.graph["finals"]))
+
+    return close({g.graph["start"]}), step, frozenset(g.graph["finals"])
+
+
+def reference_accepts(nfa: NFA, word: Sequence[Hashable]) -> bool:
+    """Acceptance computed on `nfa.graph` with plain sets: independent of the bitset code paths."""
+    current, step, finals = _reference_steps(nfa)
+    for a in word:
+        current = step(current, a)
+    return bool(current & finals)
 
 
 def words(alphabet: Sequence[Hashable], max_len: int) -> Iterator[tuple]:
@@ -39,8 +48,22 @@ def words(alphabet: Sequence[Hashable], max_len: int) -> Iterator[tuple]:
 
 
 def language(nfa: NFA, alphabet: Sequence[Hashable], max_len: int) -> frozenset[tuple]:
-    """The accepted words of length <= max_len (by the reference acceptance)."""
-    return frozenset(w for w in words(alphabet, max_len) if reference_accepts(nfa, w))
+    """The accepted words of length <= max_len, by the reference semantics of `reference_accepts`.
+
+    Walks the tree of prefixes once (one reference step per prefix, not per letter of every word)
+    and prunes prefixes whose state set is empty: no extension of them is accepted.
+    """
+    start, step, finals = _reference_steps(nfa)
+    out: set[tuple] = set()
+    level = [((), start)]
+    for n in range(max_len + 1):
+        out.update(w for w, current in level if current & finals)
+        if n == max_len:
+            break
+        level = [
+            ((*w, a), nxt) for w, current in level for a in alphabet if (nxt := step(current, a))
+        ]
+    return frozenset(out)
 
 
 @st.composite

@@ -140,3 +140,29 @@ def test_report_from_json_and_typed_errors(tmp_path, capsys):
         == 2
     )
     assert main(["automata", "compare", "--families", "nope", "--out", str(tmp_path)]) == 2
+
+
+def test_automata_and_its_command_never_import_torch():
+    """Fresh interpreter: the package, its command module and a `report` run leave torch unloaded."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import argparse, sys\n"
+        "import automata, automata.accounting, automata.dfa, automata.io, automata.matrices\n"
+        "import automata.negatives, automata.samplers, automata.sweep\n"
+        "from experiments.commands.automata import register\n"
+        "parser = argparse.ArgumentParser()\n"
+        "register(parser.add_subparsers())\n"
+        "args = parser.parse_args(['automata', 'report', '--family', 'dyck', '--types', '2'])\n"
+        "assert args.func(args) == 0\n"
+        "loaded = sorted(m for m in ('torch', 'spacy', 'bipe_core') if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "flattened NFA" in done.stdout

@@ -64,6 +64,15 @@ def test_readable_output(sample: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert lines[-1].startswith("# 5 segments (segment)")
 
 
+def test_level_option(sample: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(
+        ["segment", str(sample), "-o", "lines=true", "--level", "line", "--json"], capsys
+    )
+    doc = json.loads(out)
+    assert rc == 0 and doc["level"] == "line" and doc["levels"] == ["line", "sentence"]
+    assert [s["end"] for s in doc["segments"]] == [33, 42]
+
+
 def test_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"Go. Now")))
     rc, out, _ = run(["segment", "-", "--json"], capsys)

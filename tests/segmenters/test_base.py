@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from segmenters import (
@@ -15,7 +17,7 @@ from segmenters import (
     check_text,
     make_segmentation,
 )
-from segmenters.base import segments_from_ends
+from segmenters.base import segments_from_ends, spans_from_ends
 
 
 def test_segment_text_and_dict() -> None:
@@ -110,3 +112,15 @@ def test_segments_from_ends_equals_constructor() -> None:
     assert segments_from_ends("", []) == ()
     with pytest.raises(AttributeError):
         fast[0].start = 3  # still frozen
+
+
+def test_spans_from_ends_is_lazy_equal_and_pickles() -> None:
+    text = "abcdef"
+    lazy = spans_from_ends(text, [1, 4, 6], ["x", "y", "z"], "lv")
+    assert lazy == segments_from_ends(text, [1, 4, 6], ["x", "y", "z"], "lv")
+    seg = Segmentation(text, lazy, "lv", {"lv": lazy})
+    check_segmentation(seg)
+    assert seg.boundaries == [1, 4, 6] and seg.lengths() == [1, 3, 2]
+    back = pickle.loads(pickle.dumps(seg))
+    assert back == seg and [s.kind for s in back] == ["x", "y", "z"]
+    assert len(spans_from_ends("", [])) == 0

@@ -20,7 +20,12 @@ from segmenters import (
 # Options a segmenter needs to run on arbitrary text (the code segmenter needs a language).
 NEEDS = {"code": {"language": "python"}}
 # Extra configurations worth covering beyond each segmenter's defaults.
-EXTRA = [("punct", {"preset": "paper"}), ("fixed", {"size": 1}), ("fixed", {"size": 7})]
+EXTRA = [
+    ("punct", {"preset": "paper"}),
+    ("punct", {"lines": True}),
+    ("fixed", {"size": 1}),
+    ("fixed", {"size": 7}),
+]
 # Segmenters whose worker processes load heavy models: their workers=2 check is slow.
 HEAVY = {"sentence", "code"}
 

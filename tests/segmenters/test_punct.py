@@ -104,6 +104,15 @@ def test_newlines_off_keeps_lines_together() -> None:
     ]
 
 
+def test_lines_level_is_coarser() -> None:
+    seg = get_segmenter("punct", lines=True).segment("One. Two\nThree. Four.\r\n\nFive")
+    check_segmentation(seg)
+    assert list(seg.levels) == ["line", "sentence"] and seg.level == "sentence"
+    assert [s.text for s in seg.at_level("line")] == ["One. Two\n", "Three. Four.\r\n\n", "Five"]
+    with pytest.raises(SegmenterOptionError, match="True needs newlines=True"):
+        get_segmenter("punct", lines=True, newlines=False)
+
+
 def test_custom_terminals() -> None:
     assert texts("A;B. C;D", terminals=";", newlines=False) == ["A;", "B. C;", "D"]
 

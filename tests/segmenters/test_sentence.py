@@ -108,7 +108,8 @@ def test_sentencizer_equals_spacy_component(sentencizer, spacy_sentencizer) -> N
 
 
 @given(
-    st.text(st.sampled_from(list("ab .!?\"')\n\t…。¿;:,0123")), max_size=200), st.integers(1, 40)
+    st.text(st.sampled_from(list("ab .!?\"')\n\t\r\x0c\xa0\u3000…。¿;:,0123")), max_size=200),
+    st.integers(1, 40),
 )
 def test_pieces_never_change_the_sentencizer(text: str, piece: int) -> None:
     seg = get_segmenter("sentence", piece_chars=piece).segment(text)
