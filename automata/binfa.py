@@ -22,7 +22,8 @@ from automata.exceptions import (
     EmptyAutomatonError,
     SeparatorError,
 )
-from automata.intnfa import EPS, IntNFA, int_to_nfa, to_int_nfa
+from automata.flatten import BottomBank, flatten_arrays, pairs_and_inverse
+from automata.intnfa import IntNFA, int_to_nfa, to_int_nfa
 from automata.nfa import EPSILON, NFA, sorted_symbols
 
 if TYPE_CHECKING:
@@ -34,14 +35,6 @@ JSON_VERSION = 1
 
 def _describe(items: Iterable[Hashable]) -> str:
     return "{" + ", ".join(repr(x) for x in sorted_symbols(items)) + "}"
-
-
-def _gather(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For blocks [starts[c], starts[c] + counts[c]): each element's block c and its bank index."""
-    total = int(counts.sum())
-    block = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    return block, starts[block] + within
 
 
 class BiNFA:
@@ -253,15 +246,8 @@ class BiNFA:
     # ------------------------------------------------------------------ flattening
     def needed_pairs(self) -> list[tuple[int, int]]:
         """The (target top state index, type id) pairs that get a copy of a bottom automaton."""
-        pairs, _ = self._pairs_and_inverse()
+        pairs, _ = pairs_and_inverse(self.int_top)
         return [(int(p), int(t)) for p, t in pairs]
-
-    def _pairs_and_inverse(self) -> tuple[np.ndarray, np.ndarray]:
-        top = self.int_top
-        mask = top.sym != EPS
-        stacked = np.stack([top.dst[mask], top.sym[mask]], axis=1)
-        pairs, inverse = np.unique(stacked, axis=0, return_inverse=True)
-        return pairs.reshape(-1, 2), inverse.reshape(-1)
 
     def flat_size(self) -> tuple[int, int]:
         """(states, transitions) of `flatten()`, computed without building it."""
@@ -272,84 +258,16 @@ class BiNFA:
         return states, arcs
 
     @cached_property
-    def _bottom_bank(self) -> tuple[np.ndarray, ...]:
-        """All bottom arcs and finals in one block each, so flattening copies them without a loop.
-
-        Returns (arc_start, arc_count, src, sym, dst, fin_start, fin_count, fin), indexed by type id.
-        """
-        bottoms = self.int_bottoms
-        arc_count = np.array([b.n_arcs for b in bottoms], dtype=np.int64)
-        fins = [np.array(sorted(b.finals), dtype=np.int64) for b in bottoms]
-        fin_count = np.array([f.size for f in fins], dtype=np.int64)
-        return (
-            np.concatenate([[0], np.cumsum(arc_count)[:-1]]).astype(np.int64),
-            arc_count,
-            np.concatenate([b.src for b in bottoms]).astype(np.int64),
-            np.concatenate([b.sym for b in bottoms]).astype(np.int64),
-            np.concatenate([b.dst for b in bottoms]).astype(np.int64),
-            np.concatenate([[0], np.cumsum(fin_count)[:-1]]).astype(np.int64),
-            fin_count,
-            np.concatenate(fins).astype(np.int64),
-        )
+    def _bottom_bank(self) -> BottomBank:
+        """Every bottom NFA's arcs and finals in one block each (see `automata.flatten`)."""
+        return BottomBank.of(self.int_bottoms)
 
     def flatten_arrays(self) -> tuple[IntNFA, np.ndarray]:
         """The flattened NFA in integer form and, per flat state, its copy index (-1 = top state).
 
         Top states keep their indices 0..m-1; copy c of pair (p', t) occupies a contiguous block.
         """
-        top, bottoms = self.int_top, self.int_bottoms
-        m = top.n_states
-        sep_id = len(self.symbols) - 1
-        pairs, inverse = self._pairs_and_inverse()
-        n_states_of = np.array([b.n_states for b in bottoms], dtype=np.int64)
-        starts_of = np.array([b.start for b in bottoms], dtype=np.int64)
-        types = pairs[:, 1]
-        sizes = n_states_of[types]
-        offsets = m + np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        n_flat = int(m + sizes.sum())
-        copy_of = np.full(n_flat, -1, dtype=np.int64)
-        copy_of[m:] = np.repeat(np.arange(len(pairs)), sizes)
-        eps_mask = top.sym == EPS
-        a_start, a_count, b_src, b_sym, b_dst, f_start, f_count, b_fin = self._bottom_bank
-        # Arc k of copy c is bank arc a_start[t_c] + k, shifted by the copy's state offset.
-        copy_a, idx_a = _gather(a_start[types], a_count[types])
-        copy_f, idx_f = _gather(f_start[types], f_count[types])
-        # Top epsilon moves stay; p --g--> p' becomes p --eps--> start of copy (p', g); each final
-        # state of a copy reads the separator back to p'.
-        src = np.concatenate(
-            [
-                top.src[eps_mask],
-                top.src[~eps_mask],
-                offsets[copy_a] + b_src[idx_a],
-                offsets[copy_f] + b_fin[idx_f],
-            ]
-        )
-        sym = np.concatenate(
-            [
-                top.sym[eps_mask],
-                np.full(inverse.size, EPS, dtype=np.int64),
-                b_sym[idx_a],
-                np.full(idx_f.size, sep_id, dtype=np.int64),
-            ]
-        )
-        dst = np.concatenate(
-            [
-                top.dst[eps_mask],
-                offsets[inverse] + starts_of[types[inverse]],
-                offsets[copy_a] + b_dst[idx_a],
-                pairs[copy_f, 0],
-            ]
-        )
-        flat = IntNFA(
-            n_flat,
-            self.symbols,
-            top.start,
-            top.finals,
-            src.astype(np.int64),
-            sym.astype(np.int64),
-            dst.astype(np.int64),
-        )
-        return flat, copy_of
+        return flatten_arrays(self.int_top, self._bottom_bank, self.symbols)
 
     def flatten(self, *, labels: bool = False) -> NFA:
         """The equivalent ordinary NFA over Sigma + {separator} (states 0..N-1, tops first).

@@ -166,6 +166,7 @@ def evaluate_run(
         "scheme": spec["scheme"],
         "segmenter": spec["segmenter"],
         "split": split,
+        "eval_tokens": eval_tokens or e.eval_tokens,
         "train_len": cfg.train.seq_len,
         "step": info.get("step"),
         "results": [r.to_dict() for r in rows],

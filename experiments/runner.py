@@ -66,7 +66,14 @@ def _done(run_dir: Path, cfg: ExperimentConfig) -> dict[str, Any] | None:
         ev = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    return ev if ev.get("step") == cfg.train.steps else None
+    lengths = [k * cfg.train.seq_len for k in cfg.eval.multipliers]
+    same = (
+        ev.get("step") == cfg.train.steps
+        and ev.get("split") == cfg.eval.split
+        and ev.get("eval_tokens") == cfg.eval.eval_tokens
+        and [r["length"] for r in ev.get("results", [])] == lengths
+    )
+    return ev if same else None  # a changed evaluation setting re-evaluates the trained model
 
 
 def prepare_all(cfg: ExperimentConfig, cache_dir: str | Path | None) -> None:

@@ -116,8 +116,9 @@ class SentenceSegmenter(BaseSegmenter):
             raise SegmenterOptionError(
                 f"unknown sentence mode {mode!r}; choose one of {list(MODES)}"
             )
-        if not isinstance(language, str) or not language:
+        if not isinstance(language, str) or not language.strip():
             raise SegmenterOptionError(f"language must be a spaCy language code, got {language!r}")
+        language = language.strip().lower()
         for opt, val in (
             ("max_length", max_length),
             ("batch_size", batch_size),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -186,12 +187,16 @@ def test_length_stats() -> None:
     }
 
 
+def _bipe() -> list[str]:
+    """The installed `bipe` console script, or the same entry point through this Python."""
+    exe = shutil.which("bipe")
+    return [exe] if exe else [sys.executable, "-m", "experiments.cli"]
+
+
 def test_real_subprocess(sample: Path) -> None:
     proc = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "experiments.cli",
+            *_bipe(),
             "segment",
             str(sample),
             "--segmenter",
@@ -210,7 +215,7 @@ def test_real_subprocess(sample: Path) -> None:
 
 def test_real_subprocess_bad_file(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "segment", str(tmp_path / "none.txt")],
+        [*_bipe(), "segment", str(tmp_path / "none.txt")],
         capture_output=True,
         text=True,
         timeout=120,
