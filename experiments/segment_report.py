@@ -153,5 +153,6 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _first_line(s: str) -> str:
-    return s.strip().splitlines()[0] if s.strip() else ""
+def _first_line(s: str, width: int = 120) -> str:
+    line = s.strip().splitlines()[0] if s.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
