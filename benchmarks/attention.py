@@ -133,6 +133,37 @@ def _measure(step, reps: int, train: bool) -> dict:
     }
 
 
+def _train_pair(schemes: list[str], length: int, reps: int) -> dict:
+    """Training steps of several schemes interleaved in one process (fair throughput ratios)."""
+    import torch
+
+    from bipe_core.attention import attention
+    from bipe_core.encodings import get_scheme
+    from bipe_core.positions import build_positions
+
+    pos, _ = build_positions(_ids(length), [1], level_separator_ids=[[2]], max_intra=1024)
+    g = torch.Generator().manual_seed(1)
+    q, k, v = (torch.randn(1, H, length, DH, generator=g).requires_grad_(True) for _ in range(3))
+    layers = {n: get_scheme(n, d_model=H * DH, n_heads=H) for n in schemes}
+
+    def step(sch) -> None:
+        cs = sch.cos_sin(pos) if sch.rotary else None
+        qq = sch.rotate(q, pos, cs) if sch.rotary else q
+        kk = sch.rotate(k, pos, cs) if sch.rotary else k
+        idx = sch.bias_index(pos)
+        attention(qq, kk, v, slopes=sch.slopes, q_index=idx, k_index=idx).sum().backward()
+
+    cpus: dict[str, list[float]] = {n: [] for n in schemes}
+    for n in schemes:
+        step(layers[n])  # warm-up
+    for _ in range(reps):
+        for n in schemes:
+            c0 = time.process_time()
+            step(layers[n])
+            cpus[n].append(time.process_time() - c0)
+    return {n: statistics.median(c) for n, c in cpus.items()}
+
+
 def _model_case(scheme_name: str, length: int, reps: int) -> dict:
     import torch
 
@@ -155,6 +186,9 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.mode == "train-pair":
+        print("RESULT " + json.dumps(_train_pair(args.scheme.split(","), args.length, args.reps)))
+        return
     if args.mode == "model-eval":
         res = _model_case(args.scheme, args.length, args.reps)
     else:
@@ -197,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None, help="also write all results to this file")
+    p.add_argument(
+        "--train-pair", nargs="+", default=None, metavar="SCHEME",
+        help="only compare training throughput of these schemes, interleaved in one process",
+    )  # fmt: skip
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--scheme", help=argparse.SUPPRESS)
     p.add_argument("--length", type=int, help=argparse.SUPPRESS)
@@ -208,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     lengths = args.lengths or ([1024, 4096] if args.quick else LENGTHS)
     reps = 1 if args.quick else args.reps
+    if args.train_pair:
+        return _run_pairs(args.train_pair, lengths, max(reps, 3), args.threads)
     results: list[dict] = []
     for length in lengths:
         refs: dict[str, dict] = {}
@@ -234,6 +274,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
+    return 0
+
+
+def _run_pairs(schemes: list[str], lengths: list[int], reps: int, threads: int) -> int:
+    """Print interleaved training throughput of `schemes` relative to the first one."""
+    print(f"training throughput (fwd+bwd of one layer), median of {reps} interleaved reps")
+    for length in lengths:
+        res = run_case(",".join(schemes), length, "train-pair", False, reps, threads)
+        if "error" in res:
+            print(f"  {length}: ERROR {res['error']}")
+            continue
+        base = res[schemes[0]]
+        cells = "  ".join(
+            f"{n} {length / res[n]:.0f} tok/s (x{base / res[n]:.3f})" for n in schemes
+        )
+        print(f"  {length:>6}: {cells}", flush=True)
     return 0
 
 

@@ -20,11 +20,17 @@ import os
 import pathlib
 import resource
 import subprocess
+import sys
 import sysconfig
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
+
+# benchmarks/segmenters.py shares the package's name: drop this folder from the path so that
+# `import segmenters` finds the package, not that script.
+if sys.path and pathlib.Path(sys.path[0]).resolve() == pathlib.Path(__file__).resolve().parent:
+    sys.path.pop(0)
 
 MB = 1e6
 

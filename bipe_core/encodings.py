@@ -142,6 +142,9 @@ class PositionalScheme(nn.Module):
         self.level_factors = None if level_factors is None else [float(f) for f in level_factors]
         self.attention_scale = 1.0
         self.register_buffer("slopes", None, persistent=False)
+        # float32 masters of inv_freq / slopes: dtype casts of the module (model.half()) must not
+        # round them, so `_apply` restores them from here after every cast
+        self._fp32_masters: dict[str, Tensor] = {}
         self.config: dict[str, Any] = {
             "d_model": d_model, "n_heads": n_heads, "head_dim": self.head_dim,
             "max_positions": max_positions, "max_intra": self.max_intra, "intra": intra,
@@ -150,6 +153,15 @@ class PositionalScheme(nn.Module):
             "alibi_factor": alibi_factor, "overflow": overflow, "n_levels": n_levels,
             "level_factors": self.level_factors,
         }  # fmt: skip
+
+    def _apply(self, fn: Any, recurse: bool = True) -> PositionalScheme:
+        """Module casts move inv_freq and slopes between devices but keep them in float32."""
+        super()._apply(fn, recurse)
+        for name, master in self._fp32_masters.items():
+            current = getattr(self, name)
+            if current is not None and current.dtype != torch.float32:
+                setattr(self, name, master.to(device=current.device))
+        return self
 
     # ---------------------------------------------------------------- checks
     def _check_x(self, x: Tensor, pos: Positions) -> None:
@@ -249,6 +261,7 @@ class _RotaryMixin(PositionalScheme):
     def _init_rotary(self) -> None:
         inv_freq, scale = rope_inv_freq(self.head_dim, self.rope_theta, self.rope_scaling)
         self.register_buffer("inv_freq", inv_freq, persistent=False)
+        self._fp32_masters["inv_freq"] = inv_freq.clone()
         self.attention_scale = scale
         # frequency j rotates with level (j mod K): every level spans high and low frequencies
         self.register_buffer(
@@ -258,9 +271,7 @@ class _RotaryMixin(PositionalScheme):
     def _rotary_levels(self) -> int:
         return 1
 
-    def cos_sin(
-        self, pos: Positions, dtype: torch.dtype = torch.float32
-    ) -> tuple[Tensor, Tensor]:
+    def cos_sin(self, pos: Positions, dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
         """(cos, sin) (B, T, Dh), times the YaRN attention scale, as HF LLaMA builds them (float32
         by default; float64 for float64 inputs)."""
         index = self.rotary_index(pos)
@@ -280,7 +291,9 @@ class _RotaryMixin(PositionalScheme):
         """Rotate x (B, H, T, Dh) in the LLaMA rotate-half layout."""
         self._check_heads(x, pos)
         if cos_sin is None:
-            cos_sin = self.cos_sin(pos, torch.float64 if x.dtype == torch.float64 else torch.float32)
+            cos_sin = self.cos_sin(
+                pos, torch.float64 if x.dtype == torch.float64 else torch.float32
+            )
         return apply_rotary(x, *cos_sin)
 
 
@@ -300,6 +313,7 @@ class _BiasMixin(PositionalScheme):
             scales = self.level_factors or [1.0] * levels
             slopes = torch.stack([base * s for s in scales])
         self.slopes = slopes
+        self._fp32_masters["slopes"] = slopes.clone()
 
 
 # ------------------------------------------------------------------------- schemes

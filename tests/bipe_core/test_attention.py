@@ -22,7 +22,9 @@ def _setup(name: str, mode: str, seed: int = 0, dtype=torch.float32):
     """Rotated q/k, v and attention kwargs of scheme `name` on a random batch."""
     g = torch.Generator().manual_seed(seed)
     ids = torch.randint(0, 12, (B, T), generator=g)
-    docs = torch.cumsum((torch.rand(B, T, generator=g) < 0.15).long(), 1) if mode == "docs" else None
+    docs = (
+        torch.cumsum((torch.rand(B, T, generator=g) < 0.15).long(), 1) if mode == "docs" else None
+    )
     mask = None
     if mode in ("docs", "pad"):
         mask = torch.rand(B, T, generator=g) > 0.2
@@ -89,7 +91,10 @@ def test_backward_matches_reference(name, mode):
     q, k, v, kw = _setup(name, mode, seed=2)
     grads = {}
     for impl in ("reference", "sdpa", "blocked"):
-        leaves = [t.detach().double().clone() if impl == "reference" else t.detach().clone() for t in (q, k, v)]
+        leaves = [
+            t.detach().double().clone() if impl == "reference" else t.detach().clone()
+            for t in (q, k, v)
+        ]
         for t in leaves:
             t.requires_grad_(True)
         fn = reference_attention if impl == "reference" else attention

@@ -195,7 +195,10 @@ def test_bipe_rope_score_depends_only_on_segment_distance():
     Dh = 16
     sch = get_scheme("bipe_rope", d_model=2 * Dh, n_heads=2)
     pos = _pos(T=20, seed=5)
-    q, k = torch.randn(2, 2, 20, Dh, dtype=torch.float64), torch.randn(2, 2, 20, Dh, dtype=torch.float64)
+    q, k = (
+        torch.randn(2, 2, 20, Dh, dtype=torch.float64),
+        torch.randn(2, 2, 20, Dh, dtype=torch.float64),
+    )
     scores = sch.rotate(q, pos) @ sch.rotate(k, pos).transpose(-1, -2)
     for shift in (1, 7, 1000):
         moved = Positions(pos.token, pos.intra, pos.segment + shift)
@@ -204,14 +207,19 @@ def test_bipe_rope_score_depends_only_on_segment_distance():
     # tokens of one segment see no rotary position at all
     same = pos.segment[:, :, None] == pos.segment[:, None, :]
     plain = q @ k.transpose(-1, -2)
-    assert torch.allclose(scores[same[:, None].expand_as(scores)], plain[same[:, None].expand_as(plain)])
+    assert torch.allclose(
+        scores[same[:, None].expand_as(scores)], plain[same[:, None].expand_as(plain)]
+    )
 
 
 def test_hier_rope_score_depends_only_on_level_distances():
     sch = get_scheme("hier_rope", d_model=32, n_heads=2, n_levels=2)
     pos = _pos(T=20, seed=6)
     assert pos.levels is not None
-    q, k = torch.randn(2, 2, 20, 16, dtype=torch.float64), torch.randn(2, 2, 20, 16, dtype=torch.float64)
+    q, k = (
+        torch.randn(2, 2, 20, 16, dtype=torch.float64),
+        torch.randn(2, 2, 20, 16, dtype=torch.float64),
+    )
     scores = sch.rotate(q, pos) @ sch.rotate(k, pos).transpose(-1, -2)
     moved = Positions(pos.token, pos.intra, pos.segment, levels=pos.levels + torch.tensor([3, 11]))
     moved_scores = sch.rotate(q, moved) @ sch.rotate(k, moved).transpose(-1, -2)
@@ -238,7 +246,9 @@ def test_bipe_alibi_logits_equal_paper_formula():
     m = torch.tensor(alibi_slopes_list(H), dtype=torch.float64)
     n = pos.segment[0].double()
     # paper: logit(l, l') = q.k / sqrt(d) - 96 * m_h * (n(l) - n(l'))
-    logits = q @ k.transpose(-1, -2) / math.sqrt(Dh) - 96 * m[:, None, None] * (n[:, None] - n[None, :])
+    logits = q @ k.transpose(-1, -2) / math.sqrt(Dh) - 96 * m[:, None, None] * (
+        n[:, None] - n[None, :]
+    )
     expected = _manual_attention(q, k, v, logits)
     idx = sch.bias_index(pos)
     got = attention(q.float(), k.float(), v.float(), slopes=sch.slopes, q_index=idx, k_index=idx)
@@ -265,3 +275,14 @@ def test_state_dict_holds_only_learned_tables():
     assert list(sch.state_dict()) == ["intra_embedding.weight"]
     assert sch.config["max_intra"] == 32
     assert list(get_scheme("alibi", d_model=16, n_heads=2).state_dict()) == []
+
+
+def test_half_cast_keeps_frequencies_and_slopes_in_float32():
+    alibi = get_scheme("bipe_alibi", d_model=96, n_heads=12).half()
+    assert (
+        alibi.slopes.dtype == torch.float32 and alibi.intra_embedding.weight.dtype == torch.float16
+    )
+    assert alibi.slopes[8].item() == pytest.approx(96 * 2**-0.5, rel=1e-7)
+    rope = get_scheme("rope", d_model=64, n_heads=2).to(torch.bfloat16)
+    assert rope.inv_freq.dtype == torch.float32
+    assert torch.equal(rope.inv_freq, get_scheme("rope", d_model=64, n_heads=2).inv_freq)

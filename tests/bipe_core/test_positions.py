@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -40,7 +42,9 @@ def slow_bilevel(ids: list[list[int]], seps: set[int], max_intra: int | None):
 def slow_build(ids, seps, docs, mask, max_intra, overflow, level_sets):
     """Obvious per-token loop for build_positions (documents, padding, split/clamp, levels)."""
     all_seps = set(seps).union(*[set(s) for s in level_sets]) if level_sets else set(seps)
-    level_unions = [set().union(*[set(s) for s in level_sets[: k + 1]]) for k in range(len(level_sets))]
+    level_unions = [
+        set().union(*[set(s) for s in level_sets[: k + 1]]) for k in range(len(level_sets))
+    ]
     out = {"token": [], "intra": [], "segment": [], "levels": []}
     for b, row in enumerate(ids):
         seen, last_doc, last_sep = False, None, False
@@ -52,8 +56,11 @@ def slow_build(ids, seps, docs, mask, max_intra, overflow, level_sets):
             if mask is not None and not mask[b][t]:
                 # padding repeats the previous real token's indices (zeros before the first)
                 for key in rows:
-                    rows[key].append(rows[key][-1] if rows[key] else (
-                        [0] * (len(level_sets) + 1) if key == "levels" else 0))
+                    rows[key].append(
+                        rows[key][-1]
+                        if rows[key]
+                        else ([0] * (len(level_sets) + 1) if key == "levels" else 0)
+                    )
                 continue
             doc = docs[b][t] if docs is not None else 0
             if not seen or doc != last_doc:
@@ -183,7 +190,7 @@ def test_chunked_equals_one_shot(batch, cuts, max_intra, overflow, levels):
     bounds = sorted({0, T, *[min(c, T) for c in cuts]})
     state = None
     parts = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         p, state = build_positions(
             ids[:, a:b], [0, 1], document_ids=docs_t[:, a:b], attention_mask=mask_t[:, a:b],
             state=state, **kw,
@@ -267,7 +274,10 @@ def test_state_select_and_initial():
         (lambda: bilevel_ids([[1, 2]], [1]), InputError),
         (lambda: bilevel_ids(torch.zeros(1, 3, dtype=torch.long), ["x"]), InputError),
         (lambda: bilevel_ids(torch.zeros(1, 3, dtype=torch.long), [1], max_intra=0), ConfigError),
-        (lambda: build_positions(torch.zeros(1, 3, dtype=torch.long), overflow="wrap"), ConfigError),
+        (
+            lambda: build_positions(torch.zeros(1, 3, dtype=torch.long), overflow="wrap"),
+            ConfigError,
+        ),
         (
             lambda: build_positions(
                 torch.zeros(1, 3, dtype=torch.long), document_ids=torch.zeros(1, 2)
@@ -291,7 +301,7 @@ def test_bad_input_raises_typed_errors(call, error):
 
 
 def test_empty_batch_and_empty_length():
-    intra, seg = bilevel_ids(torch.zeros(0, 5, dtype=torch.long), [1])
+    intra, _seg = bilevel_ids(torch.zeros(0, 5, dtype=torch.long), [1])
     assert intra.shape == (0, 5)
     pos, state = build_positions(torch.zeros(2, 0, dtype=torch.long), [1])
     assert pos.shape == (2, 0) and not bool(state.seen.any())

@@ -404,3 +404,17 @@ def test_arbitrary_unicode_partitions(text: str, max_chars: int) -> None:
         text
     )
     check_all(seg, max_chars)
+
+
+def test_max_applies_to_coarser_levels_at_finer_boundaries() -> None:
+    src = "".join(f"def f{i}(x):\n    return x + {i}\n\n" for i in range(20))
+    seg = get_segmenter("code", language="python", level="statement", max_chars=90).segment(src)
+    check_all(seg, 90)
+    # The file is cut into greedy runs of whole definitions, not mid-definition.
+    defs = {s.end for s in seg.levels["definition"]}
+    assert len(seg.levels["file"]) > 1
+    assert all(s.end in defs for s in seg.levels["file"])
+    assert [s.text for s in seg.levels["definition"]][:2] == [
+        "def f0(x):\n    return x + 0\n",
+        "\ndef f1(x):\n    return x + 1\n",
+    ]
