@@ -282,10 +282,13 @@ def _mark_comment_rows(
     s, e = se[:, 0], se[:, 1]
     r0, r1 = maps.rows(s), maps.rows(np.maximum(e - 1, s))
     alone = (maps.first_nonblank[r0] == s) & (maps.next_nonblank(e) >= maps.line_ends[r1])
-    delta = np.zeros(len(skip_rows) + 1, dtype=np.int64)
-    np.add.at(delta, r0[alone], 1)
-    np.add.at(delta, r1[alone] + 1, -1)
-    skip_rows |= np.cumsum(delta[:-1]) > 0
+    skip_rows |= _row_cover(r0[alone], r1[alone], len(skip_rows))
+
+
+def _row_cover(first: np.ndarray, last: np.ndarray, n_rows: int) -> np.ndarray:
+    """True for every row inside some inclusive range ``[first[i], last[i]]``."""
+    delta = np.bincount(first, minlength=n_rows + 1) - np.bincount(last + 1, minlength=n_rows + 1)
+    return np.cumsum(delta[:n_rows]) > 0
 
 
 def _definition_cuts(
@@ -354,10 +357,7 @@ def _error_ranges(root: Any, maps: TextMaps) -> np.ndarray:
 def _add_error_lines(cuts: dict[str, np.ndarray], errors: np.ndarray, maps: TextMaps) -> None:
     """Lines touched by an error fall back to line segmentation at every level but ``file``."""
     r0, r1 = maps.rows(errors[:, 0]), maps.rows(errors[:, 1] - 1)
-    delta = np.zeros(len(maps.line_starts) + 1, dtype=np.int64)
-    np.add.at(delta, r0, 1)
-    np.add.at(delta, r1 + 1, -1)
-    bad_row = np.cumsum(delta[:-1]) > 0
+    bad_row = _row_cover(r0, r1, len(maps.line_starts))
     rows = np.flatnonzero(bad_row)
     extra = _merge(maps.line_starts[rows], maps.line_ends[rows])
     extra = extra[(extra > 0) & (extra < len(maps.text))]

@@ -252,7 +252,9 @@ def _restart(committed: list[int], done: int, margin: int, words: np.ndarray) ->
         if c <= done - margin and c in ws:
             return c
     i = np.searchsorted(words, done - margin, side="right") - 1
-    return int(words[i]) if i >= 0 else 0
+    if i >= 0 and words[i] >= done - 2 * margin:
+        return int(words[i])
+    return max(done - margin, 0)  # no whitespace nearby: start mid-word, inside the margin
 
 
 def _doc_cuts(doc: Any, offset: int) -> np.ndarray:

@@ -126,6 +126,7 @@ def test_any_unicode_partitions(text: str) -> None:
 def test_long_text_in_pieces_equals_whole(senter) -> None:
     text = " ".join(f"Sentence number {i} is here. It has {i % 7} parts!" for i in range(400))
     text += "\n\n" + "word " * 3000  # a long stretch with no sentence end
+    text += "x" * 5000 + ". Last one."  # and one with no whitespace at all
     whole = senter.segment(text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SentenceModelWarning)
