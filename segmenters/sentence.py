@@ -15,6 +15,7 @@ a sentence boundary well before each window's end (see docs/parsers.md).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -166,10 +167,13 @@ class SentenceSegmenter(BaseSegmenter):
 
     # -- internals --
     def _batch(self, texts: list[str]) -> list[Segmentation]:
+        # spaCy's string store encodes to UTF-8, which refuses lone surrogates; U+FFFD keeps
+        # every offset, so the cuts still fit the original text.
+        safe = [_SURROGATE.sub("\ufffd", t) for t in texts]
         if self.mode == "sentencizer":
-            cuts = self._rule_cuts(texts)
+            cuts = self._rule_cuts(safe)
         else:
-            cuts = self._model_cuts(texts)
+            cuts = self._model_cuts(safe)
         return [self._build(t, c) for t, c in zip(texts, cuts)]
 
     def _build(self, text: str, cuts: np.ndarray) -> Segmentation:
@@ -236,6 +240,9 @@ class SentenceSegmenter(BaseSegmenter):
         found = _doc_cuts(nlp(text[start:]), start)
         committed.extend(found[found > done].tolist())
         return np.unique(np.array(committed[1:], dtype=np.int64))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _restart(committed: list[int], done: int, margin: int, words: np.ndarray) -> int:
