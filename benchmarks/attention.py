@@ -15,6 +15,9 @@ Cases:
 
 Usage: python benchmarks/attention.py [--quick] [--lengths 1024 4096 ...] [--schemes rope ...]
                                       [--modes layer-fwd layer-train model-eval] [--ref-max 8192]
+                                      [--doc-len N]   (packed documents of N tokens)
+       python benchmarks/attention.py --train-pair rope bipe_rope --lengths 4096 8192 --reps 5
+       python benchmarks/attention.py --accuracy --lengths 8192
 """
 
 from __future__ import annotations
@@ -72,7 +75,9 @@ def _ids(length: int):
     return ids
 
 
-def _layer_case(scheme_name: str, length: int, mode: str, reference: bool, reps: int) -> dict:
+def _layer_case(
+    scheme_name: str, length: int, mode: str, reference: bool, reps: int, doc_len: int = 0
+) -> dict:
     import torch
 
     from bipe_core.attention import attention, reference_attention
@@ -80,7 +85,10 @@ def _layer_case(scheme_name: str, length: int, mode: str, reference: bool, reps:
     from bipe_core.positions import build_positions
 
     sch = get_scheme(scheme_name, d_model=H * DH, n_heads=H, max_positions=1024)
-    pos, _ = build_positions(_ids(length), [1], level_separator_ids=[[2]], max_intra=1024)
+    docs = (torch.arange(length) // doc_len)[None] if doc_len else None
+    pos, _ = build_positions(
+        _ids(length), [1], document_ids=docs, level_separator_ids=[[2]], max_intra=1024
+    )
     train = mode == "layer-train"
     g = torch.Generator().manual_seed(1)
     q, k, v = (torch.randn(1, H, length, DH, generator=g).requires_grad_(train) for _ in range(3))
@@ -91,7 +99,8 @@ def _layer_case(scheme_name: str, length: int, mode: str, reference: bool, reps:
         qq = sch.rotate(q, pos, cs) if sch.rotary else q
         kk = sch.rotate(k, pos, cs) if sch.rotary else k
         idx = sch.bias_index(pos)
-        out = fn(qq, kk, v, slopes=sch.slopes, q_index=idx, k_index=idx)
+        out = fn(qq, kk, v, slopes=sch.slopes, q_index=idx, k_index=idx, q_doc=pos.document,
+                 k_doc=pos.document)  # fmt: skip
         if train:
             out.sum().backward()
         return out
@@ -164,6 +173,45 @@ def _train_pair(schemes: list[str], length: int, reps: int) -> dict:
     return {n: statistics.median(c) for n, c in cpus.items()}
 
 
+def _accuracy(length: int) -> dict:
+    """Max output error vs an fp64 reference on the last 128 queries: ours vs the paper's
+    absolute form (+slope * index[key], added in the working dtype), fp32 and fp16."""
+    import torch
+
+    from bipe_core.attention import attention, reference_attention
+    from bipe_core.encodings import get_scheme
+    from bipe_core.positions import build_positions
+
+    tail = 128
+    pos, _ = build_positions(_ids(length), [1], level_separator_ids=[[2]], max_intra=1024)
+    g = torch.Generator().manual_seed(2)
+    q, k, v = (torch.randn(1, H, length, DH, generator=g) for _ in range(3))
+    causal = torch.arange(length)[None, :] <= torch.arange(length - tail, length)[:, None]
+    out: dict[str, float] = {}
+    for name in ("alibi", "bipe_alibi", "hier_alibi"):
+        sch = get_scheme(name, d_model=H * DH, n_heads=H)
+        idx = sch.bias_index(pos)
+        slopes = sch.slopes if sch.slopes.dim() == 2 else sch.slopes[None]
+        idx3 = idx if idx.dim() == 3 else idx[..., None]
+        ref = reference_attention(
+            q[:, :, -tail:].double(), k.double(), v.double(), slopes=sch.slopes.double(),
+            q_index=idx[:, -tail:].double(), k_index=idx.double(),
+        )  # fmt: skip
+        for dt in (torch.float32, torch.float16):
+            ours = attention(q.to(dt), k.to(dt), v.to(dt), slopes=sch.slopes, q_index=idx,
+                             k_index=idx)[:, :, -tail:]  # fmt: skip
+            out[f"{name} ours {str(dt)[6:]}"] = float((ours.double() - ref).abs().max())
+            scores = (q[:, :, -tail:].to(dt) @ k.to(dt).transpose(-1, -2)) / DH**0.5
+            bias = torch.einsum("kh,btk->bht", slopes, idx3).to(dt)[:, :, None, :]
+            paper = (scores + bias).float().masked_fill(~causal, float("-inf"))
+            paper_out = torch.softmax(paper, -1) @ v
+            err = (paper_out.double() - ref).abs().max()
+            out[f"{name} paper-absolute {str(dt)[6:]}"] = (
+                float(err) if torch.isfinite(err) else -1.0
+            )
+    return out
+
+
 def _model_case(scheme_name: str, length: int, reps: int) -> dict:
     import torch
 
@@ -186,22 +234,30 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.mode == "accuracy":
+        print("RESULT " + json.dumps(_accuracy(args.length)))
+        return
     if args.mode == "train-pair":
         print("RESULT " + json.dumps(_train_pair(args.scheme.split(","), args.length, args.reps)))
         return
     if args.mode == "model-eval":
         res = _model_case(args.scheme, args.length, args.reps)
     else:
-        res = _layer_case(args.scheme, args.length, args.mode, args.reference, args.reps)
+        res = _layer_case(
+            args.scheme, args.length, args.mode, args.reference, args.reps, args.doc_len
+        )
     print("RESULT " + json.dumps(res))
 
 
 # --------------------------------------------------------------------------- parent side
-def run_case(scheme: str, length: int, mode: str, reference: bool, reps: int, threads: int) -> dict:
+def run_case(
+    scheme: str, length: int, mode: str, reference: bool, reps: int, threads: int, doc_len: int = 0
+) -> dict:
     """Run one case in a fresh interpreter; returns its measurements (or an error note)."""
     cmd = [
         sys.executable, os.path.abspath(__file__), "--child", "--scheme", scheme, "--length",
         str(length), "--mode", mode, "--reps", str(reps), "--threads", str(threads),
+        "--doc-len", str(doc_len),
     ]  # fmt: skip
     if reference:
         cmd.append("--reference")
@@ -232,6 +288,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--json", default=None, help="also write all results to this file")
     p.add_argument(
+        "--doc-len", type=int, default=0,
+        help="pack documents of this many tokens (document masking; layer cases only)",
+    )  # fmt: skip
+    p.add_argument(
+        "--accuracy", action="store_true",
+        help="only print bias accuracy vs fp64: ours vs the paper's absolute form",
+    )  # fmt: skip
+    p.add_argument(
         "--train-pair", nargs="+", default=None, metavar="SCHEME",
         help="only compare training throughput of these schemes, interleaved in one process",
     )  # fmt: skip
@@ -248,19 +312,28 @@ def main(argv: list[str] | None = None) -> int:
     reps = 1 if args.quick else args.reps
     if args.train_pair:
         return _run_pairs(args.train_pair, lengths, max(reps, 3), args.threads)
+    if args.accuracy:
+        for length in lengths:
+            res = run_case("-", length, "accuracy", False, 1, args.threads)
+            print(f"max |error| vs fp64 on the last 128 queries at {length} tokens")
+            for key, val in res.items():
+                print(f"  {key:<32} {'overflow/NaN' if val < 0 else f'{val:.2e}'}")
+        return 0
     results: list[dict] = []
     for length in lengths:
         refs: dict[str, dict] = {}
         if "layer-fwd" in args.modes and length <= args.ref_max:
             for group in sorted({_ref_group(s) for s in args.schemes}):
-                refs[group] = run_case(group, length, "layer-fwd", True, 1, args.threads)
+                refs[group] = run_case(
+                    group, length, "layer-fwd", True, 1, args.threads, args.doc_len
+                )
                 results.append(
                     {"case": "reference", "scheme": group, "length": length, **refs[group]}
                 )
                 _print_row(results[-1])
         for scheme in args.schemes:
             for mode in args.modes:
-                res = run_case(scheme, length, mode, False, reps, args.threads)
+                res = run_case(scheme, length, mode, False, reps, args.threads, args.doc_len)
                 row = {"case": mode, "scheme": scheme, "length": length, **res}
                 ref = refs.get(_ref_group(scheme))
                 if mode == "layer-fwd" and ref and "error" not in ref and "error" not in res:
