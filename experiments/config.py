@@ -37,6 +37,7 @@ class ModelSpec:
     max_intra: int | None = None  # None: the training length (the paper)
     alibi_factor: float | None = None  # None: bipe_core's default (96 for bipe_alibi)
     tie_embeddings: bool = False
+    intra_init: str = "normal"  # "zeros": the BiPE intra table starts at 0 (an ablation)
 
 
 @dataclass
@@ -118,6 +119,8 @@ class ExperimentConfig:
             bad.append("data.corpora is empty")
         if not self.schemes:
             bad.append("schemes is empty")
+        if m.intra_init not in ("normal", "zeros"):
+            bad.append(f"model.intra_init={m.intra_init!r} (normal or zeros)")
         if not isinstance(self.workers, int) or self.workers < 1:
             bad.append(f"workers={self.workers!r} (a positive int)")
         if any(uses_segments(s) for s in self.schemes) and not self.segmenters:

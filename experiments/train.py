@@ -114,7 +114,14 @@ def build_model(cfg: ExperimentConfig, scheme: str, vocab_size: int):  # -> Deco
         )
     except BipeCoreError as exc:
         raise ExperimentError(f"bad model settings for scheme {scheme!r}: {exc}") from exc
-    return DecoderLM(mc)
+    model = DecoderLM(mc)
+    if m.intra_init == "zeros":
+        # ablation: a learned intra table that starts as "no intra position" instead of noise
+        with torch.no_grad():
+            for name, param in model.named_parameters():
+                if "intra" in name:
+                    param.zero_()
+    return model
 
 
 def batch_at(

@@ -6,6 +6,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bipe_core import debug
 from bipe_core.alibi import alibi_slopes
@@ -233,4 +235,37 @@ def test_flex_score_and_mask_functions_match_reference(name):
                      kw["k_doc"], kw["key_padding_mask"], True, None)  # fmt: skip
     out = flex_attention_path(q, k, v, spec, compiled=False, cuda_only=False)
     ref = reference_attention(q.double(), k.double(), v.double(), **_f64(kw))
+    assert (out.double() - ref).abs().max() < 1e-5
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.integers(1, 40),
+    st.data(),
+    st.sampled_from([0, 1, 2]),
+    st.sampled_from(["auto", "sdpa", "blocked"]),
+    st.sampled_from([3, 16, 512]),
+)
+def test_random_configurations_match_reference(b, h, tk, data, levels, impl, block):
+    tq = data.draw(st.integers(1, tk))
+    g = torch.Generator().manual_seed(data.draw(st.integers(0, 10_000)))
+    q = torch.randn(b, h, tq, 8, generator=g)
+    k, v = torch.randn(b, h, tk, 8, generator=g), torch.randn(b, h, tk, 8, generator=g)
+    kw: dict = {}
+    if levels:
+        steps = (torch.rand(b, tk, levels, generator=g) < 0.3).long()
+        k_index = torch.cumsum(steps, dim=1).float()  # monotone, like real positions
+        kw.update(
+            slopes=torch.rand(levels, h, generator=g) * 50, q_index=k_index[:, tk - tq :],
+            k_index=k_index,
+        )  # fmt: skip
+    if data.draw(st.booleans()):
+        docs = torch.cumsum((torch.rand(b, tk, generator=g) < 0.2).long(), 1)
+        kw.update(q_doc=docs[:, tk - tq :], k_doc=docs)
+    if data.draw(st.booleans()):
+        kw.update(key_padding_mask=torch.rand(b, tk, generator=g) > 0.3)
+    ref = reference_attention(q.double(), k.double(), v.double(), **_f64(kw))
+    out = attention(q, k, v, impl=impl, block_size=block, **kw)
     assert (out.double() - ref).abs().max() < 1e-5
