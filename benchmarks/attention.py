@@ -408,7 +408,10 @@ def _summary(results: list[dict]) -> None:
     for (scheme, length), r in sorted(train.items()):
         if scheme == "bipe_rope" and ("rope", length) in train:
             ratio = r["train_tok_s"] / train[("rope", length)]["train_tok_s"]
-            print(f"  {length} bipe_rope / rope training throughput: {ratio:.3f} (>=0.95)")
+            print(
+                f"  {length} bipe_rope / rope training throughput: {ratio:.3f} (>=0.95; one-shot"
+                " runs are noisy, use --train-pair for an interleaved ratio)"
+            )
     for r in results:
         if r["case"] == "model-eval" and r["length"] == 32768 and "error" not in r:
             print(

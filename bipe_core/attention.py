@@ -249,16 +249,42 @@ def _block(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, start: int, end: int) -
     return out
 
 
-def _run_blocks(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, block_size: int) -> Tensor:
+# BLAS kernels for very small row counts may sum the extra dims in another order, which breaks
+# the exact cancellation of the row constant; bias blocks therefore have at least this many rows,
+# and shorter blocks whose query indices differ run one row at a time (ref = the row's own index).
+MIN_BIAS_ROWS = 16
+
+
+def _chunks(spec: _Spec, block_size: int) -> list[tuple[int, int]]:
+    """Query ranges [start, end) that the blocked path runs as separate SDPA calls."""
+    if spec.slopes is None:
+        return [(s, min(s + block_size, spec.Tq)) for s in range(0, spec.Tq, block_size)]
+    assert spec.q_index is not None
+    size = max(block_size, MIN_BIAS_ROWS)
+    out: list[tuple[int, int]] = []
+    for s in range(0, spec.Tq, size):
+        e = min(s + size, spec.Tq)
+        rows = spec.q_index[:, s:e]
+        if 2 < e - s < MIN_BIAS_ROWS and bool((rows.amax(1) != rows.amin(1)).any()):
+            out.extend((i, i + 1) for i in range(s, e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _run_blocks(
+    q: Tensor, k: Tensor, v: Tensor, spec: _Spec, chunks: list[tuple[int, int]]
+) -> Tensor:
     """Loop over query blocks; under autograd each block is recomputed in backward (checkpointed)
     so per-block masks and q/k/v copies are not kept alive: memory stays linear in length."""
-    checkpointing = torch.is_grad_enabled() and (
-        q.requires_grad or k.requires_grad or v.requires_grad
+    checkpointing = (
+        len(chunks) > 1
+        and torch.is_grad_enabled()
+        and (q.requires_grad or k.requires_grad or v.requires_grad)
     )
     outs = []
-    for s in range(0, spec.Tq, block_size):
-        e = min(s + block_size, spec.Tq)
-        if checkpointing and spec.Tq > block_size:
+    for s, e in chunks:
+        if checkpointing:
             outs.append(checkpoint(_block, q, k, v, spec, s, e, use_reentrant=False))
         else:
             outs.append(_block(q, k, v, spec, s, e))
@@ -319,9 +345,12 @@ def attention(
         # the exact bias split needs float32 products; q/k/v copies stay linear in length
         q, k, v = q.float(), k.float(), v.float()
     if impl == "sdpa":
-        out = _block(q, k, v, spec, 0, spec.Tq)
+        chunks = [(0, spec.Tq)]
+        if spec.slopes is not None and spec.Tq < MIN_BIAS_ROWS:
+            chunks = _chunks(spec, spec.Tq)
+        out = _run_blocks(q, k, v, spec, chunks)
     else:
-        out = _run_blocks(q, k, v, spec, block_size)
+        out = _run_blocks(q, k, v, spec, _chunks(spec, block_size))
     return out.to(q_dtype) if low else out
 
 

@@ -106,7 +106,12 @@ def rotate_half(x: Tensor) -> Tensor:
 
 
 def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    """Rotate (B, H, T, Dh) by cos/sin of shape (B, T, Dh) (LLaMA layout)."""
-    cos = cos[:, None].to(x.dtype)
-    sin = sin[:, None].to(x.dtype)
-    return x * cos + rotate_half(x) * sin
+    """Rotate (B, H, T, Dh) by cos/sin of shape (B, T, Dh) (LLaMA layout: both halves equal).
+
+    Bitwise equal to HF's `x * cos + rotate_half(x) * sin`, computed on halves to keep fewer
+    full-size temporaries alive."""
+    half = x.shape[-1] // 2
+    c = cos[:, None, :, :half].to(x.dtype)
+    s = sin[:, None, :, :half].to(x.dtype)
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat((x1 * c - x2 * s, x2 * c + x1 * s), dim=-1)

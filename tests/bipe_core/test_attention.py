@@ -264,8 +264,11 @@ def test_random_configurations_match_reference(b, h, tk, data, levels, impl, blo
     if data.draw(st.booleans()):
         docs = torch.cumsum((torch.rand(b, tk, generator=g) < 0.2).long(), 1)
         kw.update(q_doc=docs[:, tk - tq :], k_doc=docs)
+    real = torch.ones(b, tq, dtype=torch.bool)
     if data.draw(st.booleans()):
         kw.update(key_padding_mask=torch.rand(b, tk, generator=g) > 0.3)
+        real = kw["key_padding_mask"][:, tk - tq :]
     ref = reference_attention(q.double(), k.double(), v.double(), **_f64(kw))
     out = attention(q, k, v, impl=impl, block_size=block, **kw)
-    assert (out.double() - ref).abs().max() < 1e-5
+    # padded query rows (their own key is padding) are ill-conditioned garbage: compare real rows
+    assert ((out.double() - ref).abs() * real[:, None, :, None]).max() < 1e-5

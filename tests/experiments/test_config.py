@@ -76,6 +76,7 @@ def test_overrides_and_files_are_typed(tmp_path):
         ("data.vocab_size=100", "vocab_size"),
         ("train.progress=maybe", "true or false"),
         ("eval.split=dev", "eval.split"),
+        ("model.intra_init=ones", "intra_init"),
         ("nokey", "key=value"),
     ],
 )
