@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from segmenters.errors import InvariantError, SegmenterInputError, SegmenterOptionError
+
+_Job = TypeVar("_Job")
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +268,59 @@ def check_text(text: object) -> str:
     raise SegmenterInputError(f"segmenters take str, got {type(text).__name__}")
 
 
+def positive_int_option(name: str, value: Any, *, optional: bool = False) -> Any:
+    """Return ``value`` if it is a positive int (or None when ``optional``), else raise."""
+    if optional and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        allowed = "a positive int or None" if optional else "a positive int"
+        raise SegmenterOptionError(f"{name} must be {allowed}, got {value!r}")
+    return value
+
+
+def choice_option(what: str, value: Any, choices: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise naming the valid ones."""
+    valid = list(choices)
+    if not isinstance(value, str) or value not in valid:
+        raise SegmenterOptionError(f"unknown {what} {value!r}; choose one of {valid}")
+    return value
+
+
+def chunk_by_chars(
+    items: list[str], workers: int, chunk_size: int | None, per_worker: int = 8
+) -> list[list[str]]:
+    """Ordered chunks of ``items``: ``chunk_size`` texts each, else about equal in characters."""
+    if chunk_size is not None:
+        chunk_size = positive_int_option("chunk_size", chunk_size)
+        return [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    # Several chunks per worker keep all busy to the end; bigger ones amortise pickling.
+    total = sum(len(t) for t in items) or 1
+    target = max(total // (workers * per_worker), 1)
+    chunks: list[list[str]] = []
+    cur: list[str] = []
+    size = 0
+    for t in items:
+        cur.append(t)
+        size += len(t)
+        if size >= target:
+            chunks.append(cur)
+            cur, size = [], 0
+    if cur:
+        chunks.append(cur)
+    return chunks
+
+
+def run_in_workers(
+    fn: Callable[[_Job], list[Segmentation]], jobs: Iterable[_Job], workers: int
+) -> list[Segmentation]:
+    """Run ``fn`` on each job in ``workers`` processes; concatenate the results in job order."""
+    out: list[Segmentation] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(fn, jobs):
+            out.extend(part)
+    return out
+
+
 def _worker_segment(args: tuple[str, dict[str, Any], list[str]]) -> list[Segmentation]:
     from segmenters.registry import get_segmenter  # late: runs inside a worker process
 
@@ -295,31 +350,13 @@ class BaseSegmenter:
     ) -> list[Segmentation]:
         """Segment many texts, in input order; ``workers > 1`` uses that many processes."""
         items = [check_text(t) for t in texts]
-        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise SegmenterOptionError(f"workers must be a positive int, got {workers!r}")
+        workers = positive_int_option("workers", workers)
         if workers == 1 or len(items) <= 1:
             return [self.segment(t) for t in items]
-        if chunk_size is None:
-            # Balance by characters: small chunks keep both workers busy, big ones amortise pickling.
-            total = sum(len(t) for t in items) or 1
-            target = max(total // (workers * 8), 1)
-            chunks, cur, size = [], [], 0
-            for t in items:
-                cur.append(t)
-                size += len(t)
-                if size >= target:
-                    chunks.append(cur)
-                    cur, size = [], 0
-            if cur:
-                chunks.append(cur)
-        else:
-            chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-        jobs = [(self.name, self.options, c) for c in chunks]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            out: list[Segmentation] = []
-            for part in pool.map(_worker_segment, jobs):
-                out.extend(part)
-        return out
+        chunks = chunk_by_chars(items, workers, chunk_size, per_worker=8)
+        return run_in_workers(
+            _worker_segment, [(self.name, self.options, c) for c in chunks], workers
+        )
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

@@ -17,7 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from segmenters.base import BaseSegmenter, Segmentation, check_text
+from segmenters.base import (
+    BaseSegmenter,
+    Segmentation,
+    check_text,
+    choice_option,
+    positive_int_option,
+)
 from segmenters.code_languages import (
     LanguageSpec,
     get_language_for_path,
@@ -92,14 +98,6 @@ def _walk(root: Any, spec: LanguageSpec, deep: bool = True) -> _Walk:
     return out
 
 
-def _positive_int(name: str, value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise SegmenterOptionError(f"{name} must be a positive int or None, got {value!r}")
-    return value
-
-
 class CodeSegmenter(BaseSegmenter):
     """Source code split by tree-sitter into nested levels file > definition > statement > line."""
 
@@ -127,10 +125,7 @@ class CodeSegmenter(BaseSegmenter):
             filename=filename,
             extension=extension,
         )
-        if level not in LEVELS:
-            raise SegmenterOptionError(
-                f"unknown code level {level!r}; choose one of {list(LEVELS)}"
-            )
+        choice_option("code level", level, LEVELS)
         chosen = list(LEVELS) if levels is None else list(levels)
         bad = [lv for lv in chosen if lv not in LEVELS]
         if bad:
@@ -139,8 +134,8 @@ class CodeSegmenter(BaseSegmenter):
             chosen.append(level)
         self.level = level
         self.levels = [lv for lv in LEVELS if lv in chosen]
-        self.max_chars = _positive_int("max_chars", max_chars)
-        self.max_tokens = _positive_int("max_tokens", max_tokens)
+        self.max_chars = positive_int_option("max_chars", max_chars, optional=True)
+        self.max_tokens = positive_int_option("max_tokens", max_tokens, optional=True)
         if self.max_tokens is not None and tokenizer is None:
             raise SegmenterOptionError(
                 "max_tokens needs tokenizer= (a callable text -> [(start, end), ...] character "

@@ -17,12 +17,19 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from segmenters.base import BaseSegmenter, Segmentation, check_text
+from segmenters.base import (
+    BaseSegmenter,
+    Segmentation,
+    check_text,
+    choice_option,
+    chunk_by_chars,
+    positive_int_option,
+    run_in_workers,
+)
 from segmenters.errors import SegmenterOptionError
 from segmenters.spacy_pipelines import MODES, load_pipeline, warn_fallback
 from segmenters.spans import SpanSequence
@@ -113,20 +120,13 @@ class SentenceSegmenter(BaseSegmenter):
             batch_size=batch_size,
             piece_chars=piece_chars,
         )
-        if mode not in MODES:
-            raise SegmenterOptionError(
-                f"unknown sentence mode {mode!r}; choose one of {list(MODES)}"
-            )
+        choice_option("sentence mode", mode, MODES)
         if not isinstance(language, str) or not language.strip():
             raise SegmenterOptionError(f"language must be a spaCy language code, got {language!r}")
         language = language.strip().lower()
-        for opt, val in (
-            ("max_length", max_length),
-            ("batch_size", batch_size),
-            ("piece_chars", piece_chars),
-        ):
-            if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
-                raise SegmenterOptionError(f"{opt} must be a positive int, got {val!r}")
+        positive_int_option("max_length", max_length, optional=True)
+        positive_int_option("batch_size", batch_size, optional=True)
+        positive_int_option("piece_chars", piece_chars)
         self.loaded = load_pipeline(language, mode, model)
         warn_fallback(self.loaded)
         self.mode = self.loaded.mode
@@ -159,11 +159,11 @@ class SentenceSegmenter(BaseSegmenter):
     ) -> list[Segmentation]:
         """Sentences of many texts, in order; spaCy batches them, ``workers > 1`` adds processes."""
         items = [check_text(t) for t in texts]
-        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-            raise SegmenterOptionError(f"workers must be a positive int, got {workers!r}")
+        workers = positive_int_option("workers", workers)
         if workers == 1 or len(items) <= 1:
             return self._batch(items)
-        return _parallel(self, items, workers, chunk_size)
+        chunks = chunk_by_chars(items, workers, chunk_size, per_worker=4)
+        return run_in_workers(_worker, [(self.options, c) for c in chunks], workers)
 
     # -- internals --
     def _batch(self, texts: list[str]) -> list[Segmentation]:
@@ -292,28 +292,3 @@ def _worker(args: tuple[dict[str, Any], list[str]]) -> list[Segmentation]:
         warnings.simplefilter("ignore")  # the parent already warned about model fallbacks
         seg = get_segmenter("sentence", **options)
     return seg.segment_many(texts)
-
-
-def _parallel(
-    seg: SentenceSegmenter, items: list[str], workers: int, chunk_size: int | None
-) -> list[Segmentation]:
-    if chunk_size is None:
-        # Balance by characters; several chunks per worker keep both busy to the end.
-        total = sum(len(t) for t in items) or 1
-        target = max(total // (workers * 4), 1)
-        chunks, cur, size = [], [], 0
-        for t in items:
-            cur.append(t)
-            size += len(t)
-            if size >= target:
-                chunks.append(cur)
-                cur, size = [], 0
-        if cur:
-            chunks.append(cur)
-    else:
-        chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    out: list[Segmentation] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(_worker, [(seg.options, c) for c in chunks]):
-            out.extend(part)
-    return out

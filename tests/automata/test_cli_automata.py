@@ -37,31 +37,15 @@ def test_compare_writes_csv_png_and_prints_fits(tmp_path, capsys):
     assert (out / "sizes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def _sample_dyck(path) -> int:
+    """Run `bipe automata sample` with the fixed, seeded dyck settings used below."""
+    args = "--family dyck --types 2 --states 4 --n-words 20 --seed 3 --segments 2-5 --negatives 2"
+    return main(["automata", "sample", *args.split(), "--out", str(path)])
+
+
 def test_sample_writes_jsonl_with_annotations(tmp_path):
     path = tmp_path / "data" / "dyck.jsonl"
-    rc = main(
-        [
-            "automata",
-            "sample",
-            "--family",
-            "dyck",
-            "--types",
-            "2",
-            "--states",
-            "4",
-            "--n-words",
-            "20",
-            "--seed",
-            "3",
-            "--segments",
-            "2-5",
-            "--negatives",
-            "2",
-            "--out",
-            str(path),
-        ]
-    )
-    assert rc == 0
+    assert _sample_dyck(path) == 0
     records = [json.loads(line) for line in path.read_text().splitlines()]
     b = make_family("dyck", 2, 4, 3)
     pos = [r for r in records if r["label"] == 1]
@@ -77,28 +61,7 @@ def test_sample_writes_jsonl_with_annotations(tmp_path):
         if r["kind"] != "wrong-type":
             assert not b.accepts(r["tokens"])
     again = tmp_path / "again.jsonl"
-    main(
-        [
-            "automata",
-            "sample",
-            "--family",
-            "dyck",
-            "--types",
-            "2",
-            "--states",
-            "4",
-            "--n-words",
-            "20",
-            "--seed",
-            "3",
-            "--segments",
-            "2-5",
-            "--negatives",
-            "2",
-            "--out",
-            str(again),
-        ]
-    )
+    assert _sample_dyck(again) == 0
     assert again.read_text() == path.read_text()  # seeded
 
 

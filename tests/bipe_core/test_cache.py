@@ -8,7 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bipe_core import DecoderLM, InputError, KVCache, ModelConfig, ShapeError, list_schemes
+from bipe_core import DecoderLM, InputError, KVCache, ShapeError, list_schemes
+from tests.bipe_core.tiny import tiny_model
 
 torch.set_num_threads(1)  # tiny matrices: threads only add overhead on a shared 2-core machine
 
@@ -18,20 +19,7 @@ SCHEMES = list_schemes()
 
 def make(scheme: str, seed: int = 0, **kw: object) -> DecoderLM:
     """A tiny fp32 model in eval mode (segments split at SEP; hierarchical levels at 7)."""
-    torch.manual_seed(seed)
-    fields = dict(
-        vocab_size=V,
-        d_model=32,
-        n_layers=2,
-        n_heads=4,
-        scheme=scheme,
-        separator_ids=[SEP],
-        max_positions=64,
-    )
-    if scheme.startswith("hier"):
-        fields["level_separator_ids"] = [[7]]
-    fields.update(kw)
-    return DecoderLM(ModelConfig(**fields)).eval()
+    return tiny_model(scheme, vocab_size=V, separator=SEP, level_separator=7, seed=seed, **kw)
 
 
 def prompt(batch: int = 2, length: int = 24, seed: int = 0) -> torch.Tensor:

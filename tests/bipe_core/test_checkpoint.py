@@ -13,12 +13,12 @@ from safetensors.torch import save_file
 from bipe_core import (
     CheckpointError,
     DecoderLM,
-    ModelConfig,
     list_schemes,
     load_checkpoint,
     save_checkpoint,
 )
 from bipe_core.checkpoint import read_checkpoint_header, read_state_dict
+from tests.bipe_core.tiny import tiny_model
 
 torch.set_num_threads(1)  # tiny matrices: threads only add overhead on a shared 2-core machine
 
@@ -27,13 +27,8 @@ V = 50
 
 def make(scheme: str = "bipe_alibi", **kw: object) -> DecoderLM:
     """A tiny model with random weights."""
-    torch.manual_seed(0)
-    fields = dict(vocab_size=V, d_model=32, n_layers=2, n_heads=4, scheme=scheme, separator_ids=[3])
-    fields["max_positions"] = 32
-    if scheme.startswith("hier"):
-        fields["level_separator_ids"] = [[4]]
-    fields.update(kw)
-    return DecoderLM(ModelConfig(**fields)).eval()
+    kw.setdefault("max_positions", 32)
+    return tiny_model(scheme, vocab_size=V, separator=3, level_separator=4, **kw)
 
 
 IDS = torch.tensor([[1, 2, 3, 9, 4, 3, 3, 7, 8, 10]])

@@ -20,6 +20,7 @@ from bipe_core import (
     positions_from_arrays,
 )
 from bipe_core.debug import set_debug
+from tests.bipe_core.tiny import tiny_model
 
 torch.set_num_threads(1)  # tiny matrices: threads only add overhead on a shared 2-core machine
 
@@ -28,20 +29,7 @@ V, SEP = 60, 5
 
 def make(scheme: str = "bipe_alibi", seed: int = 0, **kw: object) -> DecoderLM:
     """A tiny fp32 model in eval mode."""
-    torch.manual_seed(seed)
-    fields = dict(
-        vocab_size=V,
-        d_model=32,
-        n_layers=2,
-        n_heads=4,
-        scheme=scheme,
-        separator_ids=[SEP],
-        max_positions=64,
-    )
-    if scheme.startswith("hier"):
-        fields["level_separator_ids"] = [[7]]
-    fields.update(kw)
-    return DecoderLM(ModelConfig(**fields)).eval()
+    return tiny_model(scheme, vocab_size=V, separator=SEP, level_separator=7, seed=seed, **kw)
 
 
 # ---------------------------------------------------------------- config
