@@ -24,6 +24,7 @@ from automata.exceptions import (
 )
 from automata.flatten import BottomBank, flatten_arrays, pairs_and_inverse
 from automata.intnfa import IntNFA, int_to_nfa, to_int_nfa
+from automata.io import read_document
 from automata.nfa import EPSILON, NFA, sorted_symbols
 
 if TYPE_CHECKING:
@@ -320,25 +321,13 @@ class BiNFA:
     @classmethod
     def from_json(cls, data: str | bytes | Mapping[str, Any]) -> BiNFA:
         """Parse and fully validate a `to_json` document (or its dict)."""
-        if isinstance(data, (str, bytes, bytearray)):
-            try:
-                data = json.loads(data)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise AutomataFormatError(f"not valid JSON: {exc}") from None
-        if not isinstance(data, Mapping):
-            raise AutomataFormatError(
-                f"a Bi-NFA document must be a JSON object, got {type(data).__name__}"
-            )
-        if data.get("format") != JSON_FORMAT:
-            raise AutomataFormatError(f"format is {data.get('format')!r}, expected {JSON_FORMAT!r}")
-        if data.get("version") != JSON_VERSION:
-            raise AutomataFormatError(f"version {data.get('version')!r} is not supported (only 1)")
-        required = ("separator", "alphabet", "top", "bottoms")
-        missing = [k for k in required if k not in data]
-        if missing:
-            raise AutomataFormatError(
-                f"missing keys {missing}; a Bi-NFA document needs {list(required)}"
-            )
+        data = read_document(
+            data,
+            what="a Bi-NFA document",
+            fmt=JSON_FORMAT,
+            version=JSON_VERSION,
+            required=("separator", "alphabet", "top", "bottoms"),
+        )
         sep, alphabet, raw = data["separator"], data["alphabet"], data["bottoms"]
         if isinstance(sep, bool) or not isinstance(sep, (str, int)):
             raise AutomataFormatError(f"'separator' must be a string or integer, got {sep!r}")

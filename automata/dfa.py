@@ -7,6 +7,7 @@ is dense, or state by state when it is sparse: this keeps the hot loop in C-leve
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable
 
 from automata.exceptions import AutomataInputError, BudgetExceededError
@@ -207,15 +208,10 @@ def hopcroft(delta: list[list[int]], finals: list[int], n_symbols: int) -> list[
     while work:
         b, a = work.pop()
         inv_a = inv[a]
-        touched: dict[int, list[int]] = {}
+        touched: defaultdict[int, list[int]] = defaultdict(list)
         for q in blocks[b]:
             for p in inv_a[q]:
-                y = block_of[p]
-                group = touched.get(y)
-                if group is None:
-                    touched[y] = [p]
-                else:
-                    group.append(p)
+                touched[block_of[p]].append(p)
         for y, members in touched.items():
             block = blocks[y]
             if len(members) == len(block):  # members are distinct: a DFA has one a-move per state

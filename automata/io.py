@@ -98,27 +98,45 @@ def _scalar_list(value: Any, what: str) -> list[Any]:
     return value
 
 
-def from_json(data: str | bytes | Mapping[str, Any]) -> NFA:
-    """Parse a `to_json` document (or its dict) and validate it fully before building the NFA."""
+def read_document(
+    data: str | bytes | Mapping[str, Any],
+    *,
+    what: str,
+    fmt: str,
+    version: int,
+    required: tuple[str, ...],
+    header_optional: bool = False,
+) -> Mapping[str, Any]:
+    """Parse JSON text (or take a dict) and check its format, version and required keys."""
     if isinstance(data, (str, bytes, bytearray)):
         try:
             data = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise AutomataFormatError(f"not valid JSON: {exc}") from None
     if not isinstance(data, Mapping):
+        raise AutomataFormatError(f"{what} must be a JSON object, got {type(data).__name__}")
+    if data.get("format", fmt if header_optional else None) != fmt:
+        raise AutomataFormatError(f"format is {data.get('format')!r}, expected {fmt!r}")
+    if data.get("version", version if header_optional else None) != version:
         raise AutomataFormatError(
-            f"an NFA document must be a JSON object, got {type(data).__name__}"
+            f"version {data.get('version')!r} is not supported (only {version})"
         )
-    if data.get("format", JSON_FORMAT) != JSON_FORMAT:
-        raise AutomataFormatError(f"format is {data.get('format')!r}, expected {JSON_FORMAT!r}")
-    if data.get("version", JSON_VERSION) != JSON_VERSION:
-        raise AutomataFormatError(
-            f"version {data.get('version')!r} is not supported (only {JSON_VERSION})"
-        )
-    required = ("states", "alphabet", "start", "finals", "transitions")
     missing = [k for k in required if k not in data]
     if missing:
-        raise AutomataFormatError(f"missing keys {missing}; an NFA document needs {list(required)}")
+        raise AutomataFormatError(f"missing keys {missing}; {what} needs {list(required)}")
+    return data
+
+
+def from_json(data: str | bytes | Mapping[str, Any]) -> NFA:
+    """Parse a `to_json` document (or its dict) and validate it fully before building the NFA."""
+    data = read_document(
+        data,
+        what="an NFA document",
+        fmt=JSON_FORMAT,
+        version=JSON_VERSION,
+        required=("states", "alphabet", "start", "finals", "transitions"),
+        header_optional=True,  # hand-written NFA documents may leave out the header
+    )
     states = _scalar_list(data["states"], "states")
     alphabet = _scalar_list(data["alphabet"], "alphabet")
     finals = _scalar_list(data["finals"], "finals")

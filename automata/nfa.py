@@ -345,11 +345,17 @@ class NFA(NFAMethods):
                 raise AutomataInputError(
                     "relabel mapping is not injective (two states get one label)"
                 )
+        return self._sharing_structure(new_labels, None, self._alphabet)
+
+    def _sharing_structure(
+        self, labels: tuple[State, ...], index: dict[State, int] | None, alphabet: frozenset[Symbol]
+    ) -> NFA:
+        """A new NFA with these labels and alphabet over this one's (immutable) transitions."""
         obj = NFA.__new__(NFA)
         obj._init(
-            new_labels,
-            None,
-            self._alphabet,
+            labels,
+            index,
+            alphabet,
             self._table,
             self._start,
             self._final_idx,
@@ -369,18 +375,7 @@ class NFA(NFAMethods):
         missing = used - sigma
         if missing:
             raise AlphabetError(f"new alphabet lacks used symbols {describe(missing)}")
-        obj = NFA.__new__(NFA)
-        obj._init(
-            self._labels,
-            self._index,
-            sigma,
-            self._table,
-            self._start,
-            self._final_idx,
-            self._n_trans,
-            self._arrays,
-        )
-        return obj
+        return self._sharing_structure(self._labels, self._index, sigma)
 
     # ----------------------------------------------------------------- equality and display
     def _key(self) -> tuple:

@@ -10,31 +10,13 @@ slower than pynini on these; it is not installed here because it also provides a
 
 from __future__ import annotations
 
-import argparse
 import math
 import statistics
-import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-# This script is itself named automata.py: drop its folder from the path so `import automata` finds
-# the package, not this file.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+from _common import best_time, quick_parser  # first: stops this script shadowing `automata`
 
 from automata.dfa import minimize, subset_construction
 from automata.random_nfa import random_nfa
-
-
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    """The fastest of `repeats` runs, in seconds (the least disturbed by other processes)."""
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def bench_minimize(
@@ -107,9 +89,7 @@ def bench_flatten(repeats: int) -> None:
 
 def main() -> None:
     """Parse options and run both benchmarks."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer sizes, seeds and repeats")
-    args = parser.parse_args()
+    args = quick_parser(__doc__, "fewer sizes, seeds and repeats").parse_args()
     if args.quick:
         sizes, densities, seeds, repeats = [50, 200], [2.0, 3.0], 1, 2
     else:

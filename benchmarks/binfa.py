@@ -9,26 +9,9 @@ least 200k tokens/s on one core.
 
 from __future__ import annotations
 
-import argparse
-import math
-import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
 
-# benchmarks/automata.py would shadow the `automata` package: drop this folder from the path.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
-
-
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    """The fastest of `repeats` runs, in seconds (the least disturbed by other processes)."""
-    best = math.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _common import best_time, quick_parser  # first: benchmarks/automata.py shadows `automata`
 
 
 def bench_flatten(repeats: int) -> None:
@@ -97,9 +80,7 @@ def bench_samplers(seconds: float) -> None:
 
 def main() -> None:
     """Run both benchmarks (shorter with --quick)."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short run")
-    args = parser.parse_args()
+    args = quick_parser(__doc__, "a short run").parse_args()
     bench_flatten(3 if args.quick else 15)
     bench_samplers(0.3 if args.quick else 2.0)
 

@@ -14,23 +14,18 @@ and wall seconds for the workers comparison; both are printed where they differ 
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import os
 import pathlib
 import resource
 import subprocess
-import sys
 import sysconfig
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-# benchmarks/segmenters.py shares the package's name: drop this folder from the path so that
-# `import segmenters` finds the package, not that script.
-if sys.path and pathlib.Path(sys.path[0]).resolve() == pathlib.Path(__file__).resolve().parent:
-    sys.path.pop(0)
+from _common import quick_parser  # first: benchmarks/segmenters.py shadows `segmenters`
 
 MB = 1e6
 
@@ -210,9 +205,8 @@ def bench_workers(code_texts: list[str], kjv: str | None, size: int) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a short run on less data")
-    args = ap.parse_args()
+    """Run the code, sentence and workers benchmarks (shorter with --quick)."""
+    args = quick_parser(__doc__, "a short run on less data").parse_args()
     code_limit = 3_000_000 if args.quick else 10**9
     texts = stdlib_texts(code_limit)
     bench_code(texts)

@@ -16,7 +16,6 @@ site-packages.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import re
@@ -29,10 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# This script is named segmenters.py: drop its folder from the path so that `import segmenters`
-# finds the package, not this file.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
+from _common import quick_parser  # first: stops this script shadowing `segmenters`
 
 from segmenters import MissingDependencyError, SegmenterError, get_segmenter
 
@@ -181,8 +177,7 @@ def parse_options(items: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="about 1 MB per corpus, fewer repeats")
+    ap = quick_parser(__doc__, "about 1 MB per corpus, fewer repeats")
     ap.add_argument("--workers-check", metavar="NAME", help="also time workers=1 vs 2 for NAME")
     ap.add_argument(
         "--option",

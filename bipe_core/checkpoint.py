@@ -83,17 +83,23 @@ def load_checkpoint(
     return model.eval()
 
 
+def read_json_file(path: Path, missing: str) -> Any:
+    """The parsed JSON in ``path``; `CheckpointError` saying ``missing`` if absent, or if invalid."""
+    if not path.is_file():
+        raise CheckpointError(missing)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+
+
 def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``{"format", "version", "config", "metadata"}`` header of a checkpoint, checked."""
     p = Path(path)
     if p.is_dir():
-        config_file = p / CONFIG_NAME
-        if not config_file.is_file():
-            raise CheckpointError(f"{p} is not a checkpoint directory: {CONFIG_NAME} is missing")
-        try:
-            header = json.loads(config_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"{config_file} is not valid JSON: {exc}") from exc
+        header = read_json_file(
+            p / CONFIG_NAME, f"{p} is not a checkpoint directory: {CONFIG_NAME} is missing"
+        )
     elif p.is_file():
         header = json.loads(_safetensors_metadata(p).get("bipe", "null") or "null")
     else:

@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from bipe_core.checkpoint import _atomic_write, load_weights, read_state_dict
+from bipe_core.checkpoint import _atomic_write, load_weights, read_json_file, read_state_dict
 from bipe_core.config import ModelConfig
 from bipe_core.errors import BipeCoreError, CheckpointError, ConfigError
 from bipe_core.model import DecoderLM
@@ -124,12 +124,9 @@ def load_hf_llama(
     """A `DecoderLM` from a Hugging Face LLaMA-layout directory (config.json + weights)."""
     root = Path(directory)
     config_file = root / "config.json"
-    if not config_file.is_file():
-        raise CheckpointError(f"{root} has no config.json; not a Hugging Face model directory")
-    try:
-        hf = json.loads(config_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{config_file} is not valid JSON: {exc}") from exc
+    hf = read_json_file(
+        config_file, f"{root} has no config.json; not a Hugging Face model directory"
+    )
     if not isinstance(hf, dict):
         raise CheckpointError(f"{config_file} does not hold a JSON object")
     try:

@@ -136,13 +136,13 @@ def uses_segments(scheme: str) -> bool:
 
 
 def _tiny() -> ExperimentConfig:
-    # The demo's run: about 20 s of training per scheme on one core (Genesis, 150k tokens).
+    # The demo's run: about 30 s of training per scheme on one core (Genesis, 300k tokens).
     return ExperimentConfig(
         name="tiny",
         data=DataConfig(corpora=["sample"], vocab_size=512),
         model=ModelSpec(d_model=64, n_layers=2, n_heads=2),
         train=TrainConfig(
-            steps=300, batch_size=8, seq_len=64, lr=3e-3, warmup=20, log_every=10, ckpt_every=100
+            steps=600, batch_size=8, seq_len=64, lr=3e-3, warmup=20, log_every=10, ckpt_every=200
         ),
         eval=EvalConfig(multipliers=[1, 2, 4, 8], eval_tokens=4096, batch_size=4),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -252,9 +253,11 @@ class Segmenter(Protocol):
 
     name: str
 
-    def segment(self, text: str) -> Segmentation: ...
+    def segment(self, text: str) -> Segmentation:
+        """Split one text into exact character spans."""
 
-    def segment_many(self, texts: Iterable[str], workers: int = 1) -> list[Segmentation]: ...
+    def segment_many(self, texts: Iterable[str], workers: int = 1) -> list[Segmentation]:
+        """Segment many texts, in input order."""
 
 
 def check_text(text: object) -> str:
@@ -325,8 +328,10 @@ def _worker_segment(args: tuple[str, dict[str, Any], list[str]]) -> list[Segment
     from segmenters.registry import get_segmenter  # late: runs inside a worker process
 
     name, options, texts = args
-    seg = get_segmenter(name, **options)
-    return [seg.segment(t) for t in texts]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the parent built the same segmenter and already warned
+        seg = get_segmenter(name, **options)
+    return seg._segment_batch(texts)
 
 
 class BaseSegmenter:
@@ -338,11 +343,14 @@ class BaseSegmenter:
 
     name: str = "base"
     description: str = ""
+    #: chunks per worker when balancing by characters: more keep all busy, fewer pickle less
+    chunks_per_worker: int = 8
 
     def __init__(self, **options: Any) -> None:
         self.options: dict[str, Any] = dict(options)
 
     def segment(self, text: str) -> Segmentation:  # pragma: no cover - abstract
+        """Split one text into exact character spans (each subclass implements this)."""
         raise NotImplementedError
 
     def segment_many(
@@ -352,11 +360,14 @@ class BaseSegmenter:
         items = [check_text(t) for t in texts]
         workers = positive_int_option("workers", workers)
         if workers == 1 or len(items) <= 1:
-            return [self.segment(t) for t in items]
-        chunks = chunk_by_chars(items, workers, chunk_size, per_worker=8)
-        return run_in_workers(
-            _worker_segment, [(self.name, self.options, c) for c in chunks], workers
-        )
+            return self._segment_batch(items)
+        chunks = chunk_by_chars(items, workers, chunk_size, self.chunks_per_worker)
+        jobs = [(self.name, self.options, c) for c in chunks]
+        return run_in_workers(_worker_segment, jobs, workers)
+
+    def _segment_batch(self, texts: list[str]) -> list[Segmentation]:
+        # Checked texts, in this process; segmenters that batch (spaCy) override this.
+        return [self.segment(t) for t in texts]
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

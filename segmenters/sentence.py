@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -26,9 +25,7 @@ from segmenters.base import (
     Segmentation,
     check_text,
     choice_option,
-    chunk_by_chars,
     positive_int_option,
-    run_in_workers,
 )
 from segmenters.errors import SegmenterOptionError
 from segmenters.spacy_pipelines import MODES, load_pipeline, warn_fallback
@@ -102,6 +99,7 @@ class SentenceSegmenter(BaseSegmenter):
 
     name = "sentence"
     description = "sentences from spaCy (sentencizer, senter or parser)"
+    chunks_per_worker = 4  # spaCy batches within a chunk, so fewer, larger chunks pay off
 
     def __init__(
         self,
@@ -152,21 +150,10 @@ class SentenceSegmenter(BaseSegmenter):
 
     def segment(self, text: str) -> Segmentation:
         """Split one text into sentences."""
-        return self._batch([check_text(text)])[0]
-
-    def segment_many(
-        self, texts: Iterable[str], workers: int = 1, chunk_size: int | None = None
-    ) -> list[Segmentation]:
-        """Sentences of many texts, in order; spaCy batches them, ``workers > 1`` adds processes."""
-        items = [check_text(t) for t in texts]
-        workers = positive_int_option("workers", workers)
-        if workers == 1 or len(items) <= 1:
-            return self._batch(items)
-        chunks = chunk_by_chars(items, workers, chunk_size, per_worker=4)
-        return run_in_workers(_worker, [(self.options, c) for c in chunks], workers)
+        return self._segment_batch([check_text(text)])[0]
 
     # -- internals --
-    def _batch(self, texts: list[str]) -> list[Segmentation]:
+    def _segment_batch(self, texts: list[str]) -> list[Segmentation]:
         # spaCy's string store encodes to UTF-8, which refuses lone surrogates; U+FFFD keeps
         # every offset, so the cuts still fit the original text.
         safe = [_SURROGATE.sub("\ufffd", t) for t in texts]
@@ -280,15 +267,3 @@ def _default_punct_chars() -> list[str]:
     from spacy.pipeline.sentencizer import Sentencizer
 
     return list(Sentencizer.default_punct_chars)
-
-
-def _worker(args: tuple[dict[str, Any], list[str]]) -> list[Segmentation]:
-    import warnings
-
-    from segmenters.registry import get_segmenter  # late: runs inside a worker process
-
-    options, texts = args
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the parent already warned about model fallbacks
-        seg = get_segmenter("sentence", **options)
-    return seg.segment_many(texts)

@@ -93,12 +93,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=run_compare)
 
     s = asub.add_parser("sample", help="write a JSONL data set of annotated words")
-    s.add_argument("--family", default="mod-marked", help=f"one of {fams}")
-    s.add_argument("--binfa", type=Path, help="a Bi-NFA JSON file (overrides --family)")
-    s.add_argument("--types", type=int, default=3)
-    s.add_argument("--states", type=int, default=3)
+    _add_binfa_source(s, fams)
     s.add_argument("--n-words", type=int, required=True)
-    s.add_argument("--seed", type=int, default=0)
     s.add_argument(
         "--segments", type=_range, default=(1, 8), help="number of segments, e.g. 4 or 1-8"
     )
@@ -112,13 +108,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=run_sample)
 
     r = asub.add_parser("report", help="print the size report of one Bi-NFA")
-    r.add_argument("--family", default="mod-marked", help=f"one of {fams}")
-    r.add_argument("--binfa", type=Path, help="a Bi-NFA JSON file (overrides --family)")
-    r.add_argument("--types", type=int, default=3)
-    r.add_argument("--states", type=int, default=3)
-    r.add_argument("--seed", type=int, default=0)
+    _add_binfa_source(r, fams)
     r.add_argument("--budget", type=int, default=20_000)
     r.set_defaults(func=run_report)
+
+
+def _add_binfa_source(p: argparse.ArgumentParser, fams: list[str]) -> None:
+    """The options `_load` reads: a family with its sizes and seed, or a Bi-NFA JSON file."""
+    p.add_argument("--family", default="mod-marked", help=f"one of {fams}")
+    p.add_argument("--binfa", type=Path, help="a Bi-NFA JSON file (overrides --family)")
+    p.add_argument("--types", type=int, default=3)
+    p.add_argument("--states", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
 
 
 def _load(args: argparse.Namespace) -> Any:

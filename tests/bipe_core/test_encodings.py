@@ -125,8 +125,10 @@ def test_sinusoidal_values():
     y = sch.embed(torch.zeros(1, 3, 8), pos)
     i = torch.arange(4, dtype=torch.float64)
     freq = 1.0 / 10000 ** (2 * i / 8)
-    assert torch.allclose(y[0, 2, 0::2].double(), torch.sin(2 * freq), atol=1e-6)
-    assert torch.allclose(y[0, 2, 1::2].double(), torch.cos(2 * freq), atol=1e-6)
+    scale = 8**-0.5  # the learned amplitude starts at d_model**-0.5
+    assert sch.sinusoidal_scale.requires_grad
+    assert torch.allclose(y[0, 2, 0::2].double(), scale * torch.sin(2 * freq), atol=1e-6)
+    assert torch.allclose(y[0, 2, 1::2].double(), scale * torch.cos(2 * freq), atol=1e-6)
     assert torch.equal(sinusoidal_table(torch.tensor([0]), 8)[0, 1::2], torch.ones(4))
     bipe = get_scheme("bipe_rope", d_model=8, n_heads=2, intra="sinusoidal")
     yb = bipe.embed(torch.zeros(1, 3, 8), positions_from_arrays([[2, 0, 1]], [[0, 1, 1]]))

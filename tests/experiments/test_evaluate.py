@@ -22,7 +22,9 @@ def test_budget_is_a_multiple_of_the_longest_length_and_errors_when_too_short():
         eval_budget(1000, [128, 1024], 4096)
 
 
-@pytest.mark.parametrize("scheme, segmenter", [("rope", None), ("bipe_rope", "sep")])
+@pytest.mark.parametrize(
+    "scheme, segmenter", [("rope", None), ("bipe_rope", "sep"), ("bipe_alibi", "punct")]
+)
 def test_ppl_is_exp_of_the_mean_loss_over_independent_blocks(micro, cache_dir, scheme, segmenter):
     cfg = micro()
     data = prepare_data(cfg, RunSpec("sample", scheme, segmenter), cache_dir, splits=("test",))

@@ -39,7 +39,13 @@ def check_all(seg, max_len: int | None = None) -> None:
 
 
 def texts(seg, level: str) -> list[str]:
+    """The texts of one level's segments, in order."""
     return [s.text for s in seg.levels[level]]
+
+
+def statements(language: str, src: str):
+    """``src`` segmented by a real tree-sitter code segmenter down to statements."""
+    return get_segmenter("code", language=language, level="statement").segment(src)
 
 
 PY = '''"""Module doc."""
@@ -62,7 +68,7 @@ class A:
 
 
 def test_python_levels_nest_and_attach_comments() -> None:
-    seg = get_segmenter("code", language="python", level="statement").segment(PY)
+    seg = statements("python", PY)
     check_all(seg)
     assert texts(seg, "file") == [PY]
     assert texts(seg, "definition") == [
@@ -119,7 +125,7 @@ SNIPPETS = {
 @pytest.mark.parametrize("lang", sorted(SNIPPETS))
 def test_each_language_on_a_real_snippet(lang: str) -> None:
     src, min_defs = SNIPPETS[lang]
-    seg = get_segmenter("code", language=lang, level="statement").segment(src)
+    seg = statements(lang, src)
     check_all(seg)
     assert not any(s.has_error for s in seg), [s.text for s in seg if s.has_error]
     assert len(seg.levels["definition"]) >= min_defs
@@ -129,7 +135,7 @@ def test_each_language_on_a_real_snippet(lang: str) -> None:
 
 def test_brace_closer_and_else_get_their_own_statement() -> None:
     src = "int f(int x) {\n  if (x) {\n    return 1;\n  } else {\n    return 2;\n  }\n}\n"
-    seg = get_segmenter("code", language="c", level="statement").segment(src)
+    seg = statements("c", src)
     assert texts(seg, "statement") == [
         "int f(int x) {\n",
         "  if (x) {\n",
@@ -282,7 +288,7 @@ def test_crlf_files_never_split_inside_crlf() -> None:
             ).segment(src)
             check_all(seg, max_chars)
             assert not any(s.text.startswith("\n") for s in seg.levels[level]), (level, max_chars)
-    seg = get_segmenter("code", language="python", level="statement").segment(src)
+    seg = statements("python", src)
     assert texts(seg, "statement") == [
         "def f():\r\n",
         "    a = 1\r\n",
@@ -293,7 +299,7 @@ def test_crlf_files_never_split_inside_crlf() -> None:
 
 def test_non_ascii_round_trips_with_correct_offsets() -> None:
     src = "# -*- coding: utf-8 -*-\ndef größe(ß):\n    return 'héllo 😀 世界'\n\nπ = 3.14\n"
-    seg = get_segmenter("code", language="python", level="statement").segment(src)
+    seg = statements("python", src)
     check_all(seg)
     assert texts(seg, "definition") == [
         "# -*- coding: utf-8 -*-\ndef größe(ß):\n    return 'héllo 😀 世界'\n",
