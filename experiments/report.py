@@ -128,7 +128,7 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
 
     paths = []
     for corpus in sorted({e["corpus"] for e in evals}):
-        fig, ax = plt.subplots(figsize=(6.4, 4.2))
+        fig, ax = plt.subplots(figsize=(8.4, 4.2))
         for ev in (e for e in evals if e["corpus"] == corpus):
             xs = [r["length"] for r in ev["results"]]
             ys = [r["ppl"] for r in ev["results"]]
@@ -140,7 +140,7 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
         ax.set_xlabel("evaluation length (tokens)")
         ax.set_ylabel("perplexity")
         ax.set_title(f"{corpus}: perplexity vs length (trained at {train_len})")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never hides a curve
         ax.grid(True, which="both", alpha=0.3)
         path = out / f"ppl_vs_length_{corpus}.png"
         fig.tight_layout()
