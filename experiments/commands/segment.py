@@ -126,8 +126,11 @@ def run_segment(args: argparse.Namespace) -> int:
     if args.width < 0:
         raise CLIError(f"--width must be >= 0, got {args.width}")
     options = parse_options(args.option)
-    seg = get_segmenter(args.segmenter, **options)
     text = read_input(args.file)
+    build = dict(options)
+    if args.segmenter == "code" and args.file != "-" and not {"language", "filename", "extension"} & set(build):
+        build["filename"] = args.file  # the file's extension (or #! line) picks the grammar
+    seg = get_segmenter(args.segmenter, **build)
     result = seg.segment(text)
     if args.level is not None:
         result = result.at_level(args.level)

@@ -223,3 +223,30 @@ def test_real_subprocess_bad_file(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "none.txt" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "kind"),
+    [
+        ("mod.py", "import os\n\n\ndef f():\n    return 1\n", "function_definition"),
+        ("app.js", "const a = 1;\nfunction g() { return a; }\n", "function_declaration"),
+    ],
+)
+def test_code_segmenter_picks_language_from_extension(
+    tmp_path: Path, name: str, source: str, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    rc, out, _ = run(["segment", str(path), "--segmenter", "code", "--json"], capsys)
+    assert rc == 0
+    doc = json.loads(out)
+    assert "".join(source[s["start"] : s["end"]] for s in doc["segments"]) == source
+    assert doc["segments"][-1]["kind"] == kind
+
+
+def test_code_segmenter_on_stdin_needs_a_language(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x = 1\n")))
+    rc, _, err = run(["segment", "-", "--segmenter", "code"], capsys)
+    assert rc == 2 and "language" in err
