@@ -120,7 +120,6 @@ def test_run_writes_a_report_and_resumes(tmp_path, cache_dir, capsys):
     assert "1 runs (1 already done)" in capsys.readouterr().out
 
 
-@pytest.mark.slow
 def test_demo_runs_end_to_end(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--steps", "5"]) == 0
     out = capsys.readouterr().out

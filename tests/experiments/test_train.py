@@ -142,7 +142,14 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(cache_dir, tmp_path):
     assert 2 <= info["step"] < 100000
 
 
-@pytest.mark.slow
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_ddp_two_cpu_processes_with_torchrun(cache_dir, tmp_path):
     out = tmp_path / "ddp"
     cmd = [
@@ -152,7 +159,7 @@ def test_ddp_two_cpu_processes_with_torchrun(cache_dir, tmp_path):
         "--nproc_per_node",
         "2",
         "--master_port",
-        "29517",
+        str(_free_port()),
         "-m",
         "experiments.cli",
         *_train_cmd(out, cache_dir, 6)[3:],
