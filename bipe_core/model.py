@@ -32,6 +32,7 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: Tensor) -> Tensor:
+        """Scale x by the inverse root mean square of its last dimension, then by the learned weight."""
         h = x.float()
         h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
         return self.weight * h.to(x.dtype)
@@ -47,6 +48,7 @@ class SwiGLU(nn.Module):
         self.w_down = nn.Linear(hidden, d_model, bias=False)
 
     def forward(self, x: Tensor) -> Tensor:
+        """SwiGLU feed-forward: down(silu(gate(x)) * up(x))."""
         return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
 
 
@@ -80,6 +82,7 @@ class SelfAttention(nn.Module):
         self.wo = nn.Linear(self.n_heads * self.head_dim, d, bias=False)
 
     def forward(self, x: Tensor, ctx: _Context, layer: int) -> Tensor:
+        """Causal self-attention of one layer, reading and extending the cache in ctx when present."""
         B, T, _ = x.shape  # (B, T, D)
         q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, Dh)
         k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, T, Dh)
@@ -120,6 +123,7 @@ class Block(nn.Module):
         self.drop = nn.Dropout(config.dropout)
 
     def forward(self, x: Tensor, ctx: _Context, layer: int) -> Tensor:
+        """One pre-norm block: x + attn(norm(x)), then + mlp(norm(x))."""
         x = x + self.drop(self.attn(self.attn_norm(x), ctx, layer))
         return x + self.drop(self.mlp(self.mlp_norm(x)))
 
