@@ -67,7 +67,6 @@ def test_token_separator_positions_follow_the_paper(tmp_path):
 
 
 def test_segmenter_positions_cached_next_to_the_ids(tmp_path):
-    pytest.importorskip("segmenters.align")
     t = CorpusTokens(_toy(), 256, tmp_path)
     s = t.stream("train", "punct", max_intra=16)
     assert list(t.dir.glob("train.punct-m16.*.npy"))
