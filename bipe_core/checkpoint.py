@@ -56,11 +56,11 @@ def save_checkpoint(
         raise CheckpointError(f"Checkpoint metadata is not JSON-serialisable: {exc}") from exc
     tensors = weights_for_saving(model)
     # weights first, config last: a directory whose config.json exists holds complete weights
-    _atomic_write(
+    atomic_write(
         directory / WEIGHTS_NAME,
         lambda tmp: save_file(tensors, tmp, metadata={"bipe": config_text}),
     )
-    _atomic_write(
+    atomic_write(
         directory / CONFIG_NAME,
         lambda tmp: Path(tmp).write_text(config_text + "\n", encoding="utf-8"),
     )
@@ -101,7 +101,7 @@ def read_checkpoint_header(path: str | os.PathLike[str]) -> dict[str, Any]:
             p / CONFIG_NAME, f"{p} is not a checkpoint directory: {CONFIG_NAME} is missing"
         )
     elif p.is_file():
-        header = json.loads(_safetensors_metadata(p).get("bipe", "null") or "null")
+        header = json.loads(safetensors_metadata(p).get("bipe", "null") or "null")
     else:
         raise CheckpointError(f"No checkpoint at {p}")
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -205,7 +205,8 @@ def _weights_path(p: Path) -> Path:
     return p / WEIGHTS_NAME if p.is_dir() else p
 
 
-def _safetensors_metadata(p: Path) -> dict[str, str]:
+def safetensors_metadata(p: Path) -> dict[str, str]:
+    """The string metadata of a safetensors file; `CheckpointError` when it cannot be read."""
     from safetensors import safe_open
 
     try:
@@ -215,11 +216,17 @@ def _safetensors_metadata(p: Path) -> dict[str, str]:
         raise CheckpointError(f"{p} is not a readable safetensors file: {exc}") from exc
 
 
-def _atomic_write(target: Path, write: Callable[[str], Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+def atomic_write(
+    target: Path, write: Callable[[str], Any], *, suffix: str = ".tmp", fsync: bool = False
+) -> None:
+    """Write ``target`` through ``write(tmp_path)`` and a rename, so a crash leaves the old file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
+        if fsync:  # the rename must not reach the disk before the data does
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

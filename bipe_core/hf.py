@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from bipe_core.checkpoint import _atomic_write, load_weights, read_json_file, read_state_dict
+from bipe_core.checkpoint import atomic_write, load_weights, read_json_file, read_state_dict
 from bipe_core.config import ModelConfig
 from bipe_core.errors import BipeCoreError, CheckpointError, ConfigError
 from bipe_core.model import DecoderLM
@@ -199,11 +199,11 @@ def export_hf_llama(
     }
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    _atomic_write(
+    atomic_write(
         root / "model.safetensors", lambda tmp: save_file(tensors, tmp, metadata={"format": "pt"})
     )
     text = json.dumps(hf, indent=2, sort_keys=True) + "\n"
-    _atomic_write(root / "config.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    atomic_write(root / "config.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return root
 
 

@@ -9,14 +9,14 @@ everything else from a JSON header.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from bipe_core.checkpoint import atomic_write, safetensors_metadata
+from bipe_core.errors import CheckpointError
 from experiments.errors import ExperimentError
 
 FORMAT = "bipe-train"
@@ -60,30 +60,19 @@ def save_train_checkpoint(
     }
     meta = {"bipe_train": json.dumps(header, default=_json_default)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta), fsync=True)
     return path
 
 
 def read_header(path: Path) -> dict[str, Any]:
     """The JSON header of a training checkpoint; ExperimentError if corrupt or foreign."""
-    from safetensors import safe_open
 
     if not path.is_file():
         raise ExperimentError(f"no checkpoint at {path}")
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-    except Exception as exc:  # safetensors raises several error types for damaged files
-        raise ExperimentError(f"{path} is not a readable checkpoint (corrupt?): {exc}") from exc
+        meta = safetensors_metadata(path)
+    except CheckpointError as exc:
+        raise ExperimentError(f"{exc} (corrupt training checkpoint?)") from exc
     try:
         header = json.loads(meta.get("bipe_train", "null"))
     except json.JSONDecodeError as exc:

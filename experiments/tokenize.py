@@ -18,6 +18,7 @@ import itertools
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,15 +56,22 @@ class TokenStream:
         return np.bincount(self.segment - self.segment.min())
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npy", dir=path.parent)
+def _atomic_write(target: Path, write: Callable[[str], object], suffix: str = ".tmp") -> None:
+    # bipe_core.checkpoint.atomic_write does the same, but importing it would load torch for
+    # every token-cache write; this module keeps torch lazy.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     try:
-        np.save(tmp, array)
-        os.replace(tmp, path)
+        write(tmp)
+        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _atomic_save(path: Path, array: np.ndarray) -> None:
+    # the ".npy" suffix stops np.save from appending one to the temporary name
+    _atomic_write(path, lambda tmp: np.save(tmp, array), suffix=".npy")
 
 
 def _load_npy(path: Path) -> np.ndarray | None:
@@ -114,10 +122,7 @@ class CorpusTokens:
                     self._tokenizer = None
             if self._tokenizer is None:
                 self._tokenizer = self._train()
-                fd, tmp = tempfile.mkstemp(prefix=".tokenizer.", suffix=".json", dir=self.dir)
-                os.close(fd)
-                self._tokenizer.save(tmp)
-                os.replace(tmp, path)
+                _atomic_write(path, self._tokenizer.save, suffix=".json")
         return self._tokenizer
 
     def _train(self):
@@ -315,7 +320,9 @@ def describe(tokens: CorpusTokens, split: str = "train") -> dict[str, object]:
 
 def dump_json(path: Path, data: object) -> None:
     """Write JSON atomically (tmp file + os.replace)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True, default=str)
-    os.replace(tmp, path)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True, default=str)
+
+    _atomic_write(path, write)
