@@ -130,6 +130,22 @@ def _count_level(
     return segment, raw_intra, starts
 
 
+def _per_token(
+    name: str,
+    t: Tensor | None,
+    shape: tuple[int, int],
+    dev: torch.device,
+    dtype: torch.dtype,
+    fill: int,
+) -> Tensor:
+    """An optional (B, T) tensor checked for shape and cast, or ``fill`` everywhere when absent."""
+    if t is None:
+        return torch.full(shape, fill, dtype=dtype, device=dev)
+    if tuple(t.shape) != shape:
+        raise ShapeError(f"{name} must have shape {shape}, got {tuple(t.shape)}")
+    return t.to(dev).to(dtype)
+
+
 def build_positions(
     ids: Tensor,
     separator_ids: Sequence[int] | Tensor = (),
@@ -159,22 +175,8 @@ def build_positions(
     dev = ids.device
     level_sets = [list(s) for s in (level_separator_ids or [])]
     K = len(level_sets)
-    if attention_mask is None:
-        valid = torch.ones(B, T, dtype=torch.bool, device=dev)
-    else:
-        if tuple(attention_mask.shape) != (B, T):
-            raise ShapeError(
-                f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
-            )
-        valid = attention_mask.to(dev).bool()
-    if document_ids is None:
-        doc = torch.zeros(B, T, dtype=torch.long, device=dev)
-    else:
-        if tuple(document_ids.shape) != (B, T):
-            raise ShapeError(
-                f"document_ids must have shape {(B, T)}, got {tuple(document_ids.shape)}"
-            )
-        doc = document_ids.to(dev).long()
+    valid = _per_token("attention_mask", attention_mask, (B, T), dev, torch.bool, True)
+    doc = _per_token("document_ids", document_ids, (B, T), dev, torch.long, 0)
     if state is None:
         state = SegmentState.initial(B, K, dev)
     else:

@@ -38,21 +38,15 @@ def run_label(row: dict[str, Any]) -> str:
 def git_commit() -> str:
     """The commit of the checkout this package runs from (``+dirty`` if modified), or 'unknown'."""
     here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(here), *args], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
     try:
-        sha = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        sha = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain")
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return sha + ("+dirty" if dirty else "")
@@ -140,7 +134,9 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
         ax.set_xlabel("evaluation length (tokens)")
         ax.set_ylabel("perplexity")
         ax.set_title(f"{corpus}: perplexity vs length (trained at {train_len})")
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never hides a curve
+        ax.legend(
+            fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0)
+        )  # outside: never hides a curve
         ax.grid(True, which="both", alpha=0.3)
         path = out / f"ppl_vs_length_{corpus}.png"
         fig.tight_layout()
