@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Any
 
@@ -117,6 +116,13 @@ def read_input(path: str) -> str:
         ) from None
 
 
+def _code_file_options(path: str, given: dict[str, Any]) -> dict[str, Any]:
+    """``filename=path`` for the code segmenter, so the extension (or #! line) picks the grammar."""
+    if path == "-" or {"language", "filename", "extension"} & set(given):
+        return {}
+    return {"filename": path}
+
+
 def run_segment(args: argparse.Namespace) -> int:
     """`bipe segment`: print the segments of FILE."""
     from experiments.cli import CLIError
@@ -127,10 +133,9 @@ def run_segment(args: argparse.Namespace) -> int:
         raise CLIError(f"--width must be >= 0, got {args.width}")
     options = parse_options(args.option)
     text = read_input(args.file)
-    build = dict(options)
-    if args.segmenter == "code" and args.file != "-" and not {"language", "filename", "extension"} & set(build):
-        build["filename"] = args.file  # the file's extension (or #! line) picks the grammar
-    seg = get_segmenter(args.segmenter, **build)
+    if args.segmenter == "code":
+        options = {**_code_file_options(args.file, options), **options}
+    seg = get_segmenter(args.segmenter, **options)
     result = seg.segment(text)
     if args.level is not None:
         result = result.at_level(args.level)
@@ -185,9 +190,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from experiments.segment_report import compare_segmenters, format_table
 
     text = read_input(args.file)
-    options: dict[str, dict[str, Any]] = {}
-    if args.file != "-" and os.path.splitext(args.file)[1]:
-        options["code"] = {"filename": args.file}  # lets the code segmenter pick the language
+    options = {"code": _code_file_options(args.file, {})}
     rows = compare_segmenters(text, args.names, options=options)
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, default=str)
