@@ -10,7 +10,7 @@ time steps. `build_positions` adds packed documents, padding, overflow handling 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from bipe_core.errors import ConfigError, InputError, ShapeError
 from bipe_core.position_types import Positions, SegmentState
 
 __all__ = [
+    "OVERFLOW_MODES",
     "Positions",
     "SegmentState",
     "bilevel_ids",
@@ -65,6 +66,11 @@ def _check_max_intra(max_intra: int | None) -> None:
         raise ConfigError(f"max_intra must be a positive int or None, got {max_intra!r}")
 
 
+def _check_overflow(overflow: str) -> None:
+    if overflow not in OVERFLOW_MODES:
+        raise ConfigError(f"overflow must be one of {OVERFLOW_MODES}, got {overflow!r}")
+
+
 def bilevel_ids(
     ids: Tensor, separator_ids: Sequence[int] | Tensor, max_intra: int | None = None
 ) -> tuple[Tensor, Tensor]:
@@ -95,39 +101,10 @@ def _latest(flag: Tensor, values: Tensor) -> tuple[Tensor, Tensor]:
     return latest, any_so_far
 
 
-def _count_level(
-    is_sep: Tensor,
-    valid: Tensor,
-    count: Tensor,
-    doc_start: Tensor,
-    doc_seen: Tensor,
-    prev_col: Tensor,
-    has_prev_col: Tensor,
-    st_seg: Tensor,
-    st_sep: Tensor,
-    st_intra: Tensor | None,
-    max_intra: int | None,
-    split: bool,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Segment index (and raw intra) of one level, restarting at documents, continuing the state."""
-    prev_sep = torch.where(
-        has_prev_col, is_sep.gather(1, prev_col.clamp(min=0)), st_sep[:, None].expand_as(is_sep)
-    )
-    starts = valid & (doc_start | prev_sep)
-    raw_intra = torch.zeros_like(count)
-    if st_intra is not None:
-        start_count, any_start = _latest(starts, count)
-        raw_intra = torch.where(any_start, count - start_count, st_intra[:, None] + count)
-        if split and max_intra is not None:
-            # a token whose intra index would reach max_intra opens a new segment
-            extra = valid & (raw_intra > 0) & (raw_intra % max_intra == 0)
-            starts = starts | extra
-            start_count, any_start = _latest(starts, count)
-            raw_intra = torch.where(any_start, count - start_count, st_intra[:, None] + count)
-    n_starts = torch.cumsum(starts.long(), dim=1)
-    doc_starts_n, _ = _latest(doc_start, n_starts)
-    segment = torch.where(doc_seen, n_starts - doc_starts_n, st_seg[:, None] + n_starts)
-    return segment, raw_intra, starts
+def _since_start(starts: Tensor, count: Tensor, carried: Tensor) -> Tensor:
+    """`count` since the latest start, or `carried` plus `count` in columns before the first one."""
+    at_start, any_start = _latest(starts, count)
+    return torch.where(any_start, count - at_start, carried[:, None] + count)
 
 
 def _per_token(
@@ -144,6 +121,217 @@ def _per_token(
     if tuple(t.shape) != shape:
         raise ShapeError(f"{name} must have shape {shape}, got {tuple(t.shape)}")
     return t.to(dev).to(dtype)
+
+
+def _check_state(
+    state: SegmentState | None, batch: int, n_levels: int, dev: torch.device
+) -> SegmentState:
+    """The caller's state checked against the chunk, or the initial state when there is none."""
+    if state is None:
+        return SegmentState.initial(batch, n_levels, dev)
+    if state.token.shape[0] != batch:
+        raise ShapeError(f"state has {state.token.shape[0]} rows, ids have {batch}")
+    if (state.levels.shape[1] if state.levels is not None else 0) != n_levels:
+        raise ShapeError("state carries a different number of hierarchical levels than requested")
+    return state
+
+
+def _empty_positions(
+    batch: int,
+    n_levels: int,
+    dev: torch.device,
+    document: Tensor | None,
+    attention_mask: Tensor | None,
+) -> Positions:
+    """Positions of a zero-length chunk."""
+    empty = torch.zeros(batch, 0, dtype=torch.long, device=dev)
+    levels = torch.zeros(batch, 0, n_levels + 1, dtype=torch.long, device=dev) if n_levels else None
+    return Positions(
+        token=empty,
+        intra=empty.clone(),
+        segment=empty.clone(),
+        levels=levels,
+        document=document,
+        attention_mask=attention_mask,
+    )
+
+
+@dataclass(frozen=True)
+class _Walk:
+    """Where the real tokens and documents of a chunk are; every counting step reads it."""
+
+    valid: Tensor  # (B, T) bool, True = real token
+    doc: Tensor  # (B, T) long document ids
+    count: Tensor  # real tokens up to and including each column
+    doc_start: Tensor  # real tokens that open a document
+    last_col: Tensor  # latest real column at or before each column, clamped to >= 0
+    has_last: Tensor  # whether there is one
+    prev_col: Tensor  # latest real column strictly before each column, clamped to >= 0
+    has_prev: Tensor  # whether there is one
+
+
+def _walk(valid: Tensor, doc: Tensor, state: SegmentState) -> _Walk:
+    """Previous real column of every column, and the real tokens that open a document."""
+    B, T = valid.shape
+    t = torch.arange(T, device=valid.device).expand(B, T)
+    last_valid = torch.cummax(torch.where(valid, t, torch.full_like(t, -1)), dim=1).values
+    prev_col = torch.cat(
+        [torch.full((B, 1), -1, dtype=torch.long, device=valid.device), last_valid[:, :-1]], 1
+    )
+    has_prev = prev_col >= 0
+    prev_col = prev_col.clamp(min=0)
+    # before the chunk's first real token the state's last token is the previous one
+    prev_doc = torch.where(has_prev, doc.gather(1, prev_col), state.document[:, None].expand(B, T))
+    had_prev = has_prev | state.seen[:, None]
+    return _Walk(
+        valid=valid,
+        doc=doc,
+        count=torch.cumsum(valid.long(), dim=1),
+        doc_start=valid & (~had_prev | (doc != prev_doc)),
+        last_col=last_valid.clamp(min=0),
+        has_last=last_valid >= 0,
+        prev_col=prev_col,
+        has_prev=has_prev,
+    )
+
+
+def _segment_starts(is_sep: Tensor, walk: _Walk, st_sep: Tensor) -> Tensor:
+    """Real tokens that open a segment: document starts and the first real token after a separator."""
+    prev_sep = torch.where(
+        walk.has_prev, is_sep.gather(1, walk.prev_col), st_sep[:, None].expand_as(is_sep)
+    )
+    return walk.valid & (walk.doc_start | prev_sep)
+
+
+def _segment_index(starts: Tensor, walk: _Walk, st_seg: Tensor) -> Tensor:
+    """Segment index within the document, continuing the state's count before the first start."""
+    return _since_start(walk.doc_start, torch.cumsum(starts.long(), dim=1), st_seg)
+
+
+def _segment_and_intra(
+    is_sep: Tensor, walk: _Walk, state: SegmentState, max_intra: int | None, split: bool
+) -> tuple[Tensor, Tensor]:
+    """Segment index and raw (unclamped) intra index of the finest level."""
+    starts = _segment_starts(is_sep, walk, state.last_sep)
+    raw_intra = _since_start(starts, walk.count, state.intra)
+    if split and max_intra is not None:
+        # a token whose intra index would reach max_intra opens a new segment
+        starts = starts | (walk.valid & (raw_intra > 0) & (raw_intra % max_intra == 0))
+        raw_intra = _since_start(starts, walk.count, state.intra)
+    return _segment_index(starts, walk, state.segment), raw_intra
+
+
+def _coarse_levels(
+    ids: Tensor, level_sets: list[list[int]], walk: _Walk, state: SegmentState
+) -> tuple[list[Tensor], list[Tensor]]:
+    """Per hierarchical level k: its separator flags (sets 0..k) and its segment index."""
+    flags: list[Tensor] = []
+    index: list[Tensor] = []
+    for k in range(len(level_sets)):
+        sets = torch.cat([_sep_tensor(s, ids.device) for s in level_sets[: k + 1]])
+        is_sep = torch.isin(ids, sets) & walk.valid
+        assert state.levels is not None and state.level_sep is not None
+        starts = _segment_starts(is_sep, walk, state.level_sep[:, k])
+        flags.append(is_sep)
+        index.append(_segment_index(starts, walk, state.levels[:, k]))
+    return flags, index
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """Indices of every real token of a chunk; padding columns are not filled yet."""
+
+    token: Tensor
+    raw_intra: Tensor  # not clamped to max_intra, as the state carries it
+    segment: Tensor
+    is_sep: Tensor  # separator of any level
+    level_sep: list[Tensor]  # per coarse level, coarse -> fine
+    levels: list[Tensor]
+
+
+def _count(
+    ids: Tensor,
+    seps: Tensor,
+    level_sets: list[list[int]],
+    walk: _Walk,
+    state: SegmentState,
+    max_intra: int | None,
+    split: bool,
+) -> _Counts:
+    """Token, segment, intra and hierarchical indices, restarting at documents."""
+    all_seps = torch.cat([seps] + [_sep_tensor(s, ids.device) for s in level_sets])
+    is_sep = torch.isin(ids, all_seps) & walk.valid
+    segment, raw_intra = _segment_and_intra(is_sep, walk, state, max_intra, split)
+    level_sep, levels = _coarse_levels(ids, level_sets, walk, state)
+    return _Counts(
+        token=_since_start(walk.doc_start, walk.count, state.token),
+        raw_intra=raw_intra,
+        segment=segment,
+        is_sep=is_sep,
+        level_sep=level_sep,
+        levels=levels,
+    )
+
+
+def _repeat_last_real(x: Tensor, before: Tensor, walk: _Walk) -> Tensor:
+    """`x` with every padding column holding the previous real token's value (`before` if none)."""
+    prev = torch.where(walk.has_last, x.gather(1, walk.last_col), before[:, None].expand_as(x))
+    return torch.where(walk.valid, x, prev)
+
+
+def _filled_positions(
+    counts: _Counts,
+    walk: _Walk,
+    state: SegmentState,
+    max_intra: int | None,
+    document: Tensor | None,
+    attention_mask: Tensor | None,
+) -> Positions:
+    """Positions of the chunk, padding repeating the previous real token's indices."""
+    # the state's indices before the first real token, so indices stay monotone and padded query
+    # rows stay well conditioned in biased attention
+    segment = _repeat_last_real(counts.segment, state.segment, walk)
+    intra = _repeat_last_real(counts.raw_intra, state.intra, walk)
+    levels = None
+    if counts.levels:
+        assert state.levels is not None
+        cols = [_repeat_last_real(c, state.levels[:, k], walk) for k, c in enumerate(counts.levels)]
+        levels = torch.stack([*cols, segment], dim=-1)
+    return Positions(
+        token=_repeat_last_real(counts.token, state.token, walk),
+        intra=intra if max_intra is None else intra.clamp(max=max_intra - 1),
+        segment=segment,
+        levels=levels,
+        document=document,
+        attention_mask=attention_mask,
+    )
+
+
+def _next_state(counts: _Counts, walk: _Walk, state: SegmentState) -> SegmentState:
+    """Values at each row's last real token, or the old state for rows without one."""
+    row_has = walk.has_last[:, -1]
+    col = walk.last_col[:, -1:]
+
+    def pick(x: Tensor, old: Tensor) -> Tensor:
+        return torch.where(row_has, x.gather(1, col)[:, 0], old)
+
+    levels = level_sep = None
+    if counts.levels:
+        assert state.levels is not None and state.level_sep is not None
+        levels = torch.stack([pick(c, state.levels[:, k]) for k, c in enumerate(counts.levels)], -1)
+        level_sep = torch.stack(
+            [pick(f, state.level_sep[:, k]) for k, f in enumerate(counts.level_sep)], -1
+        )
+    return SegmentState(
+        token=pick(counts.token, state.token),
+        intra=pick(counts.raw_intra, state.intra),
+        segment=pick(counts.segment, state.segment),
+        last_sep=pick(counts.is_sep, state.last_sep),
+        document=pick(walk.doc, state.document),
+        seen=state.seen | row_has,
+        levels=levels,
+        level_sep=level_sep,
+    )
 
 
 def build_positions(
@@ -169,130 +357,22 @@ def build_positions(
     """
     ids = _check_ids(ids)
     _check_max_intra(max_intra)
-    if overflow not in OVERFLOW_MODES:
-        raise ConfigError(f"overflow must be one of {OVERFLOW_MODES}, got {overflow!r}")
+    _check_overflow(overflow)
     B, T = ids.shape
     dev = ids.device
     level_sets = [list(s) for s in (level_separator_ids or [])]
-    K = len(level_sets)
     valid = _per_token("attention_mask", attention_mask, (B, T), dev, torch.bool, True)
     doc = _per_token("document_ids", document_ids, (B, T), dev, torch.long, 0)
-    if state is None:
-        state = SegmentState.initial(B, K, dev)
-    else:
-        if state.token.shape[0] != B:
-            raise ShapeError(f"state has {state.token.shape[0]} rows, ids have {B}")
-        if (state.levels.shape[1] if state.levels is not None else 0) != K:
-            raise ShapeError(
-                "state carries a different number of hierarchical levels than requested"
-            )
-
+    state = _check_state(state, B, len(level_sets), dev)
     seps = _sep_tensor(separator_ids, dev)
+    given_doc = doc if document_ids is not None else None
+    given_mask = valid if attention_mask is not None else None
     if T == 0:
-        empty = torch.zeros(B, 0, dtype=torch.long, device=dev)
-        levels0 = torch.zeros(B, 0, K + 1, dtype=torch.long, device=dev) if K else None
-        positions = Positions(
-            token=empty,
-            intra=empty.clone(),
-            segment=empty.clone(),
-            levels=levels0,
-            document=doc if document_ids is not None else None,
-            attention_mask=valid if attention_mask is not None else None,
-        )
-        return positions, state
-    all_seps = torch.cat([seps] + [_sep_tensor(s, dev) for s in level_sets])
-    is_sep = torch.isin(ids, all_seps) & valid
-
-    t = torch.arange(T, device=dev).expand(B, T)
-    last_valid = torch.cummax(torch.where(valid, t, torch.full_like(t, -1)), dim=1).values
-    prev_col = torch.cat(
-        [torch.full((B, 1), -1, dtype=torch.long, device=dev), last_valid[:, :-1]], 1
-    )
-    has_prev_col = prev_col >= 0
-    prev_doc = torch.where(
-        has_prev_col, doc.gather(1, prev_col.clamp(min=0)), state.document[:, None].expand(B, T)
-    )
-    had_prev = has_prev_col | state.seen[:, None]
-    doc_start = valid & (~had_prev | (doc != prev_doc))
-    count = torch.cumsum(valid.long(), dim=1)
-    doc_count, doc_seen = _latest(doc_start, count)
-    token = torch.where(doc_seen, count - doc_count, state.token[:, None] + count)
-
-    segment, raw_intra, _ = _count_level(
-        is_sep, valid, count, doc_start, doc_seen, prev_col, has_prev_col,
-        state.segment, state.last_sep, state.intra, max_intra, overflow == "split",
-    )  # fmt: skip
-    intra = raw_intra if max_intra is None else raw_intra.clamp(max=max_intra - 1)
-
-    levels = None
-    level_sep_flags: list[Tensor] = []
-    if K:
-        cols = []
-        for k in range(K):
-            lk_sep = torch.isin(ids, torch.cat([_sep_tensor(s, dev) for s in level_sets[: k + 1]]))
-            lk_sep = lk_sep & valid
-            level_sep_flags.append(lk_sep)
-            assert state.levels is not None and state.level_sep is not None
-            lk, _, _ = _count_level(
-                lk_sep, valid, count, doc_start, doc_seen, prev_col, has_prev_col,
-                state.levels[:, k], state.level_sep[:, k], None, None, False,
-            )  # fmt: skip
-            cols.append(lk)
-        levels = torch.stack([*cols, segment], dim=-1)
-
-    # padding repeats the previous real token's indices (the state's before the first one), so
-    # indices stay monotone and padded query rows stay well conditioned in biased attention
-    has_last = last_valid >= 0
-    src = last_valid.clamp(min=0)
-
-    def fill(x: Tensor, before: Tensor) -> Tensor:
-        prev = torch.where(has_last, x.gather(1, src), before[:, None].expand_as(x))
-        return torch.where(valid, x, prev)
-
-    token = fill(token, state.token)
-    segment = fill(segment, state.segment)
-    st_intra = state.intra if max_intra is None else state.intra.clamp(max=max_intra - 1)
-    intra = fill(intra, st_intra)
-    if levels is not None:
-        assert state.levels is not None
-        before = torch.cat([state.levels, state.segment[:, None]], dim=1)
-        levels = torch.stack([fill(levels[..., j], before[:, j]) for j in range(K + 1)], -1)
-        coarse = levels[..., :K]
-    positions = Positions(
-        token=token,
-        intra=intra,
-        segment=segment,
-        levels=levels,
-        document=doc if document_ids is not None else None,
-        attention_mask=valid if attention_mask is not None else None,
-    )
-
-    # new state: values at each row's last real token, or the old state for rows without one
-    last = last_valid[:, -1]
-    row_has = last >= 0
-    col = last.clamp(min=0)[:, None]
-
-    def pick(x: Tensor, old: Tensor) -> Tensor:
-        return torch.where(row_has, x.gather(1, col)[:, 0], old)
-
-    new_state = SegmentState(
-        token=pick(token, state.token),
-        intra=pick(raw_intra, state.intra),
-        segment=pick(segment, state.segment),
-        last_sep=pick(is_sep, state.last_sep),
-        document=pick(doc, state.document),
-        seen=state.seen | row_has,
-    )
-    if K:
-        assert state.levels is not None and state.level_sep is not None and levels is not None
-        new_state = replace(
-            new_state,
-            levels=torch.stack([pick(coarse[..., k], state.levels[:, k]) for k in range(K)], -1),
-            level_sep=torch.stack(
-                [pick(level_sep_flags[k], state.level_sep[:, k]) for k in range(K)], -1
-            ),
-        )
-    return positions, new_state
+        return _empty_positions(B, len(level_sets), dev, given_doc, given_mask), state
+    walk = _walk(valid, doc, state)
+    counts = _count(ids, seps, level_sets, walk, state, max_intra, overflow == "split")
+    positions = _filled_positions(counts, walk, state, max_intra, given_doc, given_mask)
+    return positions, _next_state(counts, walk, state)
 
 
 def _as_2d_long(x: Any, name: str) -> Tensor:
