@@ -7,6 +7,9 @@ padding, so a padded row gets exactly the positions, and logits, it would get al
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING
 
 import torch
@@ -15,6 +18,7 @@ from torch import Tensor
 from bipe_core.errors import InputError, ShapeError
 
 if TYPE_CHECKING:
+    from bipe_core.cache import KVCache
     from bipe_core.model import DecoderLM
 
 
@@ -40,8 +44,29 @@ def generate(
     every row has. ``use_cache=False`` recomputes the whole prefix at each step (reference path).
     With ``return_logits`` the logits that chose each new token, (B, n, V), come back too.
     """
-    model._check_ids(input_ids)
+    _check_args(model, input_ids, max_new_tokens, temperature, top_k, eos_id)
     B, T = input_ids.shape
+    mask = _check_left_padding(attention_mask, B, T, input_ids.device)
+    sample = partial(_pick, temperature=temperature, top_k=top_k, generator=generator)
+    with _eval_mode(model):
+        seq, step_logits = _decode(
+            model, input_ids, mask, max_new_tokens, use_cache, eos_id, sample
+        )
+    if return_logits:
+        return seq, _stacked_logits(step_logits, input_ids, model.config.vocab_size)
+    return seq
+
+
+def _check_args(
+    model: DecoderLM,
+    input_ids: Tensor,
+    max_new_tokens: int,
+    temperature: float,
+    top_k: int | None,
+    eos_id: int | None,
+) -> None:
+    """Raise a typed error for the first argument of `generate` that is out of range."""
+    model._check_ids(input_ids)
     if (
         isinstance(max_new_tokens, bool)
         or not isinstance(max_new_tokens, int)
@@ -56,39 +81,72 @@ def generate(
         raise InputError(
             f"eos_id {eos_id} is outside the vocabulary [0, {model.config.vocab_size - 1}]"
         )
-    mask = _check_left_padding(attention_mask, B, T, input_ids.device)
 
+
+@contextmanager
+def _eval_mode(model: DecoderLM) -> Iterator[None]:
+    """Run the body in eval mode (no dropout) and give the caller back the mode it had."""
     was_training = model.training
     model.eval()
     try:
-        step_logits: list[Tensor] = []
-        finished = torch.zeros(B, dtype=torch.bool, device=input_ids.device)
-        seq = input_ids
-        cache = model.new_cache(B, capacity=T + max_new_tokens) if use_cache else None
-        next_input = input_ids
-        for _ in range(max_new_tokens):
-            if cache is not None:
-                step_mask = mask if cache.length == 0 else None
-                logits = model(next_input, attention_mask=step_mask, cache=cache)[:, -1]
-            else:
-                logits = model(seq, attention_mask=mask)[:, -1]
-            step_logits.append(logits)
-            token = _pick(logits, temperature, top_k, generator)
-            if eos_id is not None:
-                token = torch.where(finished, torch.full_like(token, eos_id), token)
-                finished |= token == eos_id
-            seq = torch.cat([seq, token[:, None]], dim=1)
-            if mask is not None:
-                mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
-            next_input = token[:, None]
-            if eos_id is not None and bool(finished.all()):
-                break
+        yield
     finally:
         model.train(was_training)
-    if return_logits:
-        empty = input_ids.new_zeros((B, 0, model.config.vocab_size), dtype=torch.float32)
-        return seq, torch.stack(step_logits, dim=1) if step_logits else empty
-    return seq
+
+
+def _decode(
+    model: DecoderLM,
+    input_ids: Tensor,
+    mask: Tensor | None,
+    max_new_tokens: int,
+    use_cache: bool,
+    eos_id: int | None,
+    sample: Callable[[Tensor], Tensor],
+) -> tuple[Tensor, list[Tensor]]:
+    """The decode loop: the extended sequence and the logits of every step that ran."""
+    B, T = input_ids.shape
+    step_logits: list[Tensor] = []
+    finished = torch.zeros(B, dtype=torch.bool, device=input_ids.device)
+    seq = input_ids
+    cache = model.new_cache(B, capacity=T + max_new_tokens) if use_cache else None
+    next_input = input_ids
+    for _ in range(max_new_tokens):
+        logits = _next_logits(model, seq, next_input, mask, cache)
+        step_logits.append(logits)
+        token = sample(logits)
+        if eos_id is not None:
+            token, finished = _hold_eos(token, finished, eos_id)
+        seq = torch.cat([seq, token[:, None]], dim=1)
+        if mask is not None:
+            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+        next_input = token[:, None]
+        if eos_id is not None and bool(finished.all()):
+            break
+    return seq, step_logits
+
+
+def _next_logits(
+    model: DecoderLM, seq: Tensor, next_input: Tensor, mask: Tensor | None, cache: KVCache | None
+) -> Tensor:
+    """Logits (B, V) for the next token: from the cache and the newest tokens, or the whole `seq`."""
+    if cache is None:
+        return model(seq, attention_mask=mask)[:, -1]
+    # only the prefill carries the padding; later steps append real tokens
+    step_mask = mask if cache.length == 0 else None
+    return model(next_input, attention_mask=step_mask, cache=cache)[:, -1]
+
+
+def _hold_eos(token: Tensor, finished: Tensor, eos_id: int) -> tuple[Tensor, Tensor]:
+    """``eos_id`` for rows that already finished, and which rows have finished after this token."""
+    token = torch.where(finished, torch.full_like(token, eos_id), token)
+    return token, finished | (token == eos_id)
+
+
+def _stacked_logits(step_logits: list[Tensor], input_ids: Tensor, vocab_size: int) -> Tensor:
+    """The steps' logits as (B, n, V); float32 (B, 0, V) when no step ran."""
+    if not step_logits:
+        return input_ids.new_zeros((input_ids.shape[0], 0, vocab_size), dtype=torch.float32)
+    return torch.stack(step_logits, dim=1)
 
 
 def _pick(
