@@ -81,8 +81,8 @@ def _layer_case(
     import torch
 
     from bipe_core.attention import attention, reference_attention
-    from bipe_core.encodings import get_scheme
     from bipe_core.positions import build_positions
+    from bipe_core.schemes import get_scheme
 
     sch = get_scheme(scheme_name, d_model=H * DH, n_heads=H, max_positions=1024)
     docs = (torch.arange(length) // doc_len)[None] if doc_len else None
@@ -147,8 +147,8 @@ def _train_pair(schemes: list[str], length: int, reps: int) -> dict:
     import torch
 
     from bipe_core.attention import attention
-    from bipe_core.encodings import get_scheme
     from bipe_core.positions import build_positions
+    from bipe_core.schemes import get_scheme
 
     pos, _ = build_positions(_ids(length), [1], level_separator_ids=[[2]], max_intra=1024)
     g = torch.Generator().manual_seed(1)
@@ -179,8 +179,8 @@ def _accuracy(length: int) -> dict:
     import torch
 
     from bipe_core.attention import attention, reference_attention
-    from bipe_core.encodings import get_scheme
     from bipe_core.positions import build_positions
+    from bipe_core.schemes import get_scheme
 
     tail = 128
     pos, _ = build_positions(_ids(length), [1], level_separator_ids=[[2]], max_intra=1024)

@@ -171,7 +171,7 @@ def workers_check(name: str, options: dict[str, Any], text: str, target_mb: floa
 
 def parse_options(items: list[str]) -> dict[str, Any]:
     """``key=value`` pairs; values parsed as in `bipe segment --option`."""
-    from experiments.commands.segment import parse_options as parse
+    from experiments.specs import parse_options as parse
 
     return parse(items)
 

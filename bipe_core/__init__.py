@@ -14,7 +14,6 @@ from bipe_core.attention import attention, reference_attention
 from bipe_core.cache import KVCache
 from bipe_core.checkpoint import load_checkpoint, save_checkpoint
 from bipe_core.config import ModelConfig
-from bipe_core.encodings import PositionalScheme, get_scheme, list_schemes, register_scheme
 from bipe_core.errors import (
     BipeCoreError,
     CheckpointError,
@@ -32,6 +31,13 @@ from bipe_core.positions import (
     bilevel_ids,
     build_positions,
     positions_from_arrays,
+)
+from bipe_core.schemes import (
+    PositionalScheme,
+    get_scheme,
+    list_schemes,
+    register_scheme,
+    scheme_class,
 )
 
 __all__ = [
@@ -60,4 +66,5 @@ __all__ = [
     "reference_attention",
     "register_scheme",
     "save_checkpoint",
+    "scheme_class",
 ]

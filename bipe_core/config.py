@@ -7,18 +7,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bipe_core.errors import ConfigError, UnknownSchemeError
-
-INTRA_KINDS = ("learned", "sinusoidal")
-OVERFLOW_KINDS = ("split", "clamp")
-DEFAULT_ALIBI_FACTOR = {"bipe_alibi": 96.0, "hier_alibi": 96.0}  # the paper's multiplier; others 1
-
-
-def known_schemes() -> list[str]:
-    """Names of the registered positional schemes (asks the encodings registry)."""
-    from bipe_core.encodings import list_schemes
-
-    return list(list_schemes())
+from bipe_core.errors import ConfigError
+from bipe_core.positions import OVERFLOW_MODES
+from bipe_core.schemes import INTRA_INITS, INTRA_KINDS, list_schemes, scheme_class
 
 
 @dataclass
@@ -44,6 +35,7 @@ class ModelConfig:
     max_positions: int = 1024  # training length: rows of the learned absolute/intra tables
     max_intra: int | None = None  # None: max_positions (the paper: table size = training length)
     intra: str = "learned"  # BiPE intra-segment encoding: learned table or fixed sinusoids
+    intra_init: str = "normal"  # "zeros": the learned intra table starts at 0 (an ablation)
     overflow: str = (
         "split"  # intra index >= max_intra: open a new segment ("split") or clip ("clamp")
     )
@@ -79,8 +71,8 @@ class ModelConfig:
             hidden = int(2 * 4 * self.d_model / 3)
             m = self.ffn_multiple_of
             self.ffn_hidden = m * ((hidden + m - 1) // m)
-        if self.alibi_factor is None:
-            self.alibi_factor = DEFAULT_ALIBI_FACTOR.get(self.scheme, 1.0)
+        if self.alibi_factor is None and self.scheme in list_schemes():
+            self.alibi_factor = scheme_class(self.scheme).default_alibi_factor
         self.validate()
 
     @property
@@ -90,12 +82,7 @@ class ModelConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming every bad field (UnknownSchemeError for a bad scheme name)."""
-        schemes = known_schemes()
-        if self.scheme not in schemes:
-            raise UnknownSchemeError(
-                f"Unknown positional scheme {self.scheme!r}. "
-                f"Available: {', '.join(sorted(schemes))}"
-            )
+        scheme = scheme_class(self.scheme)  # UnknownSchemeError names the valid ones
         bad: list[str] = []
         for name in (
             "vocab_size",
@@ -113,7 +100,7 @@ class ModelConfig:
         if not bad:
             if self.d_model % self.n_heads:
                 bad.append(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-            elif self.head_dim % 2 and self.scheme in ("rope", "bipe_rope"):
+            elif self.head_dim % 2 and scheme.rotary:
                 bad.append(f"head_dim={self.head_dim} must be even for rotary schemes")
             if self.n_heads % self.n_kv_heads:
                 bad.append(
@@ -122,10 +109,13 @@ class ModelConfig:
         for sid in (*self.separator_ids, *(s for lvl in self.level_separator_ids for s in lvl)):
             if _is_pos_int(self.vocab_size) and not 0 <= sid < self.vocab_size:
                 bad.append(f"separator id {sid} is outside the vocabulary [0, {self.vocab_size})")
-        if self.intra not in INTRA_KINDS:
-            bad.append(f"intra={self.intra!r} (choose one of {', '.join(INTRA_KINDS)})")
-        if self.overflow not in OVERFLOW_KINDS:
-            bad.append(f"overflow={self.overflow!r} (choose one of {', '.join(OVERFLOW_KINDS)})")
+        for name, choices in (
+            ("intra", INTRA_KINDS),
+            ("intra_init", INTRA_INITS),
+            ("overflow", OVERFLOW_MODES),
+        ):
+            if getattr(self, name) not in choices:
+                bad.append(f"{name}={getattr(self, name)!r} (choose one of {', '.join(choices)})")
         for name in ("rope_theta", "norm_eps", "init_std", "alibi_factor"):
             value = getattr(self, name)
             if (

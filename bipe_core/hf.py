@@ -27,6 +27,7 @@ from bipe_core.checkpoint import atomic_write, load_weights, read_json_file, rea
 from bipe_core.config import ModelConfig
 from bipe_core.errors import BipeCoreError, CheckpointError, ConfigError
 from bipe_core.model import DecoderLM
+from bipe_core.schemes import scheme_class
 
 PAPER_RPE_TYPES = ("rope", "bipe_rope", "alibi", "bipe_alibi")
 PAPER_SEPARATOR_IDS = (869, 13)  # "▁." and "<0x0A>" in the LLaMA SentencePiece vocabulary
@@ -150,7 +151,7 @@ def export_hf_llama(
         raise ConfigError(
             f"scheme {cfg.scheme!r} has no LLaMA layout; exportable: {', '.join(PAPER_RPE_TYPES)}"
         )
-    if cfg.scheme.startswith("bipe") and cfg.intra != "learned":
+    if scheme_class(cfg.scheme).intra_table and cfg.intra != "learned":
         raise ConfigError("only a learned intra table has a LLaMA layout (intra='learned')")
     hf: dict[str, Any] = {
         "architectures": ["LlamaForCausalLM"],
@@ -182,7 +183,7 @@ def export_hf_llama(
             train_scale=cfg.max_intra,
             bipe_separator_ids=list(cfg.separator_ids),
         )
-        if "alibi" in cfg.scheme:
+        if scheme_class(cfg.scheme).has_bias:
             hf["bipe_alibi_factor"] = cfg.alibi_factor
     inverse = {ours: theirs for theirs, ours in hf_key_map(cfg.n_layers).items()}
     intra_key = model.intra_table_key()

@@ -1,5 +1,6 @@
 """`DecoderLM`: a small LLaMA-style decoder (RMSNorm, SwiGLU, pre-norm, no biases) whose positional
-scheme is picked by name from `bipe_core.encodings`.
+scheme is picked by name from `bipe_core.schemes`. ``model(ids)`` returns logits; ``model(ids, targets)``
+returns the next-token loss, the one loss that training, validation and evaluation use.
 
 Shapes: B batch, T new tokens, S all keys (cached + new), D d_model, H heads, Hkv key/value heads,
 Dh head dim, V vocabulary. Rotary schemes use the LLaMA rotate-half layout over the full head dim.
@@ -18,9 +19,9 @@ from bipe_core.attention import attention
 from bipe_core.cache import KVCache
 from bipe_core.config import ModelConfig
 from bipe_core.debug import is_debug
-from bipe_core.encodings import PositionalScheme, get_scheme
 from bipe_core.errors import ConfigError, InputError, ShapeError
 from bipe_core.positions import Positions, SegmentState, build_positions
+from bipe_core.schemes import PositionalScheme, scheme_class
 
 
 class RMSNorm(nn.Module):
@@ -129,30 +130,13 @@ class Block(nn.Module):
 
 
 def build_scheme(config: ModelConfig) -> PositionalScheme:
-    """The positional scheme module a config names, with the config's encoding options."""
-    cfg = dict(
-        max_positions=config.max_positions,
-        max_intra=config.max_intra,
-        intra=config.intra,
-        rope_theta=config.rope_theta,
-        rope_scaling=config.rope_scaling,
-        alibi_factor=config.alibi_factor,
-        overflow=config.overflow,
-    )
-    if config.level_separator_ids:
-        cfg["n_levels"] = len(config.level_separator_ids) + 1  # outer levels, then the segment
-    scheme = get_scheme(
-        config.scheme,
-        d_model=config.d_model,
-        n_heads=config.n_heads,
-        head_dim=config.head_dim,
-        **cfg,
-    )
-    if scheme.uses_levels and not config.level_separator_ids:
+    """The positional scheme module a config names, with the options that scheme uses."""
+    cls = scheme_class(config.scheme)
+    if cls.uses_levels and not config.level_separator_ids:
         raise ConfigError(
             f"scheme {config.scheme!r} needs level_separator_ids (one id list per outer level)"
         )
-    return scheme
+    return cls.from_config(config)
 
 
 class DecoderLM(nn.Module):
@@ -183,22 +167,29 @@ class DecoderLM(nn.Module):
                 nn.init.normal_(p, std=std / math.sqrt(2 * self.config.n_layers))
             else:
                 nn.init.normal_(p, std=std)
+        # after the generic draws, so the other weights start exactly as with the default init
+        self.pos.reset_intra()
 
     # ------------------------------------------------------------------ forward
     def forward(
         self,
         input_ids: Tensor,
+        targets: Tensor | None = None,
         *,
         positions: Positions | None = None,
         attention_mask: Tensor | None = None,
         document_ids: Tensor | None = None,
         cache: KVCache | None = None,
+        reduction: str = "mean",
     ) -> Tensor:
-        """Logits (B, T, V) of ``input_ids`` (B, T).
+        """Logits (B, T, V) of ``input_ids`` (B, T), or with ``targets`` the next-token loss.
 
-        Positions come from ``config.separator_ids`` (and ``document_ids``, ``attention_mask``)
-        unless given. ``attention_mask`` (1 = real token) may pad on either side; padded positions
-        get meaningless logits. With a ``cache`` the ids are the continuation of the cached tokens.
+        ``targets`` (B, T) holds the label of each position (-100 = ignore); the loss is the
+        cross-entropy computed in float32 with ``reduction`` "mean" or "sum" (nanoGPT's pattern: the
+        loss is part of the forward pass, so DDP wrappers see it). Positions come from
+        ``config.separator_ids`` (and ``document_ids``, ``attention_mask``) unless given.
+        ``attention_mask`` (1 = real token) may pad on either side; padded positions get meaningless
+        logits. With a ``cache`` the ids are the continuation of the cached tokens.
         """
         self._check_ids(input_ids)
         B, T = input_ids.shape
@@ -206,6 +197,10 @@ class DecoderLM(nn.Module):
             raise ShapeError(
                 f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
             )
+        if targets is not None and tuple(targets.shape) != (B, T):
+            raise ShapeError(f"targets must have shape {(B, T)}, got {tuple(targets.shape)}")
+        if reduction not in ("mean", "sum"):
+            raise ConfigError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         if cache is not None and cache.batch != B:
             raise ShapeError(f"cache holds {cache.batch} rows but input_ids has {B}")
         pos, state = self._positions(input_ids, positions, attention_mask, document_ids, cache)
@@ -220,7 +215,15 @@ class DecoderLM(nn.Module):
                 _check_finite(x, f"block {i}")
         if cache is not None:
             cache.commit(state)
-        return self.lm_head(self.norm(x))
+        logits = self.lm_head(self.norm(x))  # (B, T, V)
+        if targets is None:
+            return logits
+        return F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]).float(),
+            targets.reshape(-1),
+            ignore_index=-100,
+            reduction=reduction,
+        )
 
     def loss(
         self,
@@ -231,25 +234,22 @@ class DecoderLM(nn.Module):
         attention_mask: Tensor | None = None,
         document_ids: Tensor | None = None,
     ) -> Tensor:
-        """Mean next-token cross-entropy.
+        """Mean next-token cross-entropy; without ``targets``, ``input_ids`` shifted left by one.
 
-        ``targets`` (B, T) holds the label of each position (-100 = ignore); without it the labels
-        are ``input_ids`` shifted left by one, padding (``attention_mask`` 0) ignored.
+        Shifted labels ignore padding (``attention_mask`` 0) and the last position, which has no
+        next token.
         """
-        logits = self(
-            input_ids, positions=positions, attention_mask=attention_mask, document_ids=document_ids
-        )
         if targets is None:
-            targets = input_ids[:, 1:].clone()
+            targets = torch.full_like(input_ids, -100)
+            targets[:, :-1] = input_ids[:, 1:]
             if attention_mask is not None:
-                targets[~attention_mask[:, 1:].bool()] = -100
-            logits = logits[:, :-1]
-        elif tuple(targets.shape) != tuple(input_ids.shape):
-            raise ShapeError(
-                f"targets must have shape {tuple(input_ids.shape)}, got {tuple(targets.shape)}"
-            )
-        return F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100
+                targets[:, :-1][~attention_mask[:, 1:].bool()] = -100
+        return self(
+            input_ids,
+            targets,
+            positions=positions,
+            attention_mask=attention_mask,
+            document_ids=document_ids,
         )
 
     def positions(
@@ -319,8 +319,8 @@ class DecoderLM(nn.Module):
 
     def intra_table_key(self) -> str | None:
         """State-dict name of the learned intra-segment table, if the scheme has one."""
-        name = "pos.intra_embedding.weight"
-        return name if name in self.state_dict() else None
+        name = self.pos.intra_parameter_name()
+        return None if name is None else f"pos.{name}"
 
     # ------------------------------------------------------------------ helpers
     def _check_ids(self, ids: Tensor) -> None:

@@ -1,4 +1,9 @@
-"""Experiment configuration: dataclasses, presets (tiny, cpu-small, gpu-paper), checked overrides."""
+"""Experiment configuration: dataclasses, presets (tiny, cpu-small, gpu-paper), checked overrides.
+
+The model section holds `bipe_core.ModelConfig` overrides (validated by ModelConfig itself); the
+experiment supplies the rest per run: the vocabulary size, the scheme, and ``max_positions`` (the
+training length, as in the paper) unless the overrides set it.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from experiments.errors import ExperimentError
+from experiments.specs import parse_value, split_specs
 
-BASELINE_SCHEMES = ("nope", "sinusoidal", "learned", "rope", "alibi")
+# ModelConfig fields that every run sets itself, so the model section cannot override them.
+RUN_MODEL_FIELDS = ("vocab_size", "scheme")
+# The paper's separators: "." and newline close segments on the token-level path.
+DEFAULT_SEPARATOR_CHARS = ".\n"
 
 
 @dataclass
@@ -23,21 +32,7 @@ class DataConfig:
     vocab_size: int = 1024  # byte-level BPE size; 256 = plain bytes
     val_frac: float = 0.05
     test_frac: float = 0.05
-    separator_chars: str = ".\n"  # for the token-level "sep" segmenter
-
-
-@dataclass
-class ModelSpec:
-    """Architecture shared by every scheme of an experiment (the scheme is chosen per run)."""
-
-    d_model: int = 128
-    n_layers: int = 3
-    n_heads: int = 4
-    intra: str = "learned"  # BiPE intra encoding: learned table or sinusoidal
-    max_intra: int | None = None  # None: the training length (the paper)
-    alibi_factor: float | None = None  # None: bipe_core's default (96 for bipe_alibi)
-    tie_embeddings: bool = False
-    intra_init: str = "normal"  # "zeros": the BiPE intra table starts at 0 (an ablation)
+    separator_chars: str = DEFAULT_SEPARATOR_CHARS  # for the token-level "sep" positions
 
 
 @dataclass
@@ -80,7 +75,10 @@ class ExperimentConfig:
     segmenters: list[str] = field(default_factory=lambda: ["punct"])
     workers: int = 1  # runs trained side by side (processes)
     data: DataConfig = field(default_factory=DataConfig)
-    model: ModelSpec = field(default_factory=ModelSpec)
+    # ModelConfig overrides shared by every scheme of the experiment
+    model: dict[str, Any] = field(
+        default_factory=lambda: {"d_model": 128, "n_layers": 3, "n_heads": 4}
+    )
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
@@ -91,10 +89,9 @@ class ExperimentConfig:
     def validate(self) -> ExperimentConfig:
         """Raise ExperimentError naming every bad value; returns self."""
         bad: list[str] = []
-        t, e, m, d = self.train, self.eval, self.model, self.data
+        t, e, d = self.train, self.eval, self.data
         for where, obj, names in (
             ("train", t, ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads")),
-            ("model", m, ("d_model", "n_layers", "n_heads")),
             ("eval", e, ("eval_tokens", "batch_size")),
         ):
             for n in names:
@@ -119,20 +116,82 @@ class ExperimentConfig:
             bad.append("data.corpora is empty")
         if not self.schemes:
             bad.append("schemes is empty")
-        if m.intra_init not in ("normal", "zeros"):
-            bad.append(f"model.intra_init={m.intra_init!r} (normal or zeros)")
         if not isinstance(self.workers, int) or self.workers < 1:
             bad.append(f"workers={self.workers!r} (a positive int)")
         if any(uses_segments(s) for s in self.schemes) and not self.segmenters:
             bad.append("segmenters is empty but BiPE schemes need one")
         if bad:
             raise ExperimentError("invalid experiment config: " + "; ".join(bad))
+        if isinstance(t.seq_len, int) and t.seq_len > 0:
+            for scheme in self.schemes:
+                model_config(self, scheme)  # ModelConfig judges the model section
         return self
 
 
+def model_config(cfg: ExperimentConfig, scheme: str, vocab_size: int | None = None):
+    """The run's ModelConfig: the model overrides on top of the run's scheme and training length.
+
+    ``vocab_size`` defaults to the requested one (the tokenizer's real size can be smaller).
+    """
+    from bipe_core.config import ModelConfig
+    from bipe_core.errors import BipeCoreError
+
+    fixed = sorted(set(RUN_MODEL_FIELDS) & set(cfg.model))
+    if fixed:
+        raise ExperimentError(
+            f"model.{fixed[0]} is set by each run (the tokenizer and the schemes list), not by "
+            "the model section"
+        )
+    fields = {
+        "vocab_size": cfg.data.vocab_size if vocab_size is None else vocab_size,
+        "scheme": scheme,
+        "max_positions": cfg.train.seq_len,
+        **cfg.model,
+    }
+    try:
+        return ModelConfig.from_dict(fields)
+    except BipeCoreError as exc:
+        raise ExperimentError(f"bad model settings for scheme {scheme!r}: {exc}") from exc
+
+
 def uses_segments(scheme: str) -> bool:
-    """Whether a scheme needs segment positions (every BiPE and hierarchical scheme)."""
-    return scheme not in BASELINE_SCHEMES
+    """Whether a scheme needs segment positions (read from the scheme registry)."""
+    from bipe_core.errors import UnknownSchemeError
+    from bipe_core.schemes import scheme_class
+
+    try:
+        return scheme_class(scheme).uses_segments
+    except UnknownSchemeError as exc:
+        raise ExperimentError(str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell of the experiment grid."""
+
+    corpus: str
+    scheme: str
+    segmenter: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct``."""
+        parts = [self.corpus, self.scheme] + ([self.segmenter] if self.segmenter else [])
+        return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
+
+
+def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
+    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter."""
+    out = []
+    for corpus in cfg.data.corpora:
+        # the first segmenter's runs come first, so a cut-short grid still holds every scheme
+        for i in range(max(len(cfg.segmenters), 1)):
+            for scheme in cfg.schemes:
+                if uses_segments(scheme):
+                    out.append(RunSpec(corpus, scheme, cfg.segmenters[i]))
+                elif i == 0:
+                    out.append(RunSpec(corpus, scheme, None))
+    return out
 
 
 def _tiny() -> ExperimentConfig:
@@ -140,7 +199,7 @@ def _tiny() -> ExperimentConfig:
     return ExperimentConfig(
         name="tiny",
         data=DataConfig(corpora=["sample"], vocab_size=512),
-        model=ModelSpec(d_model=64, n_layers=2, n_heads=2),
+        model={"d_model": 64, "n_layers": 2, "n_heads": 2},
         train=TrainConfig(
             steps=600, batch_size=8, seq_len=64, lr=3e-3, warmup=20, log_every=10, ckpt_every=200
         ),
@@ -157,7 +216,7 @@ def _cpu_small() -> ExperimentConfig:
         segmenters=["punct", "fixed:size=120"],
         workers=2,
         data=DataConfig(corpora=["kjv"], vocab_size=1024),
-        model=ModelSpec(d_model=128, n_layers=3, n_heads=4),
+        model={"d_model": 128, "n_layers": 3, "n_heads": 4},
         train=TrainConfig(
             steps=500, batch_size=8, seq_len=256, lr=2e-3, warmup=40, log_every=10, ckpt_every=50
         ),
@@ -171,7 +230,7 @@ def _gpu_paper() -> ExperimentConfig:
         schemes=["sinusoidal", "rope", "alibi", "bipe_rope", "bipe_alibi"],
         segmenters=["punct"],
         data=DataConfig(corpora=["kjv", "cpython", "pydocs"], vocab_size=16384),
-        model=ModelSpec(d_model=768, n_layers=12, n_heads=12),
+        model={"d_model": 768, "n_layers": 12, "n_heads": 12},
         # The paper: batch 256 x 1024, lr 1e-4, 10k warm-up; scaled down to what these corpora hold.
         train=TrainConfig(
             steps=20000,
@@ -215,12 +274,28 @@ def _overlay(obj: Any, data: dict[str, Any], prefix: str) -> None:
                 f"unknown config key {prefix + key!r}; valid keys here: {', '.join(fields)}"
             )
         current = getattr(obj, key)
-        if dataclasses.is_dataclass(current):
+        if dataclasses.is_dataclass(current) or isinstance(current, dict):
             if not isinstance(value, dict):
                 raise ExperimentError(f"config key {prefix + key!r} must be an object")
-            _overlay(current, value, f"{prefix}{key}.")
+            if isinstance(current, dict):
+                _overlay_model(current, value, f"{prefix}{key}.")
+            else:
+                _overlay(current, value, f"{prefix}{key}.")
         else:
             setattr(obj, key, _coerce(prefix + key, current, value))
+
+
+def _overlay_model(current: dict[str, Any], data: dict[str, Any], prefix: str) -> None:
+    """Merge ModelConfig overrides; unknown names raise here, values are judged by ModelConfig."""
+    from bipe_core.config import ModelConfig
+
+    names = [f.name for f in dataclasses.fields(ModelConfig) if f.name not in RUN_MODEL_FIELDS]
+    for key, value in data.items():
+        if key not in names:
+            raise ExperimentError(
+                f"unknown config key {prefix + key!r}; valid keys here: {', '.join(names)}"
+            )
+        current[key] = parse_value(value) if isinstance(value, str) else value
 
 
 def _coerce(key: str, current: Any, value: Any) -> Any:
@@ -231,6 +306,8 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
             raise ExperimentError(f"config key {key!r} must be true or false, got {value!r}")
         return value
     if isinstance(current, list) and isinstance(value, str):
+        if key == "segmenters":  # specs carry their own commas: fixed:size=120,unit=tokens
+            return split_specs(value)
         value = [v.strip() for v in value.split(",") if v.strip()]
         if current and isinstance(current[0], int):
             try:
@@ -248,12 +325,7 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
         except ValueError as exc:
             raise ExperimentError(f"config key {key!r} takes a number, got {value!r}") from exc
     if current is None and isinstance(value, str):
-        if value.lower() in ("none", "null"):
-            return None
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+        return parse_value(value)
     return value
 
 

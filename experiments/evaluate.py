@@ -15,13 +15,10 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
+from experiments.data import TokenStream, blocks
 from experiments.errors import ExperimentError
-from experiments.tokenize import TokenStream
-from experiments.train import windows
 
 
 @dataclass
@@ -69,19 +66,13 @@ def perplexity_at(
     """Mean loss over the first ``budget`` tokens cut into blocks of ``length``; (loss, blocks)."""
     if length < 1 or budget < length:
         raise ExperimentError(f"bad evaluation length {length} for a budget of {budget} tokens")
-    starts = np.arange(0, budget, length, dtype=np.int64)
-    total, count = 0.0, 0
+    total, count, n_blocks = 0.0, 0, 0
     plain = TokenStream(stream.ids, stream.doc_starts) if not use_positions else stream
-    for i in range(0, len(starts), batch_size):
-        x, y, pos = windows(plain, starts[i : i + batch_size], length)
-        out = model(x, positions=pos)
-        logits = out.logits if hasattr(out, "logits") else out
-        loss = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), reduction="sum"
-        )
-        total += float(loss)
+    for x, y, pos in blocks(plain, length, budget, batch_size):
+        total += float(model(x, y, positions=pos, reduction="sum"))
         count += y.numel()
-    return total / count, len(starts)
+        n_blocks += x.shape[0]
+    return total / count, n_blocks
 
 
 def perplexity_by_length(
@@ -128,30 +119,22 @@ def evaluate_run(
     eval_tokens: int | None = None,
 ) -> dict[str, Any]:
     """Load a trained run and measure perplexity against length on its corpus' eval split."""
-    from experiments.config import from_dict
-    from experiments.corpora import load_corpus
-    from experiments.tokenize import CorpusTokens
+    from experiments.config import RunSpec, from_dict
+    from experiments.data import corpus_tokens, run_stream
     from experiments.train import load_trained
 
     model, info = load_trained(run_dir)
     cfg = cfg or from_dict(info["experiment"])
-    spec = info["spec"]
+    spec = RunSpec(**info["spec"])
     e = cfg.eval
     split = split or e.split
-    d = cfg.data
-    corpus = load_corpus(spec["corpus"], d.max_docs)
-    tokens = CorpusTokens(corpus, d.vocab_size, cache_dir, d.val_frac, d.test_frac)
+    tokens = corpus_tokens(cfg, spec.corpus, cache_dir)
     if tokens.actual_vocab_size() != info.get("vocab_size"):
         raise ExperimentError(
             f"{run_dir}: the cached tokenizer has {tokens.actual_vocab_size()} tokens but the model "
             f"was trained with {info.get('vocab_size')}; was the cache directory changed?"
         )
-    max_intra = cfg.model.max_intra or cfg.train.seq_len
-    stream = (
-        tokens.stream(split, spec["segmenter"], max_intra, d.separator_chars)
-        if spec["segmenter"]
-        else tokens.stream(split)
-    )
+    stream = run_stream(cfg, spec, tokens, split)
     rows = perplexity_by_length(
         model,
         stream,
@@ -162,9 +145,9 @@ def evaluate_run(
         split,
     )
     return {
-        "corpus": spec["corpus"],
-        "scheme": spec["scheme"],
-        "segmenter": spec["segmenter"],
+        "corpus": spec.corpus,
+        "scheme": spec.scheme,
+        "segmenter": spec.segmenter,
         "split": split,
         "eval_tokens": eval_tokens or e.eval_tokens,
         "train_len": cfg.train.seq_len,

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ExperimentConfig, from_dict
+from experiments.config import ExperimentConfig, RunSpec, from_dict, run_specs
 from experiments.errors import ExperimentError
-from experiments.train import RunSpec, run_specs
 
 
 @dataclass
@@ -78,7 +77,7 @@ def _done(run_dir: Path, cfg: ExperimentConfig) -> dict[str, Any] | None:
 
 def prepare_all(cfg: ExperimentConfig, cache_dir: str | Path | None) -> None:
     """Train tokenizers and compute cached streams once, before workers start (no races)."""
-    from experiments.train import prepare_data
+    from experiments.data import prepare_data
 
     seen = set()
     for spec in run_specs(cfg):
@@ -86,6 +85,82 @@ def prepare_all(cfg: ExperimentConfig, cache_dir: str | Path | None) -> None:
         if key not in seen:
             seen.add(key)
             prepare_data(cfg, spec, cache_dir, splits=("train", "val", cfg.eval.split))
+
+
+def _start_worker(
+    ctx: Any, cfg: ExperimentConfig, spec: RunSpec, out: Path, cache_dir: str | Path | None
+) -> Any:
+    """A spawned process that trains and evaluates one run."""
+    run_dir = out / "runs" / spec.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    p = ctx.Process(
+        target=_run_one,
+        name=spec.name,
+        args=(
+            cfg.to_dict(),
+            (spec.corpus, spec.scheme, spec.segmenter),
+            str(run_dir),
+            str(cache_dir) if cache_dir else None,
+        ),
+    )
+    p.start()
+    return p
+
+
+def _run_pool(
+    cfg: ExperimentConfig,
+    pending: list[RunSpec],
+    out: Path,
+    cache_dir: str | Path | None,
+    workers: int,
+    log: Any,
+) -> bool:
+    """Run ``pending`` at most ``workers`` at a time; True when a signal stopped the pool."""
+    ctx = mp.get_context("spawn")
+    live: dict[str, Any] = {}
+    stop = {"sig": None}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop["sig"] = signum
+        for p in live.values():
+            if p.is_alive():
+                p.terminate()  # SIGTERM: the worker checkpoints after its current step
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        queue = list(pending)
+        while queue or live:
+            while queue and len(live) < workers and stop["sig"] is None:
+                spec = queue.pop(0)
+                live[spec.name] = _start_worker(ctx, cfg, spec, out, cache_dir)
+                log(f"started {spec.name}")
+            for name, p in list(live.items()):
+                if not p.is_alive():
+                    p.join()
+                    del live[name]
+                    log(f"finished {name} (exit {p.exitcode})")
+            if stop["sig"] is not None and not live:
+                break
+            time.sleep(0.2)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    return stop["sig"] is not None
+
+
+def _collect(
+    cfg: ExperimentConfig, specs: list[RunSpec], out: Path, result: ExperimentResult
+) -> None:
+    """Each run's evaluation, or why it has none."""
+    for spec in specs:
+        ev = _done(out / "runs" / spec.name, cfg)
+        if ev is not None:
+            result.evals.append(ev)
+        else:
+            err = out / "runs" / spec.name / "error.txt"
+            result.failed[spec.name] = (
+                err.read_text().strip() if err.exists() else "not finished (interrupted?)"
+            )
 
 
 def run_grid(
@@ -104,58 +179,8 @@ def run_grid(
     pending = [s for s in specs if _done(out / "runs" / s.name, cfg) is None]
     log(f"{len(specs)} runs ({len(specs) - len(pending)} already done), {workers} at a time")
     result = ExperimentResult(out, [])
-    ctx = mp.get_context("spawn")
-    live: dict[str, Any] = {}
-    stop = {"sig": None}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop["sig"] = signum
-        for p in live.values():
-            if p.is_alive():
-                p.terminate()  # SIGTERM: the worker checkpoints after its current step
-
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        queue = list(pending)
-        while queue or live:
-            while queue and len(live) < workers and stop["sig"] is None:
-                spec = queue.pop(0)
-                run_dir = out / "runs" / spec.name
-                run_dir.mkdir(parents=True, exist_ok=True)
-                p = ctx.Process(
-                    target=_run_one,
-                    name=spec.name,
-                    args=(
-                        cfg.to_dict(),
-                        (spec.corpus, spec.scheme, spec.segmenter),
-                        str(run_dir),
-                        str(cache_dir) if cache_dir else None,
-                    ),
-                )
-                p.start()
-                live[spec.name] = p
-                log(f"started {spec.name}")
-            for name, p in list(live.items()):
-                if not p.is_alive():
-                    p.join()
-                    del live[name]
-                    log(f"finished {name} (exit {p.exitcode})")
-            if stop["sig"] is not None and not live:
-                break
-            time.sleep(0.2)
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-    result.interrupted = stop["sig"] is not None
-    for spec in specs:
-        ev = _done(out / "runs" / spec.name, cfg)
-        if ev is not None:
-            result.evals.append(ev)
-        else:
-            err = out / "runs" / spec.name / "error.txt"
-            result.failed[spec.name] = (
-                err.read_text().strip() if err.exists() else "not finished (interrupted?)"
-            )
+    result.interrupted = _run_pool(cfg, pending, out, cache_dir, workers, log)
+    _collect(cfg, specs, out, result)
     result.seconds = time.perf_counter() - t0
     return result
 
@@ -219,16 +244,13 @@ def run_experiment(
 
 def segmentation_stats(cfg: ExperimentConfig, cache_dir: str | Path | None) -> list[Any]:
     """Segment statistics for every corpus x segmenter of the config (on the train split)."""
-    from experiments.corpora import load_corpus
+    from experiments.data import corpus_tokens
     from experiments.segstats import segment_stats
-    from experiments.tokenize import CorpusTokens
 
     rows = []
     d = cfg.data
     for corpus_name in d.corpora:
-        tokens = CorpusTokens(
-            load_corpus(corpus_name, d.max_docs), d.vocab_size, cache_dir, d.val_frac, d.test_frac
-        )
+        tokens = corpus_tokens(cfg, corpus_name, cache_dir)
         for seg in cfg.segmenters:
             try:
                 rows.append(segment_stats(tokens, seg, "train", separator_chars=d.separator_chars))

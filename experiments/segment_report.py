@@ -29,10 +29,14 @@ class SegmenterConfig:
 
 def default_configs(names: Iterable[str] | None = None) -> list[SegmenterConfig]:
     """The built-in configurations worth comparing, then every other registered segmenter."""
+    from experiments.specs import parse_spec
     from segmenters import list_segmenters
 
     registered = list_segmenters()
     wanted = list(registered) if names is None else list(names)
+    # a spec with options ("fixed:size=10") is its own row, labelled by the spec
+    specs = [(w, *parse_spec(w)) for w in wanted]
+    wanted = [name for _, name, options in specs if not options]
     known = [
         SegmenterConfig("punct", "punct"),
         SegmenterConfig("punct paper", "punct", {"preset": "paper"}),
@@ -42,6 +46,7 @@ def default_configs(names: Iterable[str] | None = None) -> list[SegmenterConfig]
     ]
     out = [c for c in known if c.name in wanted]
     out += [SegmenterConfig(n, n) for n in wanted if n not in {c.name for c in known}]
+    out += [SegmenterConfig(spec, name, options) for spec, name, options in specs if options]
     return out
 
 

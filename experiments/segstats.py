@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from experiments.data import DEFAULT_SEPARATOR_CHARS, CorpusTokens, position_source
 from experiments.errors import ExperimentError
-from experiments.tokenize import CorpusTokens
 
 
 @dataclass
@@ -84,7 +84,7 @@ def segment_stats(
     n_bins: int = 4,
     windows: tuple[int, ...] = (128, 256, 1024),
     throughput_chars: int = 200_000,
-    separator_chars: str = ".\n",
+    separator_chars: str = DEFAULT_SEPARATOR_CHARS,
 ) -> SegStats:
     """Segment-length distribution of ``segmenter`` on ``split``, by document-length bin."""
     from scipy import stats
@@ -154,14 +154,12 @@ def _segments_per_window(segment: np.ndarray, window: int, n: int = 200) -> floa
 
 def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int) -> float | None:
     """Characters per second of the segmenter on the first documents of ``split``."""
-    from experiments.tokenize import TOKEN_SEPARATORS
-
-    if segmenter == TOKEN_SEPARATORS:
+    if not position_source(segmenter).segments_text:
         return None  # positions come from token ids, no text segmentation to time
-    from experiments.tokenize import parse_segmenter_spec
+    from experiments.specs import parse_spec
     from segmenters import get_segmenter
 
-    name, options = parse_segmenter_spec(segmenter)
+    name, options = parse_spec(segmenter)
     seg = get_segmenter(name, **options)
     docs, size = [], 0
     for d in tokens.corpus.split(split, *tokens.fractions):

@@ -1,8 +1,7 @@
 """Training one run (one corpus x scheme x segmenter): AdamW, warm-up + cosine, clipping, resume, DDP.
 
-Batches are a pure function of (seed, step): the window starts of step ``s`` come from a numpy
-generator seeded with ``[seed, s]``. That is what makes a resumed run identical to an
-uninterrupted one, and lets DDP ranks take disjoint rows of the same global batch.
+Data come from `experiments.data` (batches are a pure function of (seed, step), so a resumed run is
+identical to an uninterrupted one); the loss is the model's own (`DecoderLM(ids, targets)`).
 """
 
 from __future__ import annotations
@@ -16,9 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from experiments.checkpoints import (
     CHECKPOINT_NAME,
@@ -27,146 +24,16 @@ from experiments.checkpoints import (
     read_header,
     save_train_checkpoint,
 )
-from experiments.config import ExperimentConfig, uses_segments
-from experiments.corpora import load_corpus
+from experiments.config import ExperimentConfig, RunSpec, model_config
+from experiments.data import RunData, TokenStream, batch_at, fixed_windows, prepare_data
 from experiments.errors import ExperimentError
-from experiments.tokenize import TOKEN_SEPARATORS, CorpusTokens, TokenStream, window_positions
-
-
-@dataclass(frozen=True)
-class RunSpec:
-    """One cell of the experiment grid."""
-
-    corpus: str
-    scheme: str
-    segmenter: str | None = None
-
-    @property
-    def name(self) -> str:
-        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct``."""
-        parts = [self.corpus, self.scheme] + ([self.segmenter] if self.segmenter else [])
-        return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
-
-
-def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
-    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter."""
-    out = []
-    for corpus in cfg.data.corpora:
-        # the first segmenter's runs come first, so a cut-short grid still holds every scheme
-        for i in range(max(len(cfg.segmenters), 1)):
-            for scheme in cfg.schemes:
-                if uses_segments(scheme):
-                    out.append(RunSpec(corpus, scheme, cfg.segmenters[i]))
-                elif i == 0:
-                    out.append(RunSpec(corpus, scheme, None))
-    return out
-
-
-@dataclass
-class RunData:
-    """Token streams of one run with the vocabulary they were made with."""
-
-    tokens: CorpusTokens
-    train: TokenStream
-    val: TokenStream
-    vocab_size: int
-
-
-def prepare_data(
-    cfg: ExperimentConfig,
-    spec: RunSpec,
-    cache_dir: str | Path | None = None,
-    splits: tuple[str, ...] = ("train", "val"),
-) -> RunData:
-    """Load the corpus, train/load the tokenizer and cached streams (with positions if needed)."""
-    d = cfg.data
-    corpus = load_corpus(spec.corpus, d.max_docs)
-    tokens = CorpusTokens(corpus, d.vocab_size, cache_dir, d.val_frac, d.test_frac)
-    max_intra = cfg.model.max_intra or cfg.train.seq_len
-    streams = {
-        s: tokens.stream(s, spec.segmenter, max_intra, d.separator_chars)
-        if spec.segmenter
-        else tokens.stream(s)
-        for s in splits
-    }
-    return RunData(tokens, streams.get("train"), streams.get("val"), tokens.actual_vocab_size())
 
 
 def build_model(cfg: ExperimentConfig, scheme: str, vocab_size: int):  # -> DecoderLM
     """The run's DecoderLM: learned/intra tables sized to the training length, as in the paper."""
-    from bipe_core.config import ModelConfig
-    from bipe_core.errors import BipeCoreError
     from bipe_core.model import DecoderLM
 
-    m = cfg.model
-    try:
-        mc = ModelConfig(
-            vocab_size=vocab_size,
-            d_model=m.d_model,
-            n_layers=m.n_layers,
-            n_heads=m.n_heads,
-            scheme=scheme,
-            max_positions=cfg.train.seq_len,
-            max_intra=m.max_intra or cfg.train.seq_len,
-            intra=m.intra,
-            alibi_factor=m.alibi_factor,
-            tie_embeddings=m.tie_embeddings,
-        )
-    except BipeCoreError as exc:
-        raise ExperimentError(f"bad model settings for scheme {scheme!r}: {exc}") from exc
-    model = DecoderLM(mc)
-    if m.intra_init == "zeros":
-        # ablation: a learned intra table that starts as "no intra position" instead of noise
-        with torch.no_grad():
-            for name, param in model.named_parameters():
-                if "intra" in name:
-                    param.zero_()
-    return model
-
-
-def batch_at(
-    stream: TokenStream,
-    step: int,
-    seed: int,
-    batch_size: int,
-    seq_len: int,
-    rank: int = 0,
-    world: int = 1,
-) -> tuple[torch.Tensor, torch.Tensor, Any]:
-    """Inputs, targets and positions of step ``step``: random windows chosen by (seed, step)."""
-    n = len(stream)
-    if n < seq_len + 2:
-        raise ExperimentError(
-            f"the training split has {n} tokens, fewer than seq_len+2 = {seq_len + 2}"
-        )
-    rng = np.random.default_rng([seed, step])
-    starts = rng.integers(0, n - seq_len - 1, size=batch_size)[rank::world]
-    return windows(stream, starts, seq_len)
-
-
-def windows(
-    stream: TokenStream, starts: np.ndarray, length: int
-) -> tuple[torch.Tensor, torch.Tensor, Any]:
-    """Inputs/targets of the windows starting at ``starts`` and their re-based positions."""
-    idx = starts[:, None] + np.arange(length)[None]
-    x = torch.from_numpy(stream.ids[idx].astype(np.int64))
-    y = torch.from_numpy(stream.ids[idx + 1].astype(np.int64))
-    positions = None
-    if stream.segment is not None:
-        from bipe_core.positions import positions_from_arrays
-
-        intra, seg = window_positions(stream.intra[idx].astype(np.int64), stream.segment[idx])
-        positions = positions_from_arrays(intra, seg)
-    return x, y, positions
-
-
-def lm_loss(
-    model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, positions: Any
-) -> torch.Tensor:
-    """Mean next-token cross-entropy of a batch."""
-    out = model(x, positions=positions)
-    logits = out.logits if hasattr(out, "logits") else out
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1))
+    return DecoderLM(model_config(cfg, scheme, vocab_size))
 
 
 def lr_at(step: int, cfg: ExperimentConfig) -> float:
@@ -251,13 +118,113 @@ def _run_info(cfg: ExperimentConfig, spec: RunSpec, model: torch.nn.Module, data
 
 
 def _check_compatible(path: Path, info: dict[str, Any]) -> None:
+    from bipe_core.config import ModelConfig
+
     old = read_header(path).get("info", {})
-    for key in ("spec", "model_config"):
-        if old.get(key) != info.get(key):
+    try:  # a checkpoint written before a new ModelConfig field existed still compares equal
+        old_model = ModelConfig.from_dict(old.get("model_config")).to_dict()
+    except Exception:
+        old_model = old.get("model_config")
+    for key, was in (("spec", old.get("spec")), ("model_config", old_model)):
+        if was != info.get(key):
             raise ExperimentError(
                 f"{path} was made by a different run ({key} differs); use another --out directory "
                 "or delete that checkpoint on purpose"
             )
+
+
+@dataclass
+class _Run:
+    """Everything one training run holds between steps."""
+
+    cfg: ExperimentConfig
+    spec: RunSpec
+    data: RunData
+    model: torch.nn.Module
+    ddp_model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    info: dict[str, Any]
+    ckpt: Path
+    rank: int
+    world: int
+    step: int
+
+
+def _start_run(
+    cfg: ExperimentConfig,
+    spec: RunSpec,
+    run_dir: Path,
+    cache_dir: str | Path | None,
+    resume: bool,
+    data: RunData | None,
+) -> _Run:
+    """Data, model and optimizer of a run, continued from its checkpoint when there is one."""
+    t = cfg.train
+    rank, world = _dist()
+    if t.batch_size % world:
+        raise ExperimentError(
+            f"train.batch_size={t.batch_size} is not divisible by {world} processes"
+        )
+    torch.set_num_threads(t.threads)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = data or prepare_data(cfg, spec, cache_dir)
+    torch.manual_seed(t.seed)
+    model = build_model(cfg, spec.scheme, data.vocab_size)
+    optimizer = make_optimizer(model, cfg)
+    ckpt = run_dir / CHECKPOINT_NAME
+    info = _run_info(cfg, spec, model, data)
+    step = 0
+    if ckpt.exists():
+        _check_compatible(ckpt, info)
+        if not resume:
+            raise ExperimentError(
+                f"{ckpt} exists; pass resume=True (--resume) or use another --out"
+            )
+        step = load_train_checkpoint(ckpt, model, optimizer).step
+    ddp_model = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ddp_model = DistributedDataParallel(model)
+    return _Run(cfg, spec, data, model, ddp_model, optimizer, info, ckpt, rank, world, step)
+
+
+def _train_step(run: _Run) -> tuple[float, float, int]:
+    """One optimiser step at ``run.step``: (loss, gradient norm, tokens seen by all ranks)."""
+    t = run.cfg.train
+    run.ddp_model.train()
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr_at(run.step, run.cfg)
+    x, y, pos = batch_at(
+        run.data.train, run.step, t.seed, t.batch_size, t.seq_len, run.rank, run.world
+    )
+    loss = run.ddp_model(x, y, positions=pos)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    gnorm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), t.grad_clip)
+    run.optimizer.step()
+    run.step += 1
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise ExperimentError(f"{run.spec.name}: loss became {value} at step {run.step}")
+    return value, float(gnorm), x.numel() * run.world
+
+
+def _write_metric(metrics: Any, record: dict[str, Any]) -> None:
+    metrics.write(json.dumps(record) + "\n")
+    metrics.flush()
+
+
+def _checkpoint(run: _Run, metrics: Any, result: TrainResult) -> None:
+    """Validation loss at checkpoint steps and the final step, then the checkpoint itself."""
+    t = run.cfg.train
+    if run.step % t.ckpt_every == 0 or run.step == t.steps:
+        result.val_loss = val_loss(run.model, run.data.val, run.cfg)
+        if run.rank == 0:
+            _write_metric(metrics, {"step": run.step, "val_loss": round(result.val_loss, 5)})
+    if run.rank == 0:
+        save_train_checkpoint(run.ckpt, run.model, run.optimizer, TrainState(run.step, run.info))
+    _barrier(run.world)
 
 
 def train_run(
@@ -276,90 +243,40 @@ def train_run(
     different run raises ExperimentError and is never overwritten.
     """
     t = cfg.train
-    rank, world = _dist()
-    if t.batch_size % world:
-        raise ExperimentError(
-            f"train.batch_size={t.batch_size} is not divisible by {world} processes"
-        )
-    torch.set_num_threads(t.threads)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    data = data or prepare_data(cfg, spec, cache_dir)
-    torch.manual_seed(t.seed)
-    model = build_model(cfg, spec.scheme, data.vocab_size)
-    optimizer = make_optimizer(model, cfg)
-    ckpt = run_dir / CHECKPOINT_NAME
-    info = _run_info(cfg, spec, model, data)
-    step = 0
-    if ckpt.exists():
-        _check_compatible(ckpt, info)
-        if not resume:
-            raise ExperimentError(
-                f"{ckpt} exists; pass resume=True (--resume) or use another --out"
-            )
-        step = load_train_checkpoint(ckpt, model, optimizer).step
+    run = _start_run(cfg, spec, run_dir, cache_dir, resume, data)
     metrics_path = run_dir / "metrics.jsonl"
-    if rank == 0:
-        _truncate_metrics(metrics_path, step)
-    ddp_model = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        ddp_model = DistributedDataParallel(model)
+    if run.rank == 0:
+        _truncate_metrics(metrics_path, run.step)
     end = min(t.steps, stop_at) if stop_at is not None else t.steps
-    result = TrainResult(run_dir, step, completed=step >= t.steps, info=info)
-    bar = _progress(t.progress and rank == 0, step, t.steps, spec.name)
+    result = TrainResult(run_dir, run.step, completed=run.step >= t.steps, info=run.info)
+    bar = _progress(t.progress and run.rank == 0, run.step, t.steps, spec.name)
     t0, tokens_seen = time.perf_counter(), 0
     with _StopFlag() as stop, open(metrics_path, "a", encoding="utf-8") as metrics:
-        while step < end:
-            ddp_model.train()
-            for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, cfg)
-            x, y, pos = batch_at(data.train, step, t.seed, t.batch_size, t.seq_len, rank, world)
-            loss = lm_loss(ddp_model, x, y, pos)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(model.parameters(), t.grad_clip)
-            optimizer.step()
-            step += 1
-            tokens_seen += x.numel() * world
-            result.final_loss = float(loss.detach())
-            if not math.isfinite(result.final_loss):
-                raise ExperimentError(
-                    f"{spec.name}: loss became {result.final_loss} at step {step}"
-                )
+        while run.step < end:
+            result.final_loss, gnorm, tokens = _train_step(run)
+            tokens_seen += tokens
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{result.final_loss:.3f}")
-            if rank == 0 and (step % t.log_every == 0 or step == end):
-                rec = {
-                    "step": step,
+            if run.rank == 0 and (run.step % t.log_every == 0 or run.step == end):
+                _write_metric(metrics, {
+                    "step": run.step,
                     "loss": round(result.final_loss, 5),
-                    "lr": lr_at(step - 1, cfg),
-                    "grad_norm": round(float(gnorm), 4),
+                    "lr": lr_at(run.step - 1, cfg),
+                    "grad_norm": round(gnorm, 4),
                     "tok_per_s": round(tokens_seen / (time.perf_counter() - t0), 1),
-                }
-                metrics.write(json.dumps(rec) + "\n")
-                metrics.flush()
-            stopping = _agree(stop.signum is not None, world)
-            if step % t.ckpt_every == 0 or step == end or stopping:
-                if step % t.ckpt_every == 0 or step == t.steps:
-                    result.val_loss = val_loss(model, data.val, cfg)
-                    if rank == 0:
-                        metrics.write(
-                            json.dumps({"step": step, "val_loss": round(result.val_loss, 5)}) + "\n"
-                        )
-                        metrics.flush()
-                if rank == 0:
-                    save_train_checkpoint(ckpt, model, optimizer, TrainState(step, info))
-                _barrier(world)
+                })  # fmt: skip
+            stopping = _agree(stop.signum is not None, run.world)
+            if run.step % t.ckpt_every == 0 or run.step == end or stopping:
+                _checkpoint(run, metrics, result)
             if stopping:
                 result.interrupted = True
                 break
     if bar is not None:
         bar.close()
-    result.step = step
-    result.completed = step >= t.steps
+    result.step = run.step
+    result.completed = run.step >= t.steps
     result.seconds = time.perf_counter() - t0
     result.tokens_per_s = tokens_seen / result.seconds if result.seconds > 0 else 0.0
     return result
@@ -373,10 +290,8 @@ def val_loss(
     if stream is None or len(stream) < cfg.train.seq_len + 2:
         return float("nan")
     model.eval()
-    rng = np.random.default_rng([cfg.train.seed, 2**31 - 1])
-    starts = rng.integers(0, len(stream) - cfg.train.seq_len - 1, size=n_windows)
-    x, y, pos = windows(stream, starts, cfg.train.seq_len)
-    return float(lm_loss(model, x, y, pos))
+    x, y, pos = fixed_windows(stream, cfg.train.seed, n_windows, cfg.train.seq_len)
+    return float(model(x, y, positions=pos))
 
 
 def _agree(flag: bool, world: int) -> bool:
@@ -435,8 +350,3 @@ def load_trained(run_dir: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
     state = load_train_checkpoint(path, model)
     info = {**state.info, "step": state.step}
     return model.eval(), info
-
-
-def uses_token_separators(spec: RunSpec) -> bool:
-    """Whether the run uses the paper's token-level separators rather than a segmenter."""
-    return spec.segmenter == TOKEN_SEPARATORS

@@ -31,7 +31,9 @@ from segmenters.base import Segment, Segmentation
 from segmenters.errors import SegmenterInputError, SegmenterOptionError
 from segmenters.fixed import token_offsets
 
-OVERFLOW = ("split", "clamp")
+# The same choices as bipe_core.positions.OVERFLOW_MODES; restated because segmenters never imports
+# torch (tests/test_layers.py checks that the two agree).
+OVERFLOW_MODES = ("split", "clamp")
 
 __all__ = [
     "LevelPositions",
@@ -114,9 +116,9 @@ def _ends(segments: Segmentation | tuple[Segment, ...] | list[Segment]) -> np.nd
 
 
 def _check_limits(max_intra: int | None, overflow: str) -> None:
-    if overflow not in OVERFLOW:
+    if overflow not in OVERFLOW_MODES:
         raise SegmenterOptionError(
-            f"overflow must be one of {', '.join(map(repr, OVERFLOW))}, got {overflow!r}"
+            f"overflow must be one of {', '.join(map(repr, OVERFLOW_MODES))}, got {overflow!r}"
         )
     if max_intra is not None and (
         isinstance(max_intra, bool) or not isinstance(max_intra, (int, np.integer)) or max_intra < 1

@@ -128,7 +128,9 @@ def _demo_segmenter() -> str:
         get_segmenter("punct")
         return "punct"
     except Exception:  # the token-level separator path needs only bipe_core
-        return "sep"
+        from experiments.data import TOKEN_SEPARATORS
+
+        return TOKEN_SEPARATORS
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -18,7 +18,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Split FILE (UTF-8 text; '-' reads stdin) with a registered segmenter.",
     )
     p.add_argument("file", metavar="FILE", help="UTF-8 text file, or - for stdin")
-    p.add_argument("--segmenter", "-s", default="punct", help="registered name (default: punct)")
+    p.add_argument(
+        "--segmenter",
+        "-s",
+        default="punct",
+        metavar="SPEC",
+        help="registered name with optional options, e.g. fixed:size=10 (default: punct)",
+    )
     _add_option_arg(p)
     p.add_argument("--json", action="store_true", help="print one JSON object: segments and stats")
     p.add_argument("--level", help="print this level of a multi-level segmentation")
@@ -44,8 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "-s",
         action="append",
         dest="names",
-        metavar="NAME",
-        help="compare only these (repeatable; default: all registered)",
+        metavar="SPEC",
+        help="compare only these, e.g. punct or fixed:size=64 (repeatable; default: all registered)",
     )
     c.add_argument("--json", action="store_true", help="print the rows as JSON")
     c.set_defaults(func=run_compare)
@@ -61,41 +67,6 @@ def _add_option_arg(p: argparse.ArgumentParser) -> None:
         help="segmenter option (repeatable); VALUE is parsed as int, float, true/false, "
         "none, a JSON list/object, or else kept as a string",
     )
-
-
-def parse_value(raw: str) -> Any:
-    """An option value from the command line: bool, None, int, float, JSON list/dict, or str."""
-    low = raw.strip().lower()
-    if low in ("true", "yes", "on"):
-        return True
-    if low in ("false", "no", "off"):
-        return False
-    if low in ("none", "null"):
-        return None
-    for conv in (int, float):
-        try:
-            return conv(raw)
-        except ValueError:
-            pass
-    if raw.strip()[:1] in "[{":
-        try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            pass
-    return raw
-
-
-def parse_options(items: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` as a dict of parsed values."""
-    from experiments.cli import CLIError
-
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise CLIError(f"--option expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = parse_value(value)
-    return out
 
 
 def read_input(path: str) -> str:
@@ -127,15 +98,17 @@ def run_segment(args: argparse.Namespace) -> int:
     """`bipe segment`: print the segments of FILE."""
     from experiments.cli import CLIError
     from experiments.segment_report import length_stats
+    from experiments.specs import parse_options, parse_spec
     from segmenters import get_segmenter
 
     if args.width < 0:
         raise CLIError(f"--width must be >= 0, got {args.width}")
-    options = parse_options(args.option)
+    name, options = parse_spec(args.segmenter)
+    options = {**options, **parse_options(args.option, where="--option expects KEY=VALUE, got")}
     text = read_input(args.file)
-    if args.segmenter == "code":
+    if name == "code":
         options = {**_code_file_options(args.file, options), **options}
-    seg = get_segmenter(args.segmenter, **options)
+    seg = get_segmenter(name, **options)
     result = seg.segment(text)
     if args.level is not None:
         result = result.at_level(args.level)
@@ -149,7 +122,7 @@ def run_segment(args: argparse.Namespace) -> int:
             segments.append(d)
         doc = {
             "file": args.file,
-            "segmenter": args.segmenter,
+            "segmenter": name,
             "options": options,
             "level": result.level,
             "levels": list(result.levels),

@@ -68,7 +68,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("action", choices=("list", "stats"))
     p.add_argument("name", nargs="?", help="corpus name (for stats)")
     p.add_argument("--vocab-size", type=int, default=1024)
-    p.add_argument("--segmenters", default="punct", help="comma list (default: %(default)s)")
+    p.add_argument(
+        "--segmenters",
+        default="punct",
+        metavar="SPECS",
+        help="comma list of specs, e.g. punct,fixed:size=120,sep (default: %(default)s)",
+    )
     p.add_argument("--max-docs", type=int)
     p.add_argument("--cache-dir", metavar="DIR")
     p.set_defaults(func=run_corpus)
@@ -82,8 +87,8 @@ def _load(args: argparse.Namespace):
 
 def run_train(args: argparse.Namespace) -> int:
     """`bipe train`: one run, resumable; SIGINT/SIGTERM checkpoint and exit 130."""
-    from experiments.config import uses_segments
-    from experiments.train import RunSpec, train_run
+    from experiments.config import RunSpec, uses_segments
+    from experiments.train import train_run
 
     cfg = _load(args)
     corpus = args.corpus or cfg.data.corpora[0]
@@ -150,12 +155,13 @@ def run_corpus(args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise ExperimentError("bipe corpus stats needs a corpus name (see bipe corpus list)")
+    from experiments.data import CorpusTokens, describe
     from experiments.segstats import format_stats, segment_stats
-    from experiments.tokenize import CorpusTokens, describe
+    from experiments.specs import split_specs
 
     tokens = CorpusTokens(load_corpus(args.name, args.max_docs), args.vocab_size, args.cache_dir)
     for split in ("train", "val", "test"):
         print(describe(tokens, split))
-    rows = [segment_stats(tokens, s.strip()) for s in args.segmenters.split(",") if s.strip()]
+    rows = [segment_stats(tokens, spec) for spec in split_specs(args.segmenters)]
     print(format_stats(rows))
     return 0

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from bipe_core import debug
 from bipe_core.alibi import alibi_slopes
 from bipe_core.attention import attention, reference_attention
-from bipe_core.encodings import get_scheme, list_schemes
 from bipe_core.errors import ConfigError, InputError, ShapeError
 from bipe_core.positions import build_positions
+from bipe_core.schemes import get_scheme, list_schemes
 
 SCHEMES = list_schemes()
 B, H, T, D = 2, 4, 29, 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from experiments.config import DataConfig, EvalConfig, ExperimentConfig, ModelSpec, TrainConfig
+from experiments.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +35,7 @@ def micro_config(**train: object) -> ExperimentConfig:
     return ExperimentConfig(
         name="micro",
         data=DataConfig(corpora=["sample"], vocab_size=300),
-        model=ModelSpec(d_model=32, n_layers=1, n_heads=2),
+        model={"d_model": 32, "n_layers": 1, "n_heads": 2},
         train=TrainConfig(**t),
         eval=EvalConfig(multipliers=[1, 2, 4], eval_tokens=512, batch_size=2),
     ).validate()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from experiments.cli import main
-from experiments.commands.segment import parse_value
 from experiments.segment_report import compare_segmenters, format_table, length_stats
+from experiments.specs import parse_value
 
 TEXT = "Hello world. Dr. Smith is here!\r\nNew line\n"
 

@@ -26,10 +26,10 @@ def test_presets_are_valid_and_fresh(name):
 
 def test_preset_sizes_match_their_purpose():
     gpu = preset("gpu-paper")
-    assert (gpu.model.n_layers, gpu.model.d_model, gpu.model.n_heads) == (12, 768, 12)
+    assert (gpu.model["n_layers"], gpu.model["d_model"], gpu.model["n_heads"]) == (12, 768, 12)
     assert gpu.train.seq_len == 1024 and max(gpu.eval.multipliers) == 8
     small = preset("cpu-small")
-    assert small.model.d_model == 128 and small.train.seq_len in (128, 256)
+    assert small.model["d_model"] == 128 and small.train.seq_len in (128, 256)
     assert {"rope", "alibi", "bipe_rope", "bipe_alibi"} <= set(small.schemes)
 
 
@@ -59,12 +59,12 @@ def test_overrides_and_files_are_typed(tmp_path):
     )
     assert (cfg.train.steps, cfg.train.lr, cfg.eval.multipliers) == (7, 0.01, [1, 3])
     assert cfg.schemes == ["rope", "bipe_alibi"] and cfg.train.progress is False
-    assert cfg.model.alibi_factor == 8 and cfg.data.max_docs is None
+    assert cfg.model["alibi_factor"] == 8 and cfg.data.max_docs is None
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"train": {"steps": 3}, "data": {"corpora": ["kjv"]}}))
     cfg = load_config("cpu-small", path, ["train.seq_len=64"])
     assert (cfg.train.steps, cfg.data.corpora, cfg.train.seq_len) == (3, ["kjv"], 64)
-    assert cfg.model.d_model == 128  # the rest of the preset is kept
+    assert cfg.model["d_model"] == 128  # the rest of the preset is kept
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from experiments.config import RunSpec
+from experiments.data import TokenStream, prepare_data, window_positions
 from experiments.errors import ExperimentError
 from experiments.evaluate import eval_budget, evaluate_run, perplexity_at, perplexity_by_length
-from experiments.tokenize import TokenStream, window_positions
-from experiments.train import RunSpec, build_model, prepare_data, train_run
+from experiments.train import build_model, train_run
 
 
 def test_budget_is_a_multiple_of_the_longest_length_and_errors_when_too_short():

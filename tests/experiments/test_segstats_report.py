@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from experiments.corpora import load_corpus
+from experiments.data import CorpusTokens
 from experiments.report import flat_rows, plot_ppl, plot_segment_hist, write_results, write_summary
 from experiments.segstats import format_stats, per_document_lengths, segment_stats
-from experiments.tokenize import CorpusTokens
 
 
 def test_per_document_lengths_count_tokens_per_segment():

@@ -16,8 +16,10 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from experiments.checkpoints import CHECKPOINT_NAME
+from experiments.config import RunSpec
+from experiments.data import batch_at, prepare_data
 from experiments.errors import ExperimentError
-from experiments.train import RunSpec, batch_at, load_trained, lr_at, prepare_data, train_run
+from experiments.train import load_trained, lr_at, train_run
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,15 +9,27 @@ import torch
 
 from bipe_core.alibi import alibi_slopes, alibi_slopes_list
 from bipe_core.attention import attention
-from bipe_core.encodings import get_scheme, list_schemes, register_scheme, sinusoidal_table
 from bipe_core.errors import ConfigError, ShapeError, UnknownSchemeError
 from bipe_core.positions import Positions, build_positions, positions_from_arrays
+from bipe_core.schemes import (
+    get_scheme,
+    list_schemes,
+    register_scheme,
+    scheme_class,
+    sinusoidal_table,
+)
 
 ALL = [
     "alibi", "bipe_alibi", "bipe_rope", "hier_alibi", "hier_rope", "learned", "nope", "rope",
     "sinusoidal",
 ]  # fmt: skip
 SEP = 9
+
+
+def _used(name: str, **options):
+    """The options of ``options`` that scheme ``name`` takes (its constructor is strict)."""
+    keep = {"d_model", "n_heads", "head_dim", *scheme_class(name).option_names()}
+    return {k: v for k, v in options.items() if k in keep}
 
 
 def _pos(T: int = 12, B: int = 2, seed: int = 0) -> Positions:
@@ -77,7 +89,7 @@ def test_press_slopes_8_and_12_heads():
 
 @pytest.mark.parametrize("name", ALL)
 def test_scheme_flags_and_shapes(name):
-    sch = get_scheme(name, d_model=32, n_heads=4, max_positions=16)
+    sch = get_scheme(name, **_used(name, d_model=32, n_heads=4, max_positions=16))
     pos = _pos()
     x = torch.randn(2, 12, 32)
     y = sch.embed(x, pos)
@@ -275,7 +287,7 @@ def test_hier_alibi_bias_is_sum_of_levels():
 def test_state_dict_holds_only_learned_tables():
     sch = get_scheme("bipe_rope", d_model=16, n_heads=2, max_intra=32)
     assert list(sch.state_dict()) == ["intra_embedding.weight"]
-    assert sch.config["max_intra"] == 32
+    assert sch.max_intra == 32
     assert list(get_scheme("alibi", d_model=16, n_heads=2).state_dict()) == []
 
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
+from experiments.data import TOKEN_SEPARATORS, CorpusTokens, window_positions
 from experiments.errors import ExperimentError
-from experiments.tokenize import TOKEN_SEPARATORS, CorpusTokens, window_positions
 
 INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
 

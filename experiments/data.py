@@ -1,4 +1,5 @@
-"""Byte-level BPE trained locally, token streams per split, and segment positions, all cached.
+"""The one data path: byte-level BPE trained locally, token streams per split with their segment
+positions (all cached), and the windows and batches cut from them for training and evaluation.
 
 Cache layout (default ``~/.cache/bipe``)::
 
@@ -8,28 +9,34 @@ Cache layout (default ``~/.cache/bipe``)::
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.intra.npy / .segment.npy
 
 Segment ids count up across the whole split (each document opens a new segment), so any window
-cut from the stream can be re-based with `window_positions`.
+cut from the stream can be re-based with `window_positions`. Positions come from a *position
+source*: any registered segmenter spec (text spans aligned to tokens), or a source registered here
+under its own name, such as the paper's token-level ``sep`` path (separator token ids close
+segments).
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from experiments.corpora import Corpus
+from experiments.config import DEFAULT_SEPARATOR_CHARS, ExperimentConfig, RunSpec, model_config
+from experiments.corpora import Corpus, load_corpus
 from experiments.errors import ExperimentError
+from experiments.specs import parse_spec
 
-# Pseudo-segmenter name for the paper's token-level path: separator token ids close segments.
-TOKEN_SEPARATORS = "sep"
-DEFAULT_SEPARATOR_CHARS = ".\n"
+if TYPE_CHECKING:
+    import torch
+
+    from bipe_core.positions import Positions
 
 
 def default_cache_dir() -> Path:
@@ -164,17 +171,19 @@ class CorpusTokens:
     ) -> TokenStream:
         """Token ids of ``split`` and, if ``segmenter`` is given, its segment positions.
 
-        ``segmenter`` is any registered segmenter name (positions via the token alignment) or
-        ``"sep"`` for the paper's token-level path (separator token ids, bipe_core.positions).
+        ``segmenter`` is a position-source spec: a registered segmenter spec such as
+        ``fixed:size=120`` (positions via the token alignment) or a registered source such as
+        ``"sep"``, the paper's token-level path (separator token ids, bipe_core.positions).
         ``max_intra`` caps the intra index; longer segments are split (never clipped).
         """
-        ids, starts = self._ids(split)
+        ids, starts = self.split_ids(split)
         out = TokenStream(ids, starts)
         if segmenter:
             out.intra, out.segment = self._positions(split, segmenter, max_intra, separator_chars)
         return out
 
-    def _ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+    def split_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids of ``split`` (documents concatenated) and each document's first token index."""
         ids_path, docs_path = self.dir / f"{split}.ids.npy", self.dir / f"{split}.docs.npy"
         ids, starts = _load_npy(ids_path), _load_npy(docs_path)
         if ids is not None and starts is not None:
@@ -195,46 +204,93 @@ class CorpusTokens:
     def _positions(
         self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
     ) -> tuple[np.ndarray, np.ndarray]:
-        tag = (
-            _safe(segmenter)
-            if segmenter != TOKEN_SEPARATORS
-            else "sep-" + _short_hash(separator_chars)
-        )
-        stem = f"{split}.{tag}-m{max_intra or 0}"
+        source = position_source(segmenter)
+        stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
         ip, sp = self.dir / f"{stem}.intra.npy", self.dir / f"{stem}.segment.npy"
         intra, seg = _load_npy(ip), _load_npy(sp)
         if intra is not None and seg is not None:
             return intra, seg
-        ids, starts = self._ids(split)
-        if segmenter == TOKEN_SEPARATORS:
-            intra, seg = token_separator_positions(
-                ids, starts, self.separator_ids(separator_chars), max_intra
-            )
-        else:
-            intra, seg = self._segmenter_positions(split, segmenter, max_intra)
+        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars)
         _atomic_save(ip, intra)
         _atomic_save(sp, seg)
         return intra, seg
 
-    def _segmenter_positions(
-        self, split: str, segmenter: str, max_intra: int | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        from segmenters import get_segmenter
-        from segmenters.align import align_tokens
 
-        name, options = parse_segmenter_spec(segmenter)
-        seg_obj = get_segmenter(name, **options)
-        docs = self.corpus.split(split, *self.fractions)
-        encs = self.tokenizer.encode_batch([d.text for d in docs])
-        intras, segs, offset = [], [], 0
-        for doc, enc in zip(docs, encs):
-            pos = align_tokens(seg_obj.segment(doc.text), enc.offsets, max_intra=max_intra)
-            segment = np.asarray(pos.segment, dtype=np.int64)
-            intras.append(np.asarray(pos.intra, dtype=np.int32))
-            segs.append(segment + offset)
-            # every document opens a new segment, so ids never repeat across documents
-            offset += int(segment.max()) + 1 if segment.size else 0
-        return np.concatenate(intras), np.concatenate(segs)
+# ------------------------------------------------------------------------ position sources
+
+
+@dataclass(frozen=True)
+class PositionSource:
+    """How a token stream gets its (intra, segment) positions: a segmenter or a registered rule."""
+
+    name: str
+    compute: Callable[
+        [CorpusTokens, str, str, int | None, str], tuple[np.ndarray, np.ndarray]
+    ]  # (tokens, split, spec, max_intra, separator_chars) -> (intra int32, segment int64)
+    segments_text: bool  # True when a text segmenter runs (its speed can be measured)
+    tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
+
+    def cache_tag(self, spec: str, separator_chars: str) -> str:
+        """The part of the cache file names that identifies this source and its options."""
+        return self.tag(spec, separator_chars)
+
+
+_POSITION_SOURCES: dict[str, PositionSource] = {}
+
+
+def register_position_source(source: PositionSource) -> PositionSource:
+    """Add a non-segmenter position source, used wherever a segmenter spec is accepted."""
+    _POSITION_SOURCES[source.name] = source
+    return source
+
+
+def position_source(spec: str) -> PositionSource:
+    """The source a spec names: a registered one (``sep``) or else the segmenter of that name."""
+    name, _ = parse_spec(spec)
+    return _POSITION_SOURCES.get(name, _SEGMENTER_SOURCE)
+
+
+def _segmenter_positions(
+    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions from a registered text segmenter, aligned to each document's token offsets."""
+    from segmenters import get_segmenter
+    from segmenters.align import align_tokens
+
+    name, options = parse_spec(spec)
+    seg_obj = get_segmenter(name, **options)
+    docs = tokens.corpus.split(split, *tokens.fractions)
+    encs = tokens.tokenizer.encode_batch([d.text for d in docs])
+    intras, segs, offset = [], [], 0
+    for doc, enc in zip(docs, encs):
+        pos = align_tokens(seg_obj.segment(doc.text), enc.offsets, max_intra=max_intra)
+        segment = np.asarray(pos.segment, dtype=np.int64)
+        intras.append(np.asarray(pos.intra, dtype=np.int32))
+        segs.append(segment + offset)
+        # every document opens a new segment, so ids never repeat across documents
+        offset += int(segment.max()) + 1 if segment.size else 0
+    return np.concatenate(intras), np.concatenate(segs)
+
+
+def _separator_source_positions(
+    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+) -> tuple[np.ndarray, np.ndarray]:
+    ids, starts = tokens.split_ids(split)
+    return token_separator_positions(ids, starts, tokens.separator_ids(separator_chars), max_intra)
+
+
+_SEGMENTER_SOURCE = PositionSource(
+    "segmenter", _segmenter_positions, True, lambda spec, chars: _safe(spec)
+)
+# The paper's token-level path: every token containing a separator character closes a segment.
+TOKEN_SEPARATORS = register_position_source(
+    PositionSource(
+        "sep",
+        _separator_source_positions,
+        False,
+        lambda spec, chars: "sep-" + _short_hash(chars),
+    )
+).name
 
 
 def token_separator_positions(
@@ -275,27 +331,6 @@ def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray
     return intra, seg
 
 
-def parse_segmenter_spec(spec: str) -> tuple[str, dict[str, object]]:
-    """``"fixed:size=64,unit=tokens"`` -> ``("fixed", {"size": 64, "unit": "tokens"})``."""
-    name, _, rest = spec.partition(":")
-    options: dict[str, object] = {}
-    for item in filter(None, (x.strip() for x in rest.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq or not key:
-            raise ExperimentError(f"segmenter option {item!r} in {spec!r} must look like key=value")
-        options[key.strip()] = _literal(value.strip())
-    return name.strip(), options
-
-
-def _literal(value: str) -> object:
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return {"true": True, "false": False, "none": None}.get(value.lower(), value)
-
-
 def _safe(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in spec)
 
@@ -318,11 +353,107 @@ def describe(tokens: CorpusTokens, split: str = "train") -> dict[str, object]:
     }
 
 
-def dump_json(path: Path, data: object) -> None:
-    """Write JSON atomically (tmp file + os.replace)."""
+# ------------------------------------------------------------------------ runs, windows, batches
 
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, default=str)
 
-    _atomic_write(path, write)
+@dataclass
+class RunData:
+    """Token streams of one run with the vocabulary they were made with."""
+
+    tokens: CorpusTokens
+    train: TokenStream | None
+    val: TokenStream | None
+    vocab_size: int
+    streams: dict[str, TokenStream] = field(default_factory=dict)
+
+
+def corpus_tokens(cfg: ExperimentConfig, corpus: str, cache_dir: str | Path | None) -> CorpusTokens:
+    """The cached tokens of ``corpus`` with the config's data settings."""
+    d = cfg.data
+    return CorpusTokens(
+        load_corpus(corpus, d.max_docs), d.vocab_size, cache_dir, d.val_frac, d.test_frac
+    )
+
+
+def prepare_data(
+    cfg: ExperimentConfig,
+    spec: RunSpec,
+    cache_dir: str | Path | None = None,
+    splits: tuple[str, ...] = ("train", "val"),
+) -> RunData:
+    """Load the corpus, train/load the tokenizer and cached streams (with positions if needed)."""
+    tokens = corpus_tokens(cfg, spec.corpus, cache_dir)
+    streams = {s: run_stream(cfg, spec, tokens, s) for s in splits}
+    return RunData(
+        tokens, streams.get("train"), streams.get("val"), tokens.actual_vocab_size(), streams
+    )
+
+
+def run_stream(
+    cfg: ExperimentConfig, spec: RunSpec, tokens: CorpusTokens, split: str
+) -> TokenStream:
+    """The stream of ``split`` as run ``spec`` sees it: with positions when it has a segmenter."""
+    if not spec.segmenter:
+        return tokens.stream(split)
+    max_intra = model_config(cfg, spec.scheme).max_intra
+    return tokens.stream(split, spec.segmenter, max_intra, cfg.data.separator_chars)
+
+
+def windows(
+    stream: TokenStream, starts: np.ndarray, length: int
+) -> tuple[torch.Tensor, torch.Tensor, Positions | None]:
+    """Inputs/targets of the windows starting at ``starts`` and their re-based positions."""
+    import torch
+
+    idx = starts[:, None] + np.arange(length)[None]
+    x = torch.from_numpy(stream.ids[idx].astype(np.int64))
+    y = torch.from_numpy(stream.ids[idx + 1].astype(np.int64))
+    positions = None
+    if stream.segment is not None:
+        from bipe_core.positions import positions_from_arrays
+
+        intra, seg = window_positions(stream.intra[idx].astype(np.int64), stream.segment[idx])
+        positions = positions_from_arrays(intra, seg)
+    return x, y, positions
+
+
+def batch_at(
+    stream: TokenStream,
+    step: int,
+    seed: int,
+    batch_size: int,
+    seq_len: int,
+    rank: int = 0,
+    world: int = 1,
+) -> tuple[torch.Tensor, torch.Tensor, Positions | None]:
+    """Inputs, targets and positions of step ``step``: random windows chosen by (seed, step).
+
+    Batches are a pure function of (seed, step), which makes a resumed run identical to an
+    uninterrupted one and lets DDP ranks take disjoint rows of the same global batch.
+    """
+    n = len(stream)
+    if n < seq_len + 2:
+        raise ExperimentError(
+            f"the training split has {n} tokens, fewer than seq_len+2 = {seq_len + 2}"
+        )
+    rng = np.random.default_rng([seed, step])
+    starts = rng.integers(0, n - seq_len - 1, size=batch_size)[rank::world]
+    return windows(stream, starts, seq_len)
+
+
+def fixed_windows(
+    stream: TokenStream, seed: int, n_windows: int, seq_len: int
+) -> tuple[torch.Tensor, torch.Tensor, Positions | None]:
+    """The same ``n_windows`` validation windows every time (seeded by the run's seed)."""
+    rng = np.random.default_rng([seed, 2**31 - 1])
+    starts = rng.integers(0, len(stream) - seq_len - 1, size=n_windows)
+    return windows(stream, starts, seq_len)
+
+
+def blocks(
+    stream: TokenStream, length: int, budget: int, batch_size: int
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, Positions | None]]:
+    """Non-overlapping blocks of ``length`` over the first ``budget`` tokens, ``batch_size`` at once."""
+    starts = np.arange(0, budget, length, dtype=np.int64)
+    for i in range(0, len(starts), batch_size):
+        yield windows(stream, starts[i : i + batch_size], length)
