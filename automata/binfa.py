@@ -24,7 +24,9 @@ from automata.exceptions import (
 )
 from automata.flatten import BottomBank, flatten_arrays, pairs_and_inverse
 from automata.intnfa import IntNFA, int_to_nfa, to_int_nfa
+from automata.io import from_json as nfa_from_json
 from automata.io import read_document
+from automata.io import to_dict as nfa_to_dict
 from automata.nfa import EPSILON, NFA, sorted_symbols
 
 if TYPE_CHECKING:
@@ -310,8 +312,8 @@ class BiNFA:
             "version": JSON_VERSION,
             "separator": self._separator,
             "alphabet": list(self.symbols[:-1]),
-            "top": self._top.to_dict(),
-            "bottoms": [[g, self._bottoms[g].to_dict()] for g in self.types],
+            "top": nfa_to_dict(self._top),
+            "bottoms": [[g, nfa_to_dict(self._bottoms[g])] for g in self.types],
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -338,7 +340,7 @@ class BiNFA:
         if not isinstance(raw, list) or any(not isinstance(x, list) or len(x) != 2 for x in raw):
             raise AutomataFormatError("'bottoms' must be a list of [type, NFA document] pairs")
         try:
-            top = NFA.from_json(data["top"])
+            top = nfa_from_json(data["top"])
         except AutomataError as exc:
             raise AutomataFormatError(f"top automaton: {exc}") from None
         bottoms: dict[Hashable, NFA] = {}
@@ -346,7 +348,7 @@ class BiNFA:
             if isinstance(g, bool) or not isinstance(g, (str, int)) or g in bottoms:
                 raise AutomataFormatError(f"bottom type {g!r} is not a str/int or is repeated")
             try:
-                bottoms[g] = NFA.from_json(doc)
+                bottoms[g] = nfa_from_json(doc)
             except AutomataError as exc:
                 raise AutomataFormatError(f"bottom automaton of type {g!r}: {exc}") from None
         return cls(top, bottoms, separator=sep, alphabet=alphabet)
