@@ -40,6 +40,81 @@ def _describe(items: Iterable[Hashable]) -> str:
     return "{" + ", ".join(repr(x) for x in sorted_symbols(items)) + "}"
 
 
+def _check_parts(top: object, bottoms: object) -> None:
+    """The top automaton and every bottom automaton must be NFAs, the bottoms in a mapping."""
+    if not isinstance(top, NFA):
+        raise AutomataInputError(f"top must be an automata.NFA, got {type(top).__name__}")
+    if not isinstance(bottoms, Mapping):
+        raise AutomataInputError(
+            f"bottoms must be a mapping type -> NFA, got {type(bottoms).__name__}"
+        )
+    for g, b in bottoms.items():
+        if not isinstance(b, NFA):
+            raise AutomataInputError(
+                f"bottom automaton of type {g!r} must be an automata.NFA, got {type(b).__name__}"
+            )
+
+
+def _check_segment_types(types: frozenset[Hashable], bottoms: Mapping[Hashable, NFA]) -> None:
+    """The segment types (the top alphabet) must be non-empty and be exactly the bottoms' keys."""
+    if not types:
+        raise EmptyAutomatonError(
+            "the top automaton has an empty alphabet: a Bi-NFA needs at least one segment type"
+        )
+    missing = [g for g in types if g not in bottoms]
+    if missing:
+        raise AlphabetError(
+            f"segment types {_describe(missing)} have no bottom automaton; "
+            f"bottoms are given for {_describe(bottoms)}"
+        )
+    extra = [g for g in bottoms if g not in types]
+    if extra:
+        raise AlphabetError(
+            f"bottom automata given for {_describe(extra)}, which are not segment types of the "
+            f"top automaton (its alphabet is {_describe(types)})"
+        )
+
+
+def _token_alphabet(
+    bottoms: Mapping[Hashable, NFA], alphabet: Iterable[Hashable] | None
+) -> frozenset[Hashable]:
+    """Sigma: `alphabet` if given (it must cover every bottom), else the union of the bottoms'."""
+    if alphabet is None:
+        sigma = frozenset().union(*(b.alphabet for b in bottoms.values()))
+    else:
+        if isinstance(alphabet, str):
+            alphabet = list(alphabet)
+        try:
+            sigma = frozenset(alphabet)
+        except TypeError:
+            raise AutomataInputError("alphabet symbols must be hashable") from None
+        for g, b in bottoms.items():
+            outside = b.alphabet - sigma
+            if outside:
+                raise AlphabetError(
+                    f"bottom automaton of type {g!r} uses symbols {_describe(outside)} outside "
+                    f"the alphabet {_describe(sigma)}"
+                )
+    if not sigma:
+        raise EmptyAutomatonError("the token alphabet is empty: no bottom automaton reads a symbol")
+    return sigma
+
+
+def _check_separator(separator: Hashable, sigma: frozenset[Hashable]) -> None:
+    """The separator must be hashable, not the epsilon marker, and outside Sigma."""
+    try:
+        hash(separator)
+    except TypeError:
+        raise AutomataInputError(f"separator {separator!r} is not hashable") from None
+    if separator is EPSILON:
+        raise SeparatorError("the separator must not be the epsilon marker None")
+    if separator in sigma:
+        raise SeparatorError(
+            f"separator {separator!r} lies inside the token alphabet {_describe(sigma)}; "
+            "choose a symbol outside it"
+        )
+
+
 class BiNFA:
     """A bilevel NFA: `top` over segment types, `bottoms[type]` over `alphabet`, and `separator`."""
 
@@ -51,66 +126,10 @@ class BiNFA:
         alphabet: Iterable[Hashable] | None = None,
     ) -> None:
         """Validate and build; `alphabet` defaults to the union of the bottom alphabets."""
-        if not isinstance(top, NFA):
-            raise AutomataInputError(f"top must be an automata.NFA, got {type(top).__name__}")
-        if not isinstance(bottoms, Mapping):
-            raise AutomataInputError(
-                f"bottoms must be a mapping type -> NFA, got {type(bottoms).__name__}"
-            )
-        for g, b in bottoms.items():
-            if not isinstance(b, NFA):
-                raise AutomataInputError(
-                    f"bottom automaton of type {g!r} must be an automata.NFA, got {type(b).__name__}"
-                )
-        types = top.alphabet
-        if not types:
-            raise EmptyAutomatonError(
-                "the top automaton has an empty alphabet: a Bi-NFA needs at least one segment type"
-            )
-        missing = [g for g in types if g not in bottoms]
-        if missing:
-            raise AlphabetError(
-                f"segment types {_describe(missing)} have no bottom automaton; "
-                f"bottoms are given for {_describe(bottoms)}"
-            )
-        extra = [g for g in bottoms if g not in types]
-        if extra:
-            raise AlphabetError(
-                f"bottom automata given for {_describe(extra)}, which are not segment types of the "
-                f"top automaton (its alphabet is {_describe(types)})"
-            )
-        used = frozenset().union(*(b.alphabet for b in bottoms.values()))
-        if alphabet is None:
-            sigma = used
-        else:
-            if isinstance(alphabet, str):
-                alphabet = list(alphabet)
-            try:
-                sigma = frozenset(alphabet)
-            except TypeError:
-                raise AutomataInputError("alphabet symbols must be hashable") from None
-            for g, b in bottoms.items():
-                outside = b.alphabet - sigma
-                if outside:
-                    raise AlphabetError(
-                        f"bottom automaton of type {g!r} uses symbols {_describe(outside)} outside "
-                        f"the alphabet {_describe(sigma)}"
-                    )
-        if not sigma:
-            raise EmptyAutomatonError(
-                "the token alphabet is empty: no bottom automaton reads a symbol"
-            )
-        try:
-            hash(separator)
-        except TypeError:
-            raise AutomataInputError(f"separator {separator!r} is not hashable") from None
-        if separator is EPSILON:
-            raise SeparatorError("the separator must not be the epsilon marker None")
-        if separator in sigma:
-            raise SeparatorError(
-                f"separator {separator!r} lies inside the token alphabet {_describe(sigma)}; "
-                "choose a symbol outside it"
-            )
+        _check_parts(top, bottoms)
+        _check_segment_types(top.alphabet, bottoms)
+        sigma = _token_alphabet(bottoms, alphabet)
+        _check_separator(separator, sigma)
         self._top = top
         self._bottoms = {g: b.with_alphabet(sigma) for g, b in bottoms.items()}
         self._separator = separator

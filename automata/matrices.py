@@ -36,8 +36,10 @@ def transition_matrices(nfa: NFA) -> dict[Hashable, sp.csr_matrix]:
 
 
 def count_paths(nfa: NFA, max_len: int) -> list[int]:
-    """Accepting PATHS of each length 0..max_len over an epsilon-free NFA (not words: an NFA
-    with two runs on one word counts it twice; see `count_words`)."""
+    """Accepting PATHS of each length 0..max_len, epsilon moves removed first (see `count_words`).
+
+    Paths, not words: an NFA with two runs on one word counts it twice.
+    """
     _check_len(max_len)
     if nfa.has_epsilon:
         nfa = remove_epsilons(nfa)

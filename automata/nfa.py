@@ -387,7 +387,7 @@ class NFA:
         )
 
     def __eq__(self, other: object) -> bool:
-        """Structural equality (same labels, transitions, start, finals, alphabet); see `dfa.equivalent`."""
+        """Structural equality (labels, transitions, start, finals, alphabet), not of languages."""
         if not isinstance(other, NFA):
             return NotImplemented
         return self._key() == other._key()
