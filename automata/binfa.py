@@ -24,7 +24,9 @@ from automata.exceptions import (
 )
 from automata.flatten import BottomBank, flatten_arrays, pairs_and_inverse
 from automata.intnfa import IntNFA, int_to_nfa, to_int_nfa
+from automata.io import from_json as nfa_from_json
 from automata.io import read_document
+from automata.io import to_dict as nfa_to_dict
 from automata.nfa import EPSILON, NFA, sorted_symbols
 
 if TYPE_CHECKING:
@@ -38,6 +40,81 @@ def _describe(items: Iterable[Hashable]) -> str:
     return "{" + ", ".join(repr(x) for x in sorted_symbols(items)) + "}"
 
 
+def _check_parts(top: object, bottoms: object) -> None:
+    """The top automaton and every bottom automaton must be NFAs, the bottoms in a mapping."""
+    if not isinstance(top, NFA):
+        raise AutomataInputError(f"top must be an automata.NFA, got {type(top).__name__}")
+    if not isinstance(bottoms, Mapping):
+        raise AutomataInputError(
+            f"bottoms must be a mapping type -> NFA, got {type(bottoms).__name__}"
+        )
+    for g, b in bottoms.items():
+        if not isinstance(b, NFA):
+            raise AutomataInputError(
+                f"bottom automaton of type {g!r} must be an automata.NFA, got {type(b).__name__}"
+            )
+
+
+def _check_segment_types(types: frozenset[Hashable], bottoms: Mapping[Hashable, NFA]) -> None:
+    """The segment types (the top alphabet) must be non-empty and be exactly the bottoms' keys."""
+    if not types:
+        raise EmptyAutomatonError(
+            "the top automaton has an empty alphabet: a Bi-NFA needs at least one segment type"
+        )
+    missing = [g for g in types if g not in bottoms]
+    if missing:
+        raise AlphabetError(
+            f"segment types {_describe(missing)} have no bottom automaton; "
+            f"bottoms are given for {_describe(bottoms)}"
+        )
+    extra = [g for g in bottoms if g not in types]
+    if extra:
+        raise AlphabetError(
+            f"bottom automata given for {_describe(extra)}, which are not segment types of the "
+            f"top automaton (its alphabet is {_describe(types)})"
+        )
+
+
+def _token_alphabet(
+    bottoms: Mapping[Hashable, NFA], alphabet: Iterable[Hashable] | None
+) -> frozenset[Hashable]:
+    """Sigma: `alphabet` if given (it must cover every bottom), else the union of the bottoms'."""
+    if alphabet is None:
+        sigma = frozenset().union(*(b.alphabet for b in bottoms.values()))
+    else:
+        if isinstance(alphabet, str):
+            alphabet = list(alphabet)
+        try:
+            sigma = frozenset(alphabet)
+        except TypeError:
+            raise AutomataInputError("alphabet symbols must be hashable") from None
+        for g, b in bottoms.items():
+            outside = b.alphabet - sigma
+            if outside:
+                raise AlphabetError(
+                    f"bottom automaton of type {g!r} uses symbols {_describe(outside)} outside "
+                    f"the alphabet {_describe(sigma)}"
+                )
+    if not sigma:
+        raise EmptyAutomatonError("the token alphabet is empty: no bottom automaton reads a symbol")
+    return sigma
+
+
+def _check_separator(separator: Hashable, sigma: frozenset[Hashable]) -> None:
+    """The separator must be hashable, not the epsilon marker, and outside Sigma."""
+    try:
+        hash(separator)
+    except TypeError:
+        raise AutomataInputError(f"separator {separator!r} is not hashable") from None
+    if separator is EPSILON:
+        raise SeparatorError("the separator must not be the epsilon marker None")
+    if separator in sigma:
+        raise SeparatorError(
+            f"separator {separator!r} lies inside the token alphabet {_describe(sigma)}; "
+            "choose a symbol outside it"
+        )
+
+
 class BiNFA:
     """A bilevel NFA: `top` over segment types, `bottoms[type]` over `alphabet`, and `separator`."""
 
@@ -49,66 +126,10 @@ class BiNFA:
         alphabet: Iterable[Hashable] | None = None,
     ) -> None:
         """Validate and build; `alphabet` defaults to the union of the bottom alphabets."""
-        if not isinstance(top, NFA):
-            raise AutomataInputError(f"top must be an automata.NFA, got {type(top).__name__}")
-        if not isinstance(bottoms, Mapping):
-            raise AutomataInputError(
-                f"bottoms must be a mapping type -> NFA, got {type(bottoms).__name__}"
-            )
-        for g, b in bottoms.items():
-            if not isinstance(b, NFA):
-                raise AutomataInputError(
-                    f"bottom automaton of type {g!r} must be an automata.NFA, got {type(b).__name__}"
-                )
-        types = top.alphabet
-        if not types:
-            raise EmptyAutomatonError(
-                "the top automaton has an empty alphabet: a Bi-NFA needs at least one segment type"
-            )
-        missing = [g for g in types if g not in bottoms]
-        if missing:
-            raise AlphabetError(
-                f"segment types {_describe(missing)} have no bottom automaton; "
-                f"bottoms are given for {_describe(bottoms)}"
-            )
-        extra = [g for g in bottoms if g not in types]
-        if extra:
-            raise AlphabetError(
-                f"bottom automata given for {_describe(extra)}, which are not segment types of the "
-                f"top automaton (its alphabet is {_describe(types)})"
-            )
-        used = frozenset().union(*(b.alphabet for b in bottoms.values()))
-        if alphabet is None:
-            sigma = used
-        else:
-            if isinstance(alphabet, str):
-                alphabet = list(alphabet)
-            try:
-                sigma = frozenset(alphabet)
-            except TypeError:
-                raise AutomataInputError("alphabet symbols must be hashable") from None
-            for g, b in bottoms.items():
-                outside = b.alphabet - sigma
-                if outside:
-                    raise AlphabetError(
-                        f"bottom automaton of type {g!r} uses symbols {_describe(outside)} outside "
-                        f"the alphabet {_describe(sigma)}"
-                    )
-        if not sigma:
-            raise EmptyAutomatonError(
-                "the token alphabet is empty: no bottom automaton reads a symbol"
-            )
-        try:
-            hash(separator)
-        except TypeError:
-            raise AutomataInputError(f"separator {separator!r} is not hashable") from None
-        if separator is EPSILON:
-            raise SeparatorError("the separator must not be the epsilon marker None")
-        if separator in sigma:
-            raise SeparatorError(
-                f"separator {separator!r} lies inside the token alphabet {_describe(sigma)}; "
-                "choose a symbol outside it"
-            )
+        _check_parts(top, bottoms)
+        _check_segment_types(top.alphabet, bottoms)
+        sigma = _token_alphabet(bottoms, alphabet)
+        _check_separator(separator, sigma)
         self._top = top
         self._bottoms = {g: b.with_alphabet(sigma) for g, b in bottoms.items()}
         self._separator = separator
@@ -310,8 +331,8 @@ class BiNFA:
             "version": JSON_VERSION,
             "separator": self._separator,
             "alphabet": list(self.symbols[:-1]),
-            "top": self._top.to_dict(),
-            "bottoms": [[g, self._bottoms[g].to_dict()] for g in self.types],
+            "top": nfa_to_dict(self._top),
+            "bottoms": [[g, nfa_to_dict(self._bottoms[g])] for g in self.types],
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
@@ -338,7 +359,7 @@ class BiNFA:
         if not isinstance(raw, list) or any(not isinstance(x, list) or len(x) != 2 for x in raw):
             raise AutomataFormatError("'bottoms' must be a list of [type, NFA document] pairs")
         try:
-            top = NFA.from_json(data["top"])
+            top = nfa_from_json(data["top"])
         except AutomataError as exc:
             raise AutomataFormatError(f"top automaton: {exc}") from None
         bottoms: dict[Hashable, NFA] = {}
@@ -346,7 +367,7 @@ class BiNFA:
             if isinstance(g, bool) or not isinstance(g, (str, int)) or g in bottoms:
                 raise AutomataFormatError(f"bottom type {g!r} is not a str/int or is repeated")
             try:
-                bottoms[g] = NFA.from_json(doc)
+                bottoms[g] = nfa_from_json(doc)
             except AutomataError as exc:
                 raise AutomataFormatError(f"bottom automaton of type {g!r}: {exc}") from None
         return cls(top, bottoms, separator=sep, alphabet=alphabet)

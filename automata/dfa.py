@@ -286,8 +286,11 @@ def minimize(nfa: NFA, max_states: int = DEFAULT_BUDGET, *, complete: bool = Fal
 
 
 def minimal_dfa_size(nfa: NFA, *, count_sink: bool = True, max_states: int = DEFAULT_BUDGET) -> int:
-    """States of the minimal DFA: complete over the alphabet (count_sink=True, sink included when
-    needed) or trimmed (count_sink=False: no dead state, 0 for the empty language; pynini's count)."""
+    """States of the minimal DFA over the NFA's alphabet, with or without the dead (sink) state.
+
+    count_sink=True: the complete DFA (sink included when needed); count_sink=False: the trimmed
+    DFA (no dead state, 0 for the empty language; pynini's count).
+    """
     _, table, _, sink = _minimal_table(nfa, max_states)
     return len(table) - (0 if count_sink or sink < 0 else 1)
 

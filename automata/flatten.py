@@ -64,8 +64,10 @@ class BottomBank:
 
 
 def pairs_and_inverse(top: IntNFA) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (target, type id) pairs of the top's non-epsilon arcs, sorted, and per such arc
-    the index of its pair."""
+    """The sorted distinct (target, type id) pairs of the top's non-epsilon arcs; per arc its pair.
+
+    Returns ``(pairs, inverse)``: ``inverse[k]`` is the pair index of the k-th non-epsilon arc.
+    """
     mask = top.sym != EPS
     stacked = np.stack([top.dst[mask], top.sym[mask]], axis=1)
     pairs, inverse = np.unique(stacked, axis=0, return_inverse=True)
@@ -75,9 +77,10 @@ def pairs_and_inverse(top: IntNFA) -> tuple[np.ndarray, np.ndarray]:
 def flatten_arrays(
     top: IntNFA, bank: BottomBank, symbols: Sequence[Hashable]
 ) -> tuple[IntNFA, np.ndarray]:
-    """The flattened NFA over `symbols` (the separator last) and, per flat state, its copy index
-    (-1 for a top state). Top states keep indices 0..m-1; copy c occupies a contiguous block.
+    """The flattened NFA over `symbols` (the separator last) and each flat state's copy index.
 
+    The copy index is -1 for a top state. Top states keep indices 0..m-1; copy c occupies a
+    contiguous block.
     The arcs come out distinct (top arcs are distinct, and each copy's arcs live in its own block),
     which `NFA._from_arrays` relies on.
     """

@@ -7,8 +7,10 @@ from collections.abc import Hashable
 import numpy as np
 import scipy.sparse as sp
 
+from automata.dfa import determinize
 from automata.exceptions import AutomataInputError
 from automata.nfa import NFA
+from automata.ops import remove_epsilons
 
 # Counts stay exact in int64 while every entry is below this bound; past it we switch to Python ints.
 _INT64_SAFE = 2**62
@@ -34,11 +36,13 @@ def transition_matrices(nfa: NFA) -> dict[Hashable, sp.csr_matrix]:
 
 
 def count_paths(nfa: NFA, max_len: int) -> list[int]:
-    """Accepting PATHS of each length 0..max_len over an epsilon-free NFA (not words: an NFA
-    with two runs on one word counts it twice; see `count_words`)."""
+    """Accepting PATHS of each length 0..max_len, epsilon moves removed first (see `count_words`).
+
+    Paths, not words: an NFA with two runs on one word counts it twice.
+    """
     _check_len(max_len)
     if nfa.has_epsilon:
-        nfa = nfa.remove_epsilons()
+        nfa = remove_epsilons(nfa)
     return _propagate(nfa, max_len)
 
 
@@ -48,7 +52,7 @@ def count_words(nfa: NFA, max_len: int, max_states: int = 100_000) -> list[int]:
     The NFA is determinised first: in a DFA each word has one run, so path counts are word counts.
     """
     _check_len(max_len)
-    dfa = nfa if nfa.is_deterministic() else nfa.determinize(max_states=max_states)
+    dfa = nfa if nfa.is_deterministic() else determinize(nfa, max_states=max_states)
     return _propagate(dfa, max_len)
 
 

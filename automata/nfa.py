@@ -13,7 +13,6 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from automata.exceptions import AlphabetError, AutomataInputError, UnknownStateError
-from automata.nfa_methods import NFAMethods
 from automata.table import (
     count_arcs,
     epsilon_closure_masks,
@@ -44,7 +43,7 @@ Transition = tuple[Hashable, Hashable, Hashable]
 __all__ = ["EPSILON", "NFA", "State", "Symbol", "Transition", "bits_of", "sorted_symbols"]
 
 
-class NFA(NFAMethods):
+class NFA:
     """A nondeterministic finite automaton (Q, Sigma, delta, q0, F) with epsilon moves."""
 
     __slots__ = (
@@ -388,7 +387,7 @@ class NFA(NFAMethods):
         )
 
     def __eq__(self, other: object) -> bool:
-        """Structural equality (same labels, transitions, start, finals, alphabet); see `equivalent`."""
+        """Structural equality (labels, transitions, start, finals, alphabet), not of languages."""
         if not isinstance(other, NFA):
             return NotImplemented
         return self._key() == other._key()
@@ -415,5 +414,7 @@ class NFA(NFAMethods):
         if g is None:
             import networkx as nx
 
-            g = self._cache["graph"] = nx.freeze(self.to_networkx())
+            from automata.io import to_networkx  # automata.io imports this module
+
+            g = self._cache["graph"] = nx.freeze(to_networkx(self))
         return g

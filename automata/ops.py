@@ -151,8 +151,10 @@ def _reachable(succ: list[dict], starts: list[int]) -> set[int]:
 
 
 def trim(a: NFA) -> NFA:
-    """Keep the states both reachable and co-reachable (labels kept); the empty language gives one
-    non-final start state with no transitions."""
+    """Keep the states both reachable and co-reachable (labels kept).
+
+    The empty language gives one non-final start state with no transitions.
+    """
     _check(a)
     succ = a.succ_table()
     n = a.num_states

@@ -18,10 +18,12 @@ def random_nfa(
     epsilon_density: float = 0.0,
     seed: int = 0,
 ) -> NFA:
-    """A random NFA: per symbol about ``density * n_states`` transitions between uniform random
-    states, each state final with ``final_prob`` (state 0 is the start), and about
-    ``epsilon_density * n_states`` epsilon moves. `alphabet` is a size (symbols 0..k-1) or symbols.
-    Same arguments, same NFA."""
+    """A seeded random NFA (state 0 is the start): same arguments, same NFA.
+
+    Per symbol about ``density * n_states`` transitions between uniform random states, each state
+    final with ``final_prob``, and about ``epsilon_density * n_states`` epsilon moves. `alphabet` is
+    a size (symbols 0..k-1) or symbols.
+    """
     if isinstance(n_states, bool) or not isinstance(n_states, int) or n_states < 1:
         raise AutomataInputError(f"n_states must be a positive int, got {n_states!r}")
     symbols = list(range(alphabet)) if isinstance(alphabet, int) else list(alphabet)

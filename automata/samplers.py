@@ -126,6 +126,7 @@ class _WordTables:
 
     @classmethod
     def build(cls, dfa: LazyDFA, max_len: int) -> _WordTables:
+        """Expand the DFA; precompute scaled word counts and symbol weights up to `max_len`."""
         delta = dfa.expand()
         final = np.array(dfa.accepting, dtype=bool)
         counts = _normalised_counts(delta, final, max_len)
@@ -143,6 +144,7 @@ class _WordTables:
         return cls(delta.tolist(), dfa.start, counts, cum)
 
     def feasible(self, length: int) -> bool:
+        """Whether some accepted word has exactly `length` symbols."""
         return self.counts[length][self.start] > 0
 
     def draw(self, length: int, uniforms: list[float]) -> tuple[list[int], list[int]]:
@@ -192,6 +194,53 @@ class Sample:
         }
 
 
+def _check_shape(lo_m: int, hi_m: int, min_len: int, max_len: int, length_dist: str) -> None:
+    """Segment-count and length ranges must be ordered and non-negative, the distribution known."""
+    if not 0 <= lo_m <= hi_m or not 0 <= min_len <= max_len:
+        raise AutomataInputError(
+            f"need 0 <= segments {lo_m} <= {hi_m} and 0 <= min_len {min_len} <= max_len {max_len}"
+        )
+    if length_dist not in ("uniform", "geometric"):
+        raise AutomataInputError(
+            f"length_dist must be 'uniform' or 'geometric', got {length_dist!r}"
+        )
+
+
+def _length_choices(
+    tables: Sequence[_WordTables],
+    min_len: int,
+    max_len: int,
+    length_dist: str,
+    geometric_p: float,
+) -> tuple[list[list[int]], list[list[float]]]:
+    """Per type, the segment lengths it accepts in range and their cumulative draw weights."""
+    lengths: list[list[int]] = []
+    length_cum: list[list[float]] = []
+    for tab in tables:
+        ok = [L for L in range(min_len, max_len + 1) if tab.feasible(L)]
+        w = [1.0 if length_dist == "uniform" else (1 - geometric_p) ** (L - min_len) for L in ok]
+        lengths.append(ok)
+        length_cum.append(np.cumsum(w).tolist())
+    return lengths, length_cum
+
+
+def _without_empty_types(top: IntNFA, lengths: Sequence[Sequence[int]]) -> IntNFA:
+    """The top NFA without the arcs of types that have no segment length in range.
+
+    Otherwise the top tables would count words whose segments cannot be drawn.
+    """
+    keep = np.array([s == EPS or bool(lengths[s]) for s in top.sym.tolist()], dtype=bool)
+    return IntNFA(
+        top.n_states,
+        top.symbols,
+        top.start,
+        top.finals,
+        top.src[keep],
+        top.sym[keep],
+        top.dst[keep],
+    )
+
+
 class HierarchicalSampler:
     """Samples annotated words of a Bi-NFA with a controlled number of segments and lengths."""
 
@@ -208,40 +257,17 @@ class HierarchicalSampler:
     ) -> None:
         """Precompute DFA tables; typed errors when no word fits the requested shape."""
         lo_m, hi_m = (n_segments, n_segments) if isinstance(n_segments, int) else n_segments
-        if not 0 <= lo_m <= hi_m or not 0 <= min_len <= max_len:
-            raise AutomataInputError(
-                f"need 0 <= segments {lo_m} <= {hi_m} and 0 <= min_len {min_len} <= max_len {max_len}"
-            )
-        if length_dist not in ("uniform", "geometric"):
-            raise AutomataInputError(
-                f"length_dist must be 'uniform' or 'geometric', got {length_dist!r}"
-            )
+        _check_shape(lo_m, hi_m, min_len, max_len, length_dist)
         self.binfa = binfa
         self.rng = np.random.default_rng(seed)
         self.sep = len(binfa.symbols) - 1
         self.bottoms = [
             _WordTables.build(LazyDFA(b, max_dfa_states), max_len) for b in binfa.int_bottoms
         ]
-        self.lengths: list[list[int]] = []
-        self.length_cum: list[list[float]] = []
-        for tab in self.bottoms:
-            ok = [L for L in range(min_len, max_len + 1) if tab.feasible(L)]
-            w = [
-                1.0 if length_dist == "uniform" else (1 - geometric_p) ** (L - min_len) for L in ok
-            ]
-            self.lengths.append(ok)
-            self.length_cum.append(np.cumsum(w).tolist())
-        top = binfa.int_top
-        keep = np.array([s == EPS or bool(self.lengths[s]) for s in top.sym.tolist()], dtype=bool)
-        restricted = IntNFA(
-            top.n_states,
-            top.symbols,
-            top.start,
-            top.finals,
-            top.src[keep],
-            top.sym[keep],
-            top.dst[keep],
+        self.lengths, self.length_cum = _length_choices(
+            self.bottoms, min_len, max_len, length_dist, geometric_p
         )
+        restricted = _without_empty_types(binfa.int_top, self.lengths)
         self.top = _WordTables.build(LazyDFA(restricted, max_dfa_states), hi_m)
         self.segment_counts = [m for m in range(lo_m, hi_m + 1) if self.top.feasible(m)]
         if not self.segment_counts:

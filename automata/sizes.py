@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
+from automata.dfa import minimize
 from automata.exceptions import BudgetExceededError
 from automata.intnfa import first_symbols, intersection_nonempty, length_bounds, nullable
 
@@ -103,7 +104,7 @@ def minimal_dfa_sizes(nfa: NFA, max_states: int) -> tuple[int, int]:
     Without sink = the trimmed minimal DFA (0 for the empty language, pynini's count); with sink =
     the minimal complete DFA (adds the dead state exactly when some state misses a symbol).
     """
-    dfa = nfa.minimize(max_states=max_states)
+    dfa = minimize(nfa, max_states=max_states)
     if not dfa.final_indices:
         return 0, 1
     sigma = nfa.alphabet

@@ -24,8 +24,10 @@ def freeze_succ(succ: list[dict[Hashable, Any]]) -> Table:
 def table_from_triples(
     transitions: Iterable[Any], index: Mapping[Hashable, int], sigma: frozenset[Hashable]
 ) -> Table:
-    """The table of label triples ``(source, symbol, target)``, each checked against the states
-    (`index`: label -> state index) and the alphabet; errors name the offending triple."""
+    """The table of label triples ``(source, symbol, target)``, checked against states and alphabet.
+
+    `index` maps a label to its state index; errors name the offending triple.
+    """
     succ: list[dict[Hashable, set[int]]] = [{} for _ in index]
     for t in checked_iter(transitions, "transitions"):
         if not isinstance(t, tuple | list) or len(t) != 3:
@@ -121,29 +123,37 @@ def epsilon_closure_masks(succ: Table) -> list[int]:
             if work:
                 u = work[-1][0]
                 low[u] = min(low[u], low[v])
-            if low[v] != index[v]:
-                continue
-            comp = []
-            while True:
-                w = stack.pop()
-                on_stack[w] = False
-                comp.append(w)
-                if w == v:
-                    break
-            m = 0
-            for w in comp:
-                m |= 1 << w
-            for w in comp:
-                for x in eps[w]:
-                    m |= masks[x]  # 0 for members of this component (not assigned yet)
-            for w in comp:
-                masks[w] = m
+            if low[v] == index[v]:
+                _finish_component(v, stack, on_stack, eps, masks)
     return masks
 
 
+def _finish_component(
+    root: int, stack: list[int], on_stack: list[bool], eps: list[tuple[int, ...]], masks: list[int]
+) -> None:
+    """Pop the SCC rooted at `root` off Tarjan's stack and give each member the SCC's closure."""
+    comp = []
+    while True:
+        w = stack.pop()
+        on_stack[w] = False
+        comp.append(w)
+        if w == root:
+            break
+    m = 0
+    for w in comp:
+        m |= 1 << w
+    for w in comp:
+        for x in eps[w]:
+            m |= masks[x]  # 0 for members of this component (not assigned yet)
+    for w in comp:
+        masks[w] = m
+
+
 def table_from_arrays(n: int, symbols: tuple, src: Any, sym: Any, dst: Any) -> Table:
-    """Group distinct integer arcs (numpy arrays; sym -1 = epsilon) into ``table[i][symbol]`` tuples
-    with one lexsort, so the Python loop runs once per (state, symbol) group, not per arc."""
+    """Group distinct integer arcs (numpy arrays; sym -1 = epsilon) into ``table[i][symbol]``.
+
+    One lexsort first, so the Python loop runs once per (state, symbol) group, not per arc.
+    """
     import numpy as np
 
     src, sym, dst = (np.asarray(x, dtype=np.int64) for x in (src, sym, dst))

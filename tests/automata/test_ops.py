@@ -29,16 +29,15 @@ def star_lang(x: frozenset, k: int) -> frozenset:
 
 @given(nfas(), nfas())
 def test_union_size_and_language(a, b):
-    u = a.union(b)
+    u = union(a, b)
     assert u.num_states == a.num_states + b.num_states + 1
     assert u.num_transitions == a.num_transitions + b.num_transitions + 2
     assert language(u, "ab", K) == language(a, "ab", K) | language(b, "ab", K)
-    assert (a | b) == u
 
 
 @given(nfas(), nfas())
 def test_concatenation_size_and_language(a, b):
-    c = a.concatenate(b)
+    c = concatenate(a, b)
     assert c.num_states == a.num_states + b.num_states
     assert c.num_transitions == a.num_transitions + b.num_transitions + len(a.finals)
     assert language(c, "ab", K) == concat_lang(language(a, "ab", K), language(b, "ab", K), K)
@@ -46,29 +45,28 @@ def test_concatenation_size_and_language(a, b):
 
 @given(nfas())
 def test_star_size_and_language(a):
-    s = a.star()
+    s = star(a)
     assert s.num_states == a.num_states + 1
     assert language(s, "ab", K) == star_lang(language(a, "ab", K), K)
 
 
 @given(nfas(), nfas())
 def test_intersection_size_and_language(a, b):
-    p = a.intersect(b)
+    p = intersect(a, b)
     assert p.num_states <= a.num_states * b.num_states
     assert language(p, "ab", K) == language(a, "ab", K) & language(b, "ab", K)
-    assert (a & b) == p
 
 
 @given(nfas())
 def test_reverse_language(a):
-    r = a.reverse()
+    r = reverse(a)
     assert r.num_states == a.num_states + 1
     assert language(r, "ab", K) == frozenset(w[::-1] for w in language(a, "ab", K))
 
 
 @given(nfas())
 def test_remove_epsilons_keeps_states_and_language(a):
-    e = a.remove_epsilons()
+    e = remove_epsilons(a)
     assert not e.has_epsilon
     assert e.states == a.states and e.start == a.start
     assert language(e, "ab", K) == language(a, "ab", K)
@@ -76,7 +74,7 @@ def test_remove_epsilons_keeps_states_and_language(a):
 
 @given(nfas())
 def test_trim_keeps_language_and_only_useful_states(a):
-    t = a.trim()
+    t = trim(a)
     assert language(t, "ab", K) == language(a, "ab", K)
     assert t.num_states <= a.num_states
     assert set(t.states) <= set(a.states)
@@ -92,7 +90,7 @@ def test_trim_keeps_language_and_only_useful_states(a):
 
 def test_trim_of_empty_language_is_one_state():
     a = NFA.from_transitions([(0, "a", 1)], 0, [])
-    t = a.trim()
+    t = trim(a)
     assert t.num_states == 1 and t.num_transitions == 0 and not t.finals
 
 
@@ -117,16 +115,16 @@ def test_textbook_sizes_on_ten_state_nfas():
 def test_mixed_alphabets_are_united():
     a = NFA.from_transitions([(0, "a", 1)], 0, [1])
     b = NFA.from_transitions([(0, "b", 1)], 0, [1])
-    u = a.union(b)
+    u = union(a, b)
     assert u.alphabet == frozenset("ab") and u.accepts("a") and u.accepts("b")
-    assert a.intersect(b).alphabet == frozenset("ab")
-    assert not a.intersect(b).finals
+    assert intersect(a, b).alphabet == frozenset("ab")
+    assert not intersect(a, b).finals
 
 
 def test_intersection_budget_is_typed():
     a, b = random_nfa(40, 2, density=3, seed=1), random_nfa(40, 2, density=3, seed=2)
     with pytest.raises(BudgetExceededError) as info:
-        a.intersect(b, max_states=10)
+        intersect(a, b, max_states=10)
     assert info.value.budget == 10 and info.value.operation == "intersect"
 
 

@@ -11,14 +11,16 @@ from hypothesis import strategies as st
 from scipy.special import chdtrc
 
 from automata import AutomataError, AutomataInputError, make_family, random_binfa
+from automata.dfa import minimize
 from automata.generators import modular_counters
+from automata.matrices import count_words
 from automata.negatives import one_edit_negatives, wrong_type_negatives
 from automata.samplers import HierarchicalSampler, UniformSampler
 
 
 def legal_by_minimal_dfa(b, tokens):
     """Legal next tokens after each prefix, read off the trimmed minimal DFA (H5's dfa module)."""
-    dfa = b.flatten().minimize()
+    dfa = minimize(b.flatten())
     succ = dfa.succ_table()
     q = dfa.start_index
     out = []
@@ -119,7 +121,7 @@ def test_uniform_sampler_is_uniform(seed, length):
     b = random_binfa(2, 2, 2, seed=seed, top_states=2)
     accepted = [w for w in itertools.product(b.symbols, repeat=length) if b.accepts(w)]
     sampler = UniformSampler(b, max_len=length, seed=seed)
-    assert sampler.count(length) == len(accepted) == b.flatten().count_words(length)[length]
+    assert sampler.count(length) == len(accepted) == count_words(b.flatten(), length)[length]
     assert len(accepted) >= 3
     n = 40 * len(accepted)
     counts = dict.fromkeys(accepted, 0)
