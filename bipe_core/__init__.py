@@ -10,6 +10,8 @@ Example::
     out = model.generate(input_ids, 8)  # greedy, KV-cached, segment state carried
 """
 
+from importlib import metadata
+
 from bipe_core.attention import attention, reference_attention
 from bipe_core.cache import KVCache
 from bipe_core.checkpoint import load_checkpoint, save_checkpoint
@@ -39,6 +41,12 @@ from bipe_core.schemes import (
     register_scheme,
     scheme_class,
 )
+
+try:
+    __version__ = metadata.version("bipe")
+except metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
 
 __all__ = [
     "BipeCoreError",

@@ -8,6 +8,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from experiments import __version__
+
 # Each module exposes `register(subparsers)`. Modules keep heavy imports (torch, spaCy) inside
 # their run functions so that `bipe --help` and `bipe segment` start fast.
 COMMAND_MODULES = (
@@ -16,6 +18,9 @@ COMMAND_MODULES = (
     "experiments.commands.demo",
     "experiments.commands.train",
 )
+
+# The modules of the "lm" extra; a light install (`pip install bipe`) has none of them.
+LM_EXTRA_MODULES = ("torch", "safetensors", "tokenizers", "matplotlib", "tqdm")
 
 
 class CLIError(Exception):
@@ -28,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bipe",
         description="BiPE Lab: segmenters, bilevel positional encodings, Bi-NFA automata, experiments.",
     )
+    parser.add_argument("--version", action="version", version=f"bipe {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for mod_name in COMMAND_MODULES:
         mod = importlib.import_module(mod_name)
@@ -64,6 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in LM_EXTRA_MODULES:
+            raise
+        print(
+            f"bipe {args.command}: error: this command needs {exc.name}, which comes with the "
+            '"lm" extra: pip install torch==2.13.0 "bipe[lm]" (in a checkout: '
+            'pip install torch==2.13.0 -e ".[lm]")',
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:  # only the project's typed errors are reported briefly
         if isinstance(exc, _typed_errors()):
             print(f"bipe {args.command}: error: {exc}", file=sys.stderr)

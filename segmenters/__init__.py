@@ -3,6 +3,8 @@
 Never imports torch. Heavy parsers (spaCy, tree-sitter) load only when their segmenter is asked for.
 """
 
+from importlib import metadata
+
 from segmenters.base import (
     BaseSegmenter,
     Segment,
@@ -27,6 +29,12 @@ from segmenters.registry import (
     list_segmenters,
     register_segmenter,
 )
+
+try:
+    __version__ = metadata.version("bipe")
+except metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
 
 __all__ = [
     "BaseSegmenter",

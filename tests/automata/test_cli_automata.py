@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from automata import BiNFA, make_family
 from experiments.cli import main
 
 
 def test_compare_writes_csv_png_and_prints_fits(tmp_path, capsys):
+    pytest.importorskip("matplotlib")  # sizes.png; the light install (no "lm" extra) has none
     out = tmp_path / "cmp"
     rc = main(
         [

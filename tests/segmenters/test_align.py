@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
 
 from segmenters import (
     SegmenterInputError,
@@ -162,8 +161,12 @@ def test_many_tokens_vectorised() -> None:
     assert pos.intra.max() == 29 and pos.n_segments == len(seg)
 
 
-def _tiny_tokenizer() -> Tokenizer:
-    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+def _tiny_tokenizer():
+    """A word-level HF tokenizer with [CLS]/[SEP] around each text; skips without `tokenizers`."""
+    tokenizers = pytest.importorskip("tokenizers")
+    models, pre_tokenizers = tokenizers.models, tokenizers.pre_tokenizers
+    processors, trainers = tokenizers.processors, tokenizers.trainers
+    tok = tokenizers.Tokenizer(models.WordLevel(unk_token="[UNK]"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     trainer = trainers.WordLevelTrainer(special_tokens=["[UNK]", "[CLS]", "[SEP]"])
     tok.train_from_iterator(["Hello world. How are you? Fine."], trainer)
