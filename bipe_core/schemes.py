@@ -8,14 +8,14 @@ ALiBi-style bias -slopes[h] * (idx[query] - idx[key]) that `bipe_core.attention.
 without materialising it.
 
 Each scheme class declares what it is (`rotary`, `has_bias`, `uses_segments`, `uses_levels`,
-`intra_table`, `default_alibi_factor`) and what it uses: its constructor takes exactly the options it
-reads, as keyword-only arguments, and `scheme_class(name).option_names()` lists them. Every fact
-about a scheme is read from here (`scheme_class`), never from lists kept elsewhere.
+`intra_table`, `default_alibi_factor`) and what it uses: each part declares its options with their
+defaults (`options`), the constructor takes exactly the options of the scheme's parts and refuses
+any other, and `scheme_class(name).option_names()` lists them. Every fact about a scheme is read
+from here (`scheme_class`), never from lists kept elsewhere.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -78,15 +78,7 @@ def scheme_class(name: str) -> type[PositionalScheme]:
 
 def get_scheme(name: str, **options: Any) -> PositionalScheme:
     """Instantiate the scheme registered as `name`; options it does not use raise ConfigError."""
-    cls = scheme_class(name)
-    allowed = {"d_model", "n_heads", "head_dim", *cls.option_names()}
-    unused = sorted(set(options) - allowed)
-    if unused:
-        raise ConfigError(
-            f"scheme {name!r} does not use option(s) {', '.join(unused)}; "
-            f"it takes: {', '.join(sorted(allowed))}"
-        )
-    return cls(**options)
+    return scheme_class(name)(**options)
 
 
 def sinusoidal_table(index: Tensor, dim: int) -> Tensor:
@@ -127,9 +119,18 @@ class PositionalScheme(nn.Module):
     uses_levels: ClassVar[bool] = False  # needs Positions.levels (hierarchical)
     intra_table: ClassVar[bool] = False  # adds an absolute encoding of the intra-segment index
     default_alibi_factor: ClassVar[float] = 1.0  # slope multiplier when alibi_factor is None
+    options: ClassVar[dict[str, Any]] = {}  # this part's options and their defaults
 
-    def __init__(self, d_model: int, n_heads: int, head_dim: int | None = None) -> None:
+    def __init__(
+        self, d_model: int, n_heads: int, head_dim: int | None = None, **options: Any
+    ) -> None:
         super().__init__()
+        unused = sorted(set(options) - set(self.option_names()))
+        if unused:
+            raise ConfigError(
+                f"scheme {self.name!r} does not use option(s) {', '.join(unused)}; it takes: "
+                f"{', '.join(('d_model', 'n_heads', 'head_dim', *self.option_names()))}"
+            )
         self.d_model = _positive_int("d_model", d_model)
         self.n_heads = _positive_int("n_heads", n_heads)
         if head_dim is None:
@@ -142,12 +143,23 @@ class PositionalScheme(nn.Module):
         # float32 masters of inv_freq / slopes: dtype casts of the module (model.half()) must not
         # round them, so `_apply` restores them from here after every cast
         self._fp32_masters: dict[str, Tensor] = {}
+        self._build({**self.option_defaults(), **options})
+
+    def _build(self, o: dict[str, Any]) -> None:
+        """Build the scheme's parts from its options (defaults filled in)."""
+
+    @classmethod
+    def option_defaults(cls) -> dict[str, Any]:
+        """Every option of the scheme's parts with its default."""
+        out: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            out.update(vars(klass).get("options", {}))
+        return out
 
     @classmethod
     def option_names(cls) -> tuple[str, ...]:
-        """The options this scheme reads: the keyword-only parameters of its constructor."""
-        params = inspect.signature(cls.__init__).parameters.values()
-        return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        """The options this scheme reads (beyond d_model, n_heads and head_dim)."""
+        return tuple(cls.option_defaults())
 
     @classmethod
     def from_config(cls, config: ModelConfig) -> PositionalScheme:
@@ -261,6 +273,11 @@ class _RotaryMixin(PositionalScheme):
     """RoPE frequencies (with scaling) applied to whichever index `rotary_index` returns."""
 
     rotary = True
+    options: ClassVar[dict[str, Any]] = {
+        "max_positions": 1024,
+        "rope_theta": 10000.0,
+        "rope_scaling": None,
+    }
 
     def _init_rotary(
         self,
@@ -317,6 +334,7 @@ class _BiasMixin(PositionalScheme):
     """ALiBi-style bias: slopes (H,) or (K, H) times the scheme's index distance."""
 
     has_bias = True
+    options: ClassVar[dict[str, Any]] = {"alibi_factor": None}
 
     def _init_bias(
         self,
@@ -354,6 +372,11 @@ class _IntraMixin(_AbsoluteMixin):
 
     uses_segments = True
     intra_table = True
+    options: ClassVar[dict[str, Any]] = {
+        "max_intra": 1024,
+        "intra": "learned",
+        "intra_init": "normal",
+    }
 
     def _init_intra(self, max_intra: int, intra: str, intra_init: str) -> None:
         self.max_intra = _positive_int("max_intra", max_intra)
@@ -379,6 +402,7 @@ class _LevelsMixin(PositionalScheme):
     """Reads the hierarchical `Positions.levels` (coarse -> fine, the segment index last)."""
 
     uses_levels = True
+    options: ClassVar[dict[str, Any]] = {"n_levels": 2}
 
     def _init_levels(self, n_levels: int) -> None:
         self.n_levels = _positive_int("n_levels", n_levels)
@@ -409,8 +433,7 @@ class NoPE(PositionalScheme):
 class Sinusoidal(_AbsoluteMixin):
     """Vaswani et al. sinusoidal encoding of the token index, added to the input."""
 
-    def __init__(self, d_model: int, n_heads: int, head_dim: int | None = None) -> None:
-        super().__init__(d_model, n_heads, head_dim)
+    def _build(self, o: dict[str, Any]) -> None:
         self._init_absolute("sinusoidal", 1, "token_embedding")
 
     def _absolute_index(self, pos: Positions) -> Tensor:
@@ -421,11 +444,10 @@ class Sinusoidal(_AbsoluteMixin):
 class Learned(_AbsoluteMixin):
     """Learned absolute table of `max_positions` rows by token index (clamped beyond it)."""
 
-    def __init__(
-        self, d_model: int, n_heads: int, head_dim: int | None = None, *, max_positions: int = 1024
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self.max_positions = _positive_int("max_positions", max_positions)
+    options: ClassVar[dict[str, Any]] = {"max_positions": 1024}
+
+    def _build(self, o: dict[str, Any]) -> None:
+        self.max_positions = _positive_int("max_positions", o["max_positions"])
         self._init_absolute("learned", self.max_positions, "token_embedding")
 
     def _absolute_index(self, pos: Positions) -> Tensor:
@@ -436,18 +458,8 @@ class Learned(_AbsoluteMixin):
 class RoPE(_RotaryMixin):
     """Rotary embedding by token index (Su et al.), LLaMA layout."""
 
-    def __init__(
-        self,
-        d_model: int,
-        n_heads: int,
-        head_dim: int | None = None,
-        *,
-        max_positions: int = 1024,
-        rope_theta: float = 10000.0,
-        rope_scaling: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self._init_rotary(max_positions, rope_theta, rope_scaling)
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_rotary(o["max_positions"], o["rope_theta"], o["rope_scaling"])
 
     def rotary_index(self, pos: Positions) -> Tensor:
         return pos.token
@@ -457,16 +469,8 @@ class RoPE(_RotaryMixin):
 class ALiBi(_BiasMixin):
     """ALiBi (Press et al.): bias -m_h * (token distance)."""
 
-    def __init__(
-        self,
-        d_model: int,
-        n_heads: int,
-        head_dim: int | None = None,
-        *,
-        alibi_factor: float | None = None,
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self._init_bias(alibi_factor)
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_bias(o["alibi_factor"])
 
     def bias_index(self, pos: Positions) -> Tensor:
         return pos.token.float()
@@ -476,22 +480,9 @@ class ALiBi(_BiasMixin):
 class BiPERoPE(_IntraMixin, _RotaryMixin):
     """BiPE-RoPE: intra-segment absolute encoding plus RoPE by SEGMENT index."""
 
-    def __init__(
-        self,
-        d_model: int,
-        n_heads: int,
-        head_dim: int | None = None,
-        *,
-        max_intra: int = 1024,
-        intra: str = "learned",
-        intra_init: str = "normal",
-        max_positions: int = 1024,
-        rope_theta: float = 10000.0,
-        rope_scaling: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self._init_intra(max_intra, intra, intra_init)
-        self._init_rotary(max_positions, rope_theta, rope_scaling)
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_intra(o["max_intra"], o["intra"], o["intra_init"])
+        self._init_rotary(o["max_positions"], o["rope_theta"], o["rope_scaling"])
 
     def rotary_index(self, pos: Positions) -> Tensor:
         return pos.segment
@@ -503,20 +494,9 @@ class BiPEALiBi(_IntraMixin, _BiasMixin):
 
     default_alibi_factor = 96.0  # the paper's multiplier
 
-    def __init__(
-        self,
-        d_model: int,
-        n_heads: int,
-        head_dim: int | None = None,
-        *,
-        max_intra: int = 1024,
-        intra: str = "learned",
-        intra_init: str = "normal",
-        alibi_factor: float | None = None,
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self._init_intra(max_intra, intra, intra_init)
-        self._init_bias(alibi_factor)
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_intra(o["max_intra"], o["intra"], o["intra_init"])
+        self._init_bias(o["alibi_factor"])
 
     def bias_index(self, pos: Positions) -> Tensor:
         return pos.segment.float()
@@ -530,26 +510,12 @@ class HierRoPE(_IntraMixin, _LevelsMixin, _RotaryMixin):
     score between two tokens depends only on their distance at every level.
     """
 
-    def __init__(
-        self,
-        d_model: int,
-        n_heads: int,
-        head_dim: int | None = None,
-        *,
-        n_levels: int = 2,
-        max_intra: int = 1024,
-        intra: str = "learned",
-        intra_init: str = "normal",
-        max_positions: int = 1024,
-        rope_theta: float = 10000.0,
-        rope_scaling: Mapping[str, Any] | None = None,
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self._init_levels(n_levels)
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_levels(o["n_levels"])
         if self.n_levels > self.head_dim // 2:
             raise ConfigError(f"hier_rope needs n_levels <= head_dim/2, got {self.n_levels}")
-        self._init_intra(max_intra, intra, intra_init)
-        self._init_rotary(max_positions, rope_theta, rope_scaling, self.n_levels)
+        self._init_intra(o["max_intra"], o["intra"], o["intra_init"])
+        self._init_rotary(o["max_positions"], o["rope_theta"], o["rope_scaling"], self.n_levels)
 
     def rotary_index(self, pos: Positions) -> Tensor:
         return self._levels(pos)
@@ -564,24 +530,12 @@ class HierALiBi(_IntraMixin, _LevelsMixin, _BiasMixin):
     """
 
     default_alibi_factor = 96.0
+    options: ClassVar[dict[str, Any]] = {"level_factors": None}
 
-    def __init__(
-        self,
-        d_model: int,
-        n_heads: int,
-        head_dim: int | None = None,
-        *,
-        n_levels: int = 2,
-        level_factors: Sequence[float] | None = None,
-        max_intra: int = 1024,
-        intra: str = "learned",
-        intra_init: str = "normal",
-        alibi_factor: float | None = None,
-    ) -> None:
-        super().__init__(d_model, n_heads, head_dim)
-        self._init_levels(n_levels)
-        self._init_intra(max_intra, intra, intra_init)
-        self._init_bias(alibi_factor, self.n_levels, level_factors)
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_levels(o["n_levels"])
+        self._init_intra(o["max_intra"], o["intra"], o["intra_init"])
+        self._init_bias(o["alibi_factor"], self.n_levels, o["level_factors"])
 
     def bias_index(self, pos: Positions) -> Tensor:
         return self._levels(pos).float()

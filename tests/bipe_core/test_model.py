@@ -313,3 +313,30 @@ def test_model_equals_paper_formula(scheme: str, n_heads: int) -> None:
     ids[0, [3, 4, 9, 20]] = SEP  # includes "S S" and an over-long last segment (clamped at 7)
     with torch.no_grad():
         assert torch.allclose(model(ids), _paper_forward(model, ids), atol=1e-5)
+
+
+def test_forward_with_targets_is_the_one_loss():
+
+    torch.manual_seed(0)
+    model = DecoderLM(ModelConfig(vocab_size=50, d_model=16, n_layers=1, n_heads=2, scheme="alibi"))
+    ids = torch.randint(0, 50, (2, 9))
+    targets = torch.randint(0, 50, (2, 9))
+    targets[0, 3] = -100
+    logits = model(ids)
+    flat = logits.reshape(-1, 50).float()
+    assert torch.equal(model(ids, targets), F.cross_entropy(flat, targets.reshape(-1)))
+    want_sum = F.cross_entropy(flat, targets.reshape(-1), reduction="sum")
+    assert torch.equal(model(ids, targets, reduction="sum"), want_sum)
+    with pytest.raises(ShapeError, match="targets"):
+        model(ids, targets[:, :4])
+
+
+def test_intra_init_zeros_leaves_every_other_weight_as_normal_init():
+    cfg = ModelConfig(vocab_size=40, d_model=16, n_layers=1, n_heads=2, scheme="bipe_alibi")
+    torch.manual_seed(3)
+    normal = DecoderLM(cfg).state_dict()
+    torch.manual_seed(3)
+    zeros = DecoderLM(cfg.replace(intra_init="zeros")).state_dict()
+    assert torch.count_nonzero(zeros.pop("pos.intra_embedding.weight")) == 0
+    normal.pop("pos.intra_embedding.weight")
+    assert all(torch.equal(normal[k], zeros[k]) for k in normal)

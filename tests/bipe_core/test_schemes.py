@@ -300,3 +300,35 @@ def test_half_cast_keeps_frequencies_and_slopes_in_float32():
     rope = get_scheme("rope", d_model=64, n_heads=2).to(torch.bfloat16)
     assert rope.inv_freq.dtype == torch.float32
     assert torch.equal(rope.inv_freq, get_scheme("rope", d_model=64, n_heads=2).inv_freq)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_registry_facts_and_options_are_declared_by_each_class(name):
+    cls = scheme_class(name)
+    sch = get_scheme(name, d_model=16, n_heads=2)
+    assert isinstance(sch, cls) and sch.name == name
+    assert cls.uses_segments == name.startswith(("bipe", "hier"))
+    assert cls.intra_table == cls.uses_segments
+    assert cls.uses_levels == name.startswith("hier")
+    assert cls.default_alibi_factor == (96.0 if name in ("bipe_alibi", "hier_alibi") else 1.0)
+    options = set(cls.option_names())
+    assert ("alibi_factor" in options) == cls.has_bias
+    assert ("rope_theta" in options) == cls.rotary
+    assert ("max_intra" in options) == cls.intra_table
+
+
+def test_a_scheme_refuses_options_it_does_not_use():
+    with pytest.raises(ConfigError, match=r"'rope' does not use option\(s\) alibi_factor"):
+        get_scheme("rope", d_model=16, n_heads=2, alibi_factor=2.0)
+    with pytest.raises(ConfigError, match="intra"):
+        get_scheme("alibi", d_model=16, n_heads=2, intra="learned")
+
+
+@pytest.mark.parametrize("name", ["rope", "bipe_rope", "hier_rope"])
+def test_every_rotary_scheme_needs_an_even_head_dim(name):
+    from bipe_core import ModelConfig
+
+    with pytest.raises(ConfigError, match="even"):
+        get_scheme(name, d_model=10, n_heads=2)
+    with pytest.raises(ConfigError, match="even"):
+        ModelConfig(vocab_size=16, d_model=10, n_heads=2, n_layers=1, scheme=name)

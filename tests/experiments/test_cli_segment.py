@@ -250,3 +250,17 @@ def test_code_segmenter_on_stdin_needs_a_language(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"x = 1\n")))
     rc, _, err = run(["segment", "-", "--segmenter", "code"], capsys)
     assert rc == 2 and "language" in err
+
+
+def test_segment_takes_the_same_spec_as_every_other_command(
+    sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc, out, _ = run(["segment", str(sample), "-s", "fixed:size=10", "--json"], capsys)
+    assert rc == 0
+    doc = json.loads(out)
+    assert doc["segmenter"] == "fixed" and doc["options"] == {"size": 10}
+    assert [s["end"] - s["start"] for s in doc["segments"]][:4] == [10, 10, 10, 10]
+    rc, out2, _ = run(["segment", str(sample), "-s", "fixed", "-o", "size=10", "--json"], capsys)
+    assert rc == 0 and json.loads(out2)["segments"] == doc["segments"]
+    rows = compare_segmenters(TEXT, ["fixed:size=10"], min_seconds=0.001)
+    assert [(r["segmenter"], r["count"]) for r in rows] == [("fixed:size=10", 5)]

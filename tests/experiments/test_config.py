@@ -99,3 +99,30 @@ def test_bad_files_raise(tmp_path):
 def test_baselines_need_no_segments():
     assert not uses_segments("rope") and not uses_segments("alibi")
     assert uses_segments("bipe_rope") and uses_segments("bipe_alibi")
+
+
+def test_model_section_holds_modelconfig_overrides_judged_by_modelconfig():
+    from bipe_core import ModelConfig
+    from experiments.config import model_config
+
+    cfg = apply_overrides(preset("tiny"), ["model.rope_theta=500", "model.intra=sinusoidal"])
+    mc = model_config(cfg, "bipe_rope", 300)
+    assert isinstance(mc, ModelConfig)
+    assert (mc.rope_theta, mc.intra, mc.vocab_size, mc.scheme) == (
+        500,
+        "sinusoidal",
+        300,
+        "bipe_rope",
+    )
+    assert mc.max_positions == mc.max_intra == cfg.train.seq_len  # the paper: the training length
+    with pytest.raises(ExperimentError, match="rope_theta"):
+        apply_overrides(preset("tiny"), ["model.rope_theta=0.5"])
+    with pytest.raises(ExperimentError, match=r"unknown config key 'model\.vocab_size'"):
+        apply_overrides(preset("tiny"), ["model.vocab_size=99"])
+    with pytest.raises(ExperimentError, match="n_heads"):
+        apply_overrides(preset("tiny"), ["model.n_heads=3"])  # 64 is not divisible by 3
+
+
+def test_segmenter_lists_keep_spec_options_together():
+    cfg = apply_overrides(preset("tiny"), ["segmenters=punct,fixed:size=120,unit=chars,sep"])
+    assert cfg.segmenters == ["punct", "fixed:size=120,unit=chars", "sep"]

@@ -100,3 +100,12 @@ def test_bad_vocab_and_empty_split_raise(tmp_path):
     one = Corpus(INFO, [Document("only", "just one document.\n")])
     with pytest.raises(ExperimentError, match="no documents in split 'test'"):
         CorpusTokens(one, 256, tmp_path).stream("test")
+
+
+def test_sep_is_a_registered_position_source_and_segmenters_are_the_default():
+    from experiments.data import position_source
+
+    sep, punct = position_source("sep"), position_source("fixed:size=3")
+    assert sep.name == TOKEN_SEPARATORS and not sep.segments_text
+    assert punct.name == "segmenter" and punct.segments_text
+    assert sep.cache_tag("sep", ".\n") != sep.cache_tag("sep", "!")
