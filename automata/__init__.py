@@ -5,6 +5,9 @@ Never imports torch.
 
 from importlib import metadata
 
+__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
+__version__ = next((d.version for d in metadata.distributions(name="bipe")), "0+unknown")
+
 from automata.binfa import BiNFA
 from automata.exceptions import (
     AlphabetError,
@@ -21,12 +24,6 @@ from automata.generators import FAMILIES, make_family, random_binfa
 from automata.nfa import EPSILON, NFA
 from automata.sizes import SizeReport
 from automata.sweep import size_table
-
-try:
-    __version__ = metadata.version("bipe")
-except metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
-__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
 
 __all__ = [
     "EPSILON",

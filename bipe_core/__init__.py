@@ -12,6 +12,9 @@ Example::
 
 from importlib import metadata
 
+__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
+__version__ = next((d.version for d in metadata.distributions(name="bipe")), "0+unknown")
+
 from bipe_core.attention import attention, reference_attention
 from bipe_core.cache import KVCache
 from bipe_core.checkpoint import load_checkpoint, save_checkpoint
@@ -41,12 +44,6 @@ from bipe_core.schemes import (
     register_scheme,
     scheme_class,
 )
-
-try:
-    __version__ = metadata.version("bipe")
-except metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
-__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
 
 __all__ = [
     "BipeCoreError",

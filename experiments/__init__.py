@@ -17,10 +17,8 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
-try:
-    __version__ = metadata.version("bipe")
-except metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
+# "0+unknown": a source tree that was never installed
+__version__ = next((d.version for d in metadata.distributions(name="bipe")), "0+unknown")
 __bipe__ = True  # marker: this package is BiPE Lab's (see check_packages)
 
 DISTRIBUTION = "bipe"

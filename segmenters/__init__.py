@@ -5,6 +5,9 @@ Never imports torch. Heavy parsers (spaCy, tree-sitter) load only when their seg
 
 from importlib import metadata
 
+__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
+__version__ = next((d.version for d in metadata.distributions(name="bipe")), "0+unknown")
+
 from segmenters.base import (
     BaseSegmenter,
     Segment,
@@ -29,12 +32,6 @@ from segmenters.registry import (
     list_segmenters,
     register_segmenter,
 )
-
-try:
-    __version__ = metadata.version("bipe")
-except metadata.PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0+unknown"
-__bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
 
 __all__ = [
     "BaseSegmenter",
