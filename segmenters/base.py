@@ -17,7 +17,8 @@ _Job = TypeVar("_Job")
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A half-open span ``[start, end)`` of Python string indices into ``source``."""
+    """A half-open span ``[start, end)`` of indices into ``source``: a str, or a 1-D numpy array
+    (a numeric or symbol-code sequence, see `segmenters.sequence`)."""
 
     start: int
     end: int
@@ -25,11 +26,11 @@ class Segment:
     has_error: bool = False
     level: str | None = None
     # The whole text, shared by reference (not a copy), so `.text` needs no extra argument.
-    source: str = field(default="", repr=False, compare=False)
+    source: Any = field(default="", repr=False, compare=False)
 
     @property
-    def text(self) -> str:
-        """The characters of this segment."""
+    def text(self) -> Any:
+        """The characters of this segment (the values, for a sequence)."""
         return self.source[self.start : self.end]
 
     def __len__(self) -> int:
@@ -47,14 +48,17 @@ class Segment:
 
 @dataclass(frozen=True)
 class Segmentation:
-    """A text and an exact partition of it into segments, with optional nested levels.
+    """A text (or 1-D sequence) and an exact partition of it into segments, with nested levels.
+
+    ``text`` is a str, or for sequences that are not text a read-only 1-D numpy array (values
+    or symbol codes; spans are then index ranges; `segmenters.sequence` builds and checks it).
 
     ``segments`` is the primary level (the one BiPE uses as its segments). ``levels`` maps each
     level name, ordered coarse to fine, to its own partition; the primary level is among them.
     Every boundary of a coarser level is also a boundary of each finer level.
     """
 
-    text: str
+    text: Any  # str, or a 1-D numpy array for a sequence
     segments: tuple[Segment, ...]
     level: str = "segment"
     levels: dict[str, tuple[Segment, ...]] = field(default_factory=dict)
@@ -67,6 +71,22 @@ class Segmentation:
 
     def __len__(self) -> int:
         return len(self.segments)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segmentation):
+            return NotImplemented
+        return (
+            same_source(self.text, other.text)
+            and (self.segments, self.level, self.levels, self.segmenter, self.info)
+            == (other.segments, other.level, other.levels, other.segmenter, other.info)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def is_text(self) -> bool:
+        """True for a str, False for a sequence (a 1-D array)."""
+        return isinstance(self.text, str)
 
     def __iter__(self) -> Iterator[Segment]:
         return iter(self.segments)
@@ -111,7 +131,7 @@ class Segmentation:
         for s in self.segments:
             d = s.to_dict()
             if with_text:
-                d["text"] = s.text
+                d["text"] = s.text if isinstance(s.text, str) else s.text.tolist()
             segs.append(d)
         out: dict[str, Any] = {"segmenter": self.segmenter, "level": self.level, "segments": segs}
         if len(self.levels) > 1:
@@ -201,9 +221,18 @@ def _to_segment(text: str, sp: Sequence[Any], level: str) -> Segment:
     return Segment(int(sp[0]), int(sp[1]), kind, err, level, text)
 
 
-def check_segments(text: str, segments: Sequence[Segment], where: str = "segments") -> None:
+def same_source(a: Any, b: Any) -> bool:
+    """True when two segmentation sources (str or 1-D array) hold the same items."""
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    import numpy as np
+
+    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"))
+
+
+def check_segments(text: Any, segments: Sequence[Segment], where: str = "segments") -> None:
     """Raise `InvariantError` unless ``segments`` are non-empty, sorted, contiguous and cover ``text``."""
-    if not text:
+    if len(text) == 0:
         if segments:
             raise InvariantError(
                 f"{where}: empty text must give zero segments, got {len(segments)}"
@@ -226,10 +255,17 @@ def check_segments(text: str, segments: Sequence[Segment], where: str = "segment
 
 def check_segmentation(seg: Segmentation) -> None:
     """Enforce the partition contract on every level and that coarse boundaries are fine boundaries."""
-    if not isinstance(seg.text, str):
-        raise InvariantError(f"Segmentation.text must be str, got {type(seg.text).__name__}")
+    if not isinstance(seg.text, str) and not _is_sequence(seg.text):
+        raise InvariantError(
+            "Segmentation.text must be str or a 1-D numpy array (a sequence), got "
+            f"{type(seg.text).__name__}"
+        )
     check_segments(seg.text, seg.segments, f"{seg.segmenter or 'segmentation'}.{seg.level}")
-    if "".join(s.text for s in seg.segments) != seg.text:
+    if isinstance(seg.text, str):
+        joined_ok = "".join(s.text for s in seg.segments) == seg.text
+    else:
+        joined_ok = all(s.source is seg.text for s in seg.segments)
+    if not joined_ok:
         raise InvariantError(
             "joined segment texts differ from the text (segment.source is not the text)"
         )
@@ -245,6 +281,13 @@ def check_segmentation(seg: Segmentation) -> None:
             raise InvariantError(
                 f"level {coarse!r} boundary at {missing[0]} is not a boundary of finer level {fine!r}"
             )
+
+
+def _is_sequence(obj: Any) -> bool:
+    """True for a 1-D numpy array of numbers or symbol codes (a non-text segmentation source)."""
+    ndim = getattr(obj, "ndim", None)
+    kind = getattr(getattr(obj, "dtype", None), "kind", "")
+    return ndim == 1 and kind in "biuf" and kind != ""
 
 
 @runtime_checkable
@@ -334,6 +377,11 @@ def _worker_segment(args: tuple[str, dict[str, Any], list[str]]) -> list[Segment
     return seg._segment_batch(texts)
 
 
+def _worker_segment_state(args: tuple[Any, list[Any]]) -> list[Segmentation]:
+    seg, items = args
+    return seg._segment_batch(items)
+
+
 class BaseSegmenter:
     """Shared machinery: input checks, `segment_many` with ordered process parallelism.
 
@@ -345,6 +393,9 @@ class BaseSegmenter:
     description: str = ""
     #: chunks per worker when balancing by characters: more keep all busy, fewer pickle less
     chunks_per_worker: int = 8
+    #: True when the segmenter holds state its options cannot rebuild (a trained model): worker
+    #: processes then get the pickled segmenter instead of its name and options
+    ship_state: bool = False
 
     def __init__(self, **options: Any) -> None:
         self.options: dict[str, Any] = dict(options)
@@ -357,13 +408,19 @@ class BaseSegmenter:
         self, texts: Iterable[str], workers: int = 1, chunk_size: int | None = None
     ) -> list[Segmentation]:
         """Segment many texts, in input order; ``workers > 1`` uses that many processes."""
-        items = [check_text(t) for t in texts]
+        items = [self._check_input(t) for t in texts]
         workers = positive_int_option("workers", workers)
         if workers == 1 or len(items) <= 1:
             return self._segment_batch(items)
         chunks = chunk_by_chars(items, workers, chunk_size, self.chunks_per_worker)
+        if self.ship_state:  # trained state is not in the options: send the segmenter itself
+            return run_in_workers(_worker_segment_state, [(self, c) for c in chunks], workers)
         jobs = [(self.name, self.options, c) for c in chunks]
         return run_in_workers(_worker_segment, jobs, workers)
+
+    def _check_input(self, item: Any) -> Any:
+        # What `segment_many` accepts per item; sequence segmenters also take 1-D arrays.
+        return check_text(item)
 
     def _segment_batch(self, texts: list[str]) -> list[Segmentation]:
         # Checked texts, in this process; segmenters that batch (spaCy) override this.

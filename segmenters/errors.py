@@ -28,3 +28,7 @@ class MissingDependencyError(SegmenterError, ImportError):
 
 class InvariantError(SegmenterError, AssertionError):
     """A segmentation that breaks the partition contract (raised by `check_segmentation`)."""
+
+
+class NotTrainedError(SegmenterError, RuntimeError):
+    """A learned segmenter used before it was trained (names how to train or load it)."""

@@ -18,6 +18,11 @@ _BUILTINS: dict[str, tuple[str, str]] = {
     "fixed": ("segmenters.fixed:FixedSegmenter", "fixed-length segments by characters or by tokens"),
     "sentence": ("segmenters.sentence:SentenceSegmenter", "sentences from spaCy (sentencizer, senter or parser)"),
     "code": ("segmenters.code:CodeSegmenter", "tree-sitter code blocks: file > definition > statement > line"),
+    "markdown": ("segmenters.markdown:MarkdownSegmenter", "Markdown (markdown-it-py): section > block > sentence"),
+    "changepoint": ("segmenters.changepoint:ChangePointSegmenter", "time series between ruptures change points (numbers, one per line)"),
+    "dna": ("segmenters.bio:DnaSegmenter", "DNA (Biopython): open reading frames > codons"),
+    "protein": ("segmenters.bio:ProteinSegmenter", "protein (Biopython alphabet): fixed windows or PROSITE motif starts"),
+    "entropy": ("segmenters.entropy:EntropySegmenter", "learned: cuts where an n-gram model's next-symbol entropy jumps"),
 }
 
 _registered: dict[str, tuple[Callable[..., Any], str]] = {}

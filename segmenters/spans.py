@@ -14,7 +14,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from segmenters.base import Segment
+from segmenters.base import Segment, same_source
 
 
 class SpanSequence(Sequence[Segment]):
@@ -129,7 +129,7 @@ class SpanSequence(Sequence[Segment]):
     def __eq__(self, other: object) -> bool:
         if isinstance(other, SpanSequence):
             return (
-                self.text == other.text
+                same_source(self.text, other.text)
                 and self.level == other.level
                 and np.array_equal(self._starts, other._starts)
                 and np.array_equal(self._ends, other._ends)

@@ -1,0 +1,229 @@
+"""`dna` and `protein`: biological sequences (str, one letter per residue) on Biopython.
+
+Both take the bare sequence as text. Letters are IUPAC codes in either case (DNA: ``ACGT``,
+``U`` and the ambiguity codes ``RYWSMKHBVDN``; protein: Biopython's extended protein letters
+and ``*``); whitespace (line breaks of a FASTA body) is allowed and stays inside the span of
+the residue before it. Any other symbol raises `SegmenterInputError` naming the symbols and the
+first offset. FASTA header lines are not parsed here: read records with ``Bio.SeqIO`` and
+segment ``str(record.seq)`` (as the ``genbank-dna`` and ``swissprot`` corpora do).
+
+``dna`` gives two levels, ``region`` > ``codon``, on the forward strand in one reading
+``frame``: codons are the residue triples of the frame (a frame offset and a trailing partial
+codon are their own segments); regions alternate between ``orf`` (a start codon of the NCBI
+``table`` up to and including the next stop, as Biopython translates it, at least ``min_orf``
+codons; ``orf_open`` when the sequence ends before a stop) and ``noncoding``.
+
+``protein`` cuts fixed windows of ``size`` residues, or before every match of a PROSITE
+pattern (``motif``, a pattern such as ``N-{P}-[ST]-{P}`` or a preset name in `MOTIFS`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from segmenters.base import (
+    BaseSegmenter,
+    Segmentation,
+    check_text,
+    choice_option,
+    positive_int_option,
+)
+from segmenters.errors import MissingDependencyError, SegmenterInputError, SegmenterOptionError
+from segmenters.sequence import sequence_segmentation
+
+DNA_LEVELS = ("region", "codon")
+# PROSITE patterns (prosite.expasy.org, entries PS00001, PS00005, PS00006, PS00008).
+MOTIFS = {
+    "n-glycosylation": "N-{P}-[ST]-{P}",
+    "pkc-phospho": "[ST]-x-[RK]",
+    "ck2-phospho": "[ST]-x(2)-[DE]",
+    "myristyl": "G-{EDRKHPFYW}-x(2)-[STAGCN]-{P}",
+}
+_WS = frozenset(" \t\r\n\v\f")
+
+
+def load_biopython() -> Any:
+    """Import Biopython's `Bio` or raise `MissingDependencyError` naming the extra to install."""
+    try:
+        import Bio.Data.CodonTable
+        import Bio.Data.IUPACData
+        import Bio.Seq
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "the dna and protein segmenters need Biopython: pip install 'bipe[bio]' (or biopython)"
+        ) from exc
+    return Bio
+
+
+def residues(text: str, alphabet: str, what: str) -> tuple[str, np.ndarray]:
+    """The sequence without whitespace, upper-cased, and each residue's offset in ``text``.
+
+    Raises `SegmenterInputError` naming the symbols outside ``alphabet`` and where the first is.
+    """
+    allowed = set(alphabet) | set(alphabet.lower())
+    bad = sorted({c for c in set(text) if c not in allowed and c not in _WS})
+    if bad:
+        first = min(text.index(c) for c in bad)
+        shown = ", ".join(repr(c) for c in bad[:8]) + (" ..." if len(bad) > 8 else "")
+        raise SegmenterInputError(
+            f"{what}: {len(bad)} symbol(s) outside the IUPAC alphabet {alphabet!r}: {shown} "
+            f"(first at offset {first})"
+        )
+    if not any(c in _WS for c in set(text)):
+        return text.upper(), np.arange(len(text), dtype=np.int64)
+    codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    keep = ~((codes == 32) | ((codes >= 9) & (codes <= 13)))
+    return text.upper().translate({ord(c): None for c in _WS}), np.flatnonzero(keep)
+
+
+def _char_cuts(res_cuts: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Character cut points for residue-index cut points (a cut sits on the residue's offset)."""
+    res_cuts = np.asarray(res_cuts, dtype=np.int64)
+    return pos[res_cuts] if len(res_cuts) else res_cuts
+
+
+class DnaSegmenter(BaseSegmenter):
+    """DNA in two levels, region (ORF / non-coding) > codon, on Biopython's codon tables."""
+
+    name = "dna"
+    description = "DNA codons and open reading frames (Biopython): region > codon"
+
+    def __init__(
+        self, frame: int = 0, table: int = 1, min_orf: int = 30, level: str = "codon"
+    ) -> None:
+        super().__init__(frame=frame, table=table, min_orf=min_orf, level=level)
+        if isinstance(frame, bool) or frame not in (0, 1, 2):
+            raise SegmenterOptionError(f"frame must be 0, 1 or 2, got {frame!r}")
+        self.level = choice_option("dna level", level, DNA_LEVELS)
+        self.min_orf = positive_int_option("min_orf", min_orf)
+        bio = load_biopython()
+        tables = bio.Data.CodonTable.unambiguous_dna_by_id
+        if isinstance(table, bool) or table not in tables:
+            raise SegmenterOptionError(
+                f"table must be an NCBI table id in {sorted(tables)}, got {table!r}"
+            )
+        self.frame, self.table = int(frame), int(table)
+        self._starts = np.array(tables[table].start_codons, dtype="S3")
+        self._alphabet = bio.Data.IUPACData.ambiguous_dna_letters + "U"
+        self._seq = bio.Seq.Seq
+
+    def segment(self, text: str) -> Segmentation:
+        """Codons and ORF regions of one DNA sequence (character spans)."""
+        text = check_text(text)
+        seq, pos = residues(text, self._alphabet, "dna")
+        seq = seq.replace("U", "T")  # Biopython refuses mixed RNA/DNA; the offsets do not move
+        n = len(seq)
+        info = {"frame": self.frame, "table": self.table, "n_orfs": 0}
+        if n == 0:
+            return sequence_segmentation(
+                text, {"region": [], "codon": []}, self.level, self.name, info
+            )
+        f = min(self.frame, n)
+        n_codons = (n - f) // 3
+        codon_res = f + 3 * np.arange(n_codons + 1, dtype=np.int64)  # codon k starts at residue
+        codon_cuts = codon_res[(codon_res > 0) & (codon_res < n)]
+        orfs = self._orfs(seq[f : f + 3 * n_codons], n_codons)
+        spans: list[tuple[int, str]] = []  # (first residue, kind) of each region
+        prev = 0
+        for a, b, kind in orfs:
+            if f + 3 * a > prev:
+                spans.append((prev, "noncoding"))
+            spans.append((f + 3 * a, kind))
+            prev = f + 3 * b
+        if prev < n or not spans:
+            spans.append((prev, "noncoding"))
+        region_res = [r for r, _ in spans[1:]]
+        region_kinds = [k for _, k in spans]
+        info["n_orfs"] = len(orfs)
+        region = _char_cuts(np.asarray(region_res, dtype=np.int64), pos)
+        cuts = {"region": region, "codon": _char_cuts(codon_cuts, pos)}
+        codon_kinds = ["offset"] * (f > 0) + ["codon"] * n_codons + ["partial"] * ((n - f) % 3 > 0)
+        kinds = {"region": region_kinds, "codon": codon_kinds}
+        return sequence_segmentation(text, cuts, self.level, self.name, info, kinds)
+
+    def _orfs(self, framed: str, n_codons: int) -> list[tuple[int, int, str]]:
+        """ORFs as codon ranges ``[a, b)``: a start codon through the next stop (Biopython)."""
+        if n_codons == 0:
+            return []
+        protein = str(self._seq(framed).translate(table=self.table))
+        stops = np.flatnonzero(np.frombuffer(protein.encode("ascii"), dtype=np.uint8) == ord("*"))
+        codons = np.frombuffer(framed.encode("ascii"), dtype="S3")
+        starts = np.flatnonzero(np.isin(codons, self._starts))
+        out: list[tuple[int, int, str]] = []
+        k = 0
+        while True:
+            i = int(np.searchsorted(starts, k))
+            if i == len(starts):
+                return out
+            a = int(starts[i])
+            j = int(np.searchsorted(stops, a))
+            b, kind = (int(stops[j]) + 1, "orf") if j < len(stops) else (n_codons, "orf_open")
+            if b - a >= self.min_orf:
+                out.append((a, b, kind))
+                k = b
+            else:
+                k = a + 1
+            if b >= n_codons:
+                return out
+
+
+def prosite_to_regex(pattern: str) -> str:
+    """Translate a PROSITE pattern (``N-{P}-[ST]-{P}``, ``x(2,4)``, ``<``/``>``) into a regex."""
+    body = pattern.strip().rstrip(".")
+    out = []
+    for el in body.split("-"):
+        m = re.fullmatch(r"(<?)(\[[A-Z>]+\]|\{[A-Z]+\}|[A-Zx])(?:\((\d+)(?:,(\d+))?\))?(>?)", el)
+        if m is None:
+            raise SegmenterOptionError(
+                f"motif: {el!r} is not a PROSITE pattern element (in {pattern!r})"
+            )
+        head, core, lo, hi, tail = m.groups()
+        if core == "x":
+            core = "."
+        elif core.startswith("{"):
+            core = f"[^{core[1:-1]}]"
+        elif core.startswith("[") and ">" in core:
+            core = f"(?:[{core[1:-1].replace('>', '')}]|$)"
+        rep = "" if lo is None else f"{{{lo}}}" if hi is None else f"{{{lo},{hi}}}"
+        out.append(("^" if head else "") + core + rep + ("$" if tail else ""))
+    return "".join(out)
+
+
+class ProteinSegmenter(BaseSegmenter):
+    """Protein sequences cut into fixed windows or before each PROSITE motif match."""
+
+    name = "protein"
+    description = "protein residues: fixed windows, or cuts before PROSITE motif matches"
+
+    def __init__(self, mode: str = "fixed", size: int = 16, motif: str = "n-glycosylation") -> None:
+        super().__init__(mode=mode, size=size, motif=motif)
+        self.mode = choice_option("protein mode", mode, ("fixed", "motif"))
+        self.size = positive_int_option("size", size)
+        if not isinstance(motif, str) or not motif:
+            raise SegmenterOptionError(f"motif must be a PROSITE pattern or one of {list(MOTIFS)}")
+        self.motif = MOTIFS.get(motif.lower(), motif)
+        self._regex = re.compile(f"(?=({prosite_to_regex(self.motif)}))")
+        bio = load_biopython()
+        self._alphabet = bio.Data.IUPACData.extended_protein_letters + "*"
+
+    def segment(self, text: str) -> Segmentation:
+        """Fixed windows or motif-start cuts of one protein sequence (character spans)."""
+        text = check_text(text)
+        seq, pos = residues(text, self._alphabet, "protein")
+        n = len(seq)
+        if self.mode == "fixed":
+            res_cuts = np.arange(self.size, n, self.size, dtype=np.int64)
+        else:
+            res_cuts = np.unique(
+                [m.start() for m in self._regex.finditer(seq) if 0 < m.start() < n]
+            )
+        info = (
+            {"mode": self.mode, "size": self.size}
+            if self.mode == "fixed"
+            else {"mode": "motif", "motif": self.motif}
+        )
+        cuts = {"segment": _char_cuts(res_cuts.astype(np.int64), pos)}
+        return sequence_segmentation(text, cuts, "segment", self.name, info, {"segment": self.mode})
