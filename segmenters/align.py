@@ -41,7 +41,9 @@ __all__ = [
     "align_encoding",
     "align_levels",
     "align_tokens",
+    "align_values",
     "token_anchors",
+    "value_offsets",
 ]
 
 
@@ -197,6 +199,39 @@ def align_levels(
         source = _source_index(_ends(segmentation.levels[name]), anchors)
         intra[:, j], segment[:, j] = _positions(source, max_intra, overflow)
     return LevelPositions(names, intra, segment)
+
+
+def value_offsets(n: int, patch: int = 1) -> np.ndarray:
+    """Token offsets for a sequence of ``n`` values: one token per value, or per ``patch`` values.
+
+    The last token holds the remainder when ``patch`` does not divide ``n``. The result goes to
+    `align_tokens` like a tokenizer's offsets (a token belongs to the segment its first value
+    is in).
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise SegmenterOptionError(f"n must be a non-negative int, got {n!r}")
+    if isinstance(patch, bool) or not isinstance(patch, (int, np.integer)) or patch < 1:
+        raise SegmenterOptionError(f"patch must be a positive int, got {patch!r}")
+    starts = np.arange(0, n, patch, dtype=np.int64)
+    return np.stack((starts, np.minimum(starts + patch, n)), axis=1)
+
+
+def align_values(
+    segmentation: Segmentation,
+    patch: int = 1,
+    max_intra: int | None = None,
+    overflow: str = "split",
+) -> TokenPositions:
+    """`align_tokens` for one token per value (or per ``patch`` values) of the segmented sequence.
+
+    Works on any segmentation, text included (one token per character or per ``patch``).
+    """
+    if not isinstance(segmentation, Segmentation):
+        raise SegmenterInputError(
+            f"align_values takes a Segmentation, got {type(segmentation).__name__}"
+        )
+    offsets = value_offsets(len(segmentation.text), patch)
+    return align_tokens(segmentation, offsets, max_intra, overflow)
 
 
 def align_encoding(

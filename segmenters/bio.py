@@ -117,10 +117,10 @@ class DnaSegmenter(BaseSegmenter):
         seq = seq.replace("U", "T")  # Biopython refuses mixed RNA/DNA; the offsets do not move
         n = len(seq)
         info = {"frame": self.frame, "table": self.table, "n_orfs": 0}
-        if n == 0:
-            return sequence_segmentation(
-                text, {"region": [], "codon": []}, self.level, self.name, info
-            )
+        if n == 0:  # empty, or only whitespace: one segment without a residue
+            kinds = {"region": "noncoding", "codon": "partial"}
+            empty = {"region": [], "codon": []}
+            return sequence_segmentation(text, empty, self.level, self.name, info, kinds)
         f = min(self.frame, n)
         n_codons = (n - f) // 3
         codon_res = f + 3 * np.arange(n_codons + 1, dtype=np.int64)  # codon k starts at residue

@@ -176,6 +176,17 @@ def cut_points(scores: np.ndarray, rule: str, threshold: float) -> np.ndarray:
     return np.flatnonzero(r > threshold).astype(np.int64) + 1
 
 
+def threshold_for(values: np.ndarray, n_cuts: float) -> float:
+    """The threshold whose cut count ``#(values > t)`` is closest to ``n_cuts`` (ties-aware)."""
+    if len(values) == 0:
+        return 0.0
+    uniq, counts = np.unique(values, return_counts=True)
+    above = len(values) - np.cumsum(counts)  # cuts when the threshold is uniq[i]
+    cands = np.concatenate(([len(values)], above))  # first: just below the minimum, cut everywhere
+    best = int(np.argmin(np.abs(cands - n_cuts)))
+    return float(uniq[0] - 1.0) if best == 0 else float(uniq[best - 1])
+
+
 def rule_values(scores: np.ndarray, rule: str) -> np.ndarray:
     """The values compared with the threshold at positions ``1..n-1``."""
     return scores[1:] if rule == "threshold" else np.diff(scores)
@@ -261,8 +272,9 @@ class EntropySegmenter(SequenceSegmenter):
         ]
         allv = np.concatenate(values)
         if self.threshold is None:
-            q = 1.0 - 1.0 / float(self.mean_length or 8.0)
-            self.fitted_threshold = float(np.quantile(allv, q)) if len(allv) else 0.0
+            total = sum(len(d) for d in docs)
+            target = max(total / float(self.mean_length or 8.0) - len(docs), 0.0)
+            self.fitted_threshold = threshold_for(allv, target)
         n_cuts = int((allv > self.fitted_threshold).sum())
         self.train_mean_length = sum(len(d) for d in docs) / (len(docs) + n_cuts)
         return self
