@@ -321,6 +321,54 @@ def load_sample(max_docs: int | None = None) -> Corpus:
     return Corpus(SAMPLE, _limit(docs, max_docs), {"max_docs": max_docs})
 
 
+# ------------------------------------------------- other modalities (experiments.modal_corpora)
+
+SERIES_INFO = CorpusInfo(
+    name="series",
+    description="23 real time series (sunspots, Nile, Mauna Loa CO2, El Nino, US macro, Danish "
+    "money, strikes), one document per series, one value per line",
+    source="statsmodels' bundled data sets (statsmodels.datasets.*.load_pandas)",
+    licence="public domain (each data set's COPYRIGHT note); statsmodels itself BSD-3",
+    requires="pip install 'bipe[series]' (statsmodels)",
+)
+GENBANK_INFO = CorpusInfo(
+    name="genbank-dna",
+    description="DNA records (bacteria, primates incl. a 2.2 Mbp human contig, plants, rodents, "
+    "viruses), one document per record, the bare sequence",
+    source="Debian package emboss-test: /usr/share/EMBOSS/test/genbank/*.seq, parsed by Bio.SeqIO",
+    licence="GenBank/EMBL records (public, no use restrictions by NCBI); packaged under the "
+    "EMBOSS licence (GPL), see /usr/share/doc/emboss-test/copyright",
+    requires="apt-get install emboss-test; pip install 'bipe[bio]'",
+)
+SWISSPROT_INFO = CorpusInfo(
+    name="swissprot",
+    description="100 Swiss-Prot protein entries, one document per protein, the bare sequence",
+    source="Debian package emboss-test: /usr/share/EMBOSS/test/swiss/seq.dat, parsed by Bio.SeqIO",
+    licence="UniProtKB/Swiss-Prot entries (UniProt: CC BY 4.0); packaged under the EMBOSS "
+    "licence (GPL), see /usr/share/doc/emboss-test/copyright",
+    requires="apt-get install emboss-test; pip install 'bipe[bio]'",
+)
+MARKDOWN_INFO = CorpusInfo(
+    name="markdown",
+    description="the Node.js API reference, about 60 Markdown files (headings, lists, code fences, "
+    "tables), one document per file",
+    source="Debian package nodejs-doc: /usr/share/doc/nodejs/api/*.md.gz (or *.md)",
+    licence="MIT (Node.js documentation), see /usr/share/doc/nodejs-doc/copyright",
+    requires="apt-get install nodejs-doc",
+)
+
+
+def _modal(loader: str) -> Callable[..., Corpus]:
+    """A loader from experiments.modal_corpora, imported when first called (it imports this module)."""
+
+    def load(max_docs: int | None = None) -> Corpus:
+        from experiments import modal_corpora
+
+        return getattr(modal_corpora, loader)(max_docs=max_docs)
+
+    return load
+
+
 # ---------------------------------------------------------------------------------- registry
 
 CORPORA: dict[str, tuple[CorpusInfo, Callable[..., Corpus]]] = {
@@ -329,6 +377,10 @@ CORPORA: dict[str, tuple[CorpusInfo, Callable[..., Corpus]]] = {
     "pydocs": (PYDOCS, load_pydocs),
     "arith": (ARITH, lambda max_docs=None: make_arith_corpus(max_docs or 2000)),
     "sample": (SAMPLE, load_sample),
+    "series": (SERIES_INFO, _modal("load_series")),
+    "genbank-dna": (GENBANK_INFO, _modal("load_genbank_dna")),
+    "swissprot": (SWISSPROT_INFO, _modal("load_swissprot")),
+    "markdown": (MARKDOWN_INFO, _modal("load_markdown_docs")),
 }
 
 

@@ -19,7 +19,7 @@ def _steps(seed: int = 0) -> np.ndarray:
 
 def test_finds_the_steps_ruptures_finds() -> None:
     x = _steps()
-    seg = get_segmenter("changepoint", penalty=20.0).segment(x)
+    seg = get_segmenter("changepoint", method="pelt", penalty=20.0).segment(x)
     check_segmentation(seg)
     bare = rpt.Pelt(model="l2", min_size=2, jump=1).fit(x).predict(pen=20.0)
     assert seg.boundaries == bare
@@ -69,7 +69,8 @@ def test_bad_input_and_options() -> None:
     with pytest.raises(SegmenterOptionError, match="not both"):
         get_segmenter("changepoint", method="binseg", penalty=3.0, n_segments=2)
     with pytest.raises(SegmenterOptionError, match="takes a penalty"):
-        get_segmenter("changepoint", n_segments=2)
+        get_segmenter("changepoint", method="pelt", n_segments=2)
+    assert get_segmenter("changepoint", penalty=20.0).segment(_steps()).boundaries == [60, 100, 150]
     with pytest.raises(SegmenterOptionError, match="needs n_segments"):
         get_segmenter("changepoint", method="dynp")
     with pytest.raises(SegmenterOptionError, match="penalty"):
