@@ -19,6 +19,7 @@ pattern (``motif``, a pattern such as ``N-{P}-[ST]-{P}`` or a preset name in `MO
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -58,13 +59,20 @@ def load_biopython() -> Any:
     return Bio
 
 
-def residues(text: str, alphabet: str, what: str) -> tuple[str, np.ndarray]:
-    """The sequence without whitespace, upper-cased, and each residue's offset in ``text``.
+@functools.lru_cache(maxsize=8)
+def _allowed(alphabet: str) -> frozenset[str]:
+    """The alphabet in both cases plus whitespace."""
+    return frozenset(alphabet) | frozenset(alphabet.lower()) | _WS
+
+
+def residues(text: str, alphabet: str, what: str) -> tuple[str, np.ndarray | None]:
+    """The sequence without whitespace, upper-cased, and each residue's offset in ``text``
+    (None when there is no whitespace: offsets are residue indices).
 
     Raises `SegmenterInputError` naming the symbols outside ``alphabet`` and where the first is.
     """
-    allowed = set(alphabet) | set(alphabet.lower())
-    bad = sorted({c for c in set(text) if c not in allowed and c not in _WS})
+    chars = set(text)
+    bad = sorted(chars - _allowed(alphabet))
     if bad:
         first = min(text.index(c) for c in bad)
         shown = ", ".join(repr(c) for c in bad[:8]) + (" ..." if len(bad) > 8 else "")
@@ -72,17 +80,17 @@ def residues(text: str, alphabet: str, what: str) -> tuple[str, np.ndarray]:
             f"{what}: {len(bad)} symbol(s) outside the IUPAC alphabet {alphabet!r}: {shown} "
             f"(first at offset {first})"
         )
-    if not any(c in _WS for c in set(text)):
-        return text.upper(), np.arange(len(text), dtype=np.int64)
+    if chars.isdisjoint(_WS):
+        return text.upper(), None
     codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     keep = ~((codes == 32) | ((codes >= 9) & (codes <= 13)))
     return text.upper().translate({ord(c): None for c in _WS}), np.flatnonzero(keep)
 
 
-def _char_cuts(res_cuts: np.ndarray, pos: np.ndarray) -> np.ndarray:
+def _char_cuts(res_cuts: np.ndarray, pos: np.ndarray | None) -> np.ndarray:
     """Character cut points for residue-index cut points (a cut sits on the residue's offset)."""
     res_cuts = np.asarray(res_cuts, dtype=np.int64)
-    return pos[res_cuts] if len(res_cuts) else res_cuts
+    return pos[res_cuts] if pos is not None and len(res_cuts) else res_cuts
 
 
 class DnaSegmenter(BaseSegmenter):
@@ -217,9 +225,8 @@ class ProteinSegmenter(BaseSegmenter):
         if self.mode == "fixed":
             res_cuts = np.arange(self.size, n, self.size, dtype=np.int64)
         else:
-            res_cuts = np.unique(
-                [m.start() for m in self._regex.finditer(seq) if 0 < m.start() < n]
-            )
+            # One lookahead match per start position: the starts come sorted and unique.
+            res_cuts = np.fromiter((m.start() for m in self._regex.finditer(seq, 1)), np.int64)
         info = (
             {"mode": self.mode, "size": self.size}
             if self.mode == "fixed"

@@ -82,7 +82,7 @@ def test_install_layout() -> None:
     for extra in ("all", "dev", "hf"):
         nested = [r for r in extras[extra] if r.startswith("bipe[")]
         assert nested and "lm" in nested[0][5:-1].split(","), extra
-    for extra in ("spacy", "code", "test"):
+    for extra in ("spacy", "code", "test", "series", "bio", "markdown"):
         assert not names(extras[extra]) & {"torch", "bipe"}, extra
 
 
