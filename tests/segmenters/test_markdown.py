@@ -101,3 +101,10 @@ def test_spacy_sentences_inside_blocks() -> None:
     seg = get_segmenter("markdown", sentence="sentence", level="sentence").segment(DOC)
     check_segmentation(seg)
     assert "x = 1. y = 2\n" in [s.text for s in seg]
+
+
+def test_invalid_utf8_escaped_is_segmented() -> None:
+    text = b"# T\xff\xfe\n\nText \xc3. More.\n".decode("utf-8", "surrogateescape")
+    seg = get_segmenter("markdown", level="sentence").segment(text)
+    check_segmentation(seg)
+    assert [s.kind for s in seg.levels["block"]] == ["heading", "paragraph"]

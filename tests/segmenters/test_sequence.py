@@ -86,3 +86,11 @@ def test_value_offsets_by_patch() -> None:
     pos = align_values(seg, patch=3)  # tokens start at 0, 3, 6, 9: the one at 3 is in segment 0
     assert pos.segment.tolist() == [0, 0, 1, 1]
     assert pos.intra.tolist() == [0, 1, 0, 1]
+
+
+def test_to_dict_of_a_sequence_is_json_ready() -> None:
+    import json
+
+    seg = sequence_segmentation(as_sequence([1.5, 2.0, 7.0]), {"segment": [2]}, "segment", "t")
+    doc = json.loads(json.dumps(seg.to_dict(with_text=True)))
+    assert [s["text"] for s in doc["segments"]] == [[1.5, 2.0], [7.0]]
