@@ -21,6 +21,7 @@ from segmenters.base import (
 from segmenters.errors import (
     InvariantError,
     MissingDependencyError,
+    NotTrainedError,
     SegmenterError,
     SegmenterInputError,
     SegmenterOptionError,
@@ -37,6 +38,7 @@ __all__ = [
     "BaseSegmenter",
     "InvariantError",
     "MissingDependencyError",
+    "NotTrainedError",
     "Segment",
     "Segmentation",
     "Segmenter",
