@@ -299,9 +299,11 @@ class EntropySegmenter(SequenceSegmenter):
 
     # -- segmenting --
     def _check_input(self, item: Any) -> Any:
-        if isinstance(item, str) or self.model is None or self.model.kind == "text":
-            return item if isinstance(item, str) else _reject_non_text(item)
-        return as_sequence(item)
+        if isinstance(item, str):
+            return item
+        if self.model is not None and self.model.kind == "text":
+            return _reject_non_text(item)
+        return as_sequence(item)  # untrained: `segment` then says so
 
     def _info(self) -> dict[str, Any]:
         return {"threshold": self.fitted_threshold, "measure": self.measure, "rule": self.rule}

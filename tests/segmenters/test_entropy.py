@@ -36,6 +36,8 @@ def test_untrained_use_is_a_typed_error(tmp_path: Path) -> None:
         seg.segment("In the beginning")
     with pytest.raises(NotTrainedError):
         seg.save(tmp_path / "m.npz")
+    with pytest.raises(NotTrainedError):
+        seg.segment_many([[1.0, 2.0], "text"])
     with pytest.raises(SegmenterInputError, match="nothing to train on"):
         seg.fit(["", ""])
     with pytest.raises(SegmenterInputError, match="not a mix"):
