@@ -63,11 +63,16 @@ class StreamedDocuments:
 
 
 def _stat_key(kind: str, files: list[Path], options: dict[str, object]) -> str:
-    """Paths, sizes and modification times of every file, with the options: the change key."""
+    """Paths, sizes and change times of every file, with the options: the change key.
+
+    Every write to a file moves its ctime (which, unlike the mtime, cannot be set back), so a
+    changed file always gets a new key and is indexed (and fingerprinted) again.
+    """
     h = hashlib.sha1(json.dumps([kind, options], sort_keys=True, default=str).encode())
     for f in files:
         st = f.stat()
-        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        line = f"{f.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}\n"
+        h.update(line.encode("utf-8", "surrogateescape"))
     return h.hexdigest()[:16]
 
 
@@ -303,8 +308,8 @@ def load_parquet(
 HF = CorpusInfo(
     name="hf",
     description="a Hugging Face dataset from local files, the local hub cache or save_to_disk",
-    source="hf:dataset=NAME_OR_BUILDER,config=C,data_files=GLOB,split=train,text=text | "
-    "hf:disk=DIR (offline: nothing is downloaded)",
+    source="hf:dataset=NAME_OR_BUILDER,config=C,data_files=GLOB,split=train,text=text, "
+    "or hf:disk=DIR (offline: nothing is downloaded)",
     licence="the dataset's",
     requires=INSTALL_HINT,
 )
