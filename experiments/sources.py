@@ -62,6 +62,11 @@ class StreamedDocuments:
         self.skipped = sum(self.skip_counts.values())
 
 
+def _info(name: str, description: str, source: str, requires: str = "nothing") -> CorpusInfo:
+    """Registry facts of a source: the data and its licence are the user's."""
+    return CorpusInfo(name, description, source, "the data's own", requires)
+
+
 def _stat_key(kind: str, files: list[Path], options: dict[str, object]) -> str:
     """Paths, sizes and change times of every file, with the options: the change key.
 
@@ -124,12 +129,10 @@ def _decode(raw: bytes, where: str, errors: str) -> str | None:
 
 # ------------------------------------------------------------------------------------- folder
 
-FOLDER = CorpusInfo(
-    name="folder",
-    description="a folder of text files, one document per file (id: the path under the folder)",
-    source="folder:path=DIR,glob=**/*.txt (default glob **/*, hidden files skipped)",
-    licence="yours",
-    requires="nothing",
+FOLDER = _info(
+    "folder",
+    "a folder of text files, one document per file (id: the path under the folder)",
+    "folder:path=DIR,glob=**/*.txt (default glob **/*, hidden files skipped)",
 )
 
 
@@ -170,12 +173,10 @@ def load_folder(
 
 # -------------------------------------------------------------------------------------- jsonl
 
-JSONL = CorpusInfo(
-    name="jsonl",
-    description="JSON Lines, one object per line with a text field (and an optional id field)",
-    source="jsonl:path=FILE_OR_GLOB,text=text,id=ID_FIELD (default id: file name and line)",
-    licence="yours",
-    requires="nothing",
+JSONL = _info(
+    "jsonl",
+    "JSON Lines, one object per line with a text field (and an optional id field)",
+    "jsonl:path=FILE_OR_GLOB,text=text,id=ID_FIELD (default id: file name and line)",
 )
 
 
@@ -245,12 +246,11 @@ def _record(obj: object, text_field: str, id_field: str | None, where: str, defa
 
 # ------------------------------------------------------------------------------------ parquet
 
-PARQUET = CorpusInfo(
-    name="parquet",
-    description="Parquet file(s), one row per document with a text column (and an optional id)",
-    source="parquet:path=FILE_OR_GLOB,text=text,id=ID_COLUMN (default id: file name and row)",
-    licence="yours",
-    requires=INSTALL_HINT,
+PARQUET = _info(
+    "parquet",
+    "Parquet file(s), one row per document with a text column (and an optional id)",
+    "parquet:path=FILE_OR_GLOB,text=text,id=ID_COLUMN (default id: file name and row)",
+    INSTALL_HINT,
 )
 
 
@@ -305,13 +305,12 @@ def load_parquet(
 
 # ----------------------------------------------------------------------- Hugging Face datasets
 
-HF = CorpusInfo(
-    name="hf",
-    description="a Hugging Face dataset from local files, the local hub cache or save_to_disk",
-    source="hf:dataset=NAME_OR_BUILDER,config=C,data_files=GLOB,split=train,text=text, "
+HF = _info(
+    "hf",
+    "a Hugging Face dataset from local files, the local hub cache or save_to_disk",
+    "hf:dataset=NAME_OR_BUILDER,config=C,data_files=GLOB,split=train,text=text, "
     "or hf:disk=DIR (offline: nothing is downloaded)",
-    licence="the dataset's",
-    requires=INSTALL_HINT,
+    INSTALL_HINT,
 )
 
 HF_SPLIT_NAMES = {
