@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
@@ -193,7 +194,7 @@ class SplitPlanner:
         self.val_frac, self.test_frac = val_frac, test_frac
         self.counts = dict.fromkeys(SPLITS, 0)
         self.lowest: list[tuple[float, str]] = []  # max-heap (negated) of the 2 lowest train hashes
-        self.keys: list[int] = []
+        self.keys = array("Q")  # 8 bytes per document, not a Python int each
 
     def add(self, doc_id: str) -> None:
         """Count one document."""
@@ -211,7 +212,7 @@ class SplitPlanner:
         """The plan; ``ids_again`` re-reads the ids only to name a duplicate."""
         import numpy as np
 
-        keys = np.sort(np.array(self.keys, dtype=np.uint64))
+        keys = np.sort(np.frombuffer(self.keys, dtype=np.uint64))
         dup_keys = set(keys[1:][keys[1:] == keys[:-1]].tolist())
         if dup_keys:
             seen: set[str] = set()
@@ -530,13 +531,14 @@ def load_corpus(spec: str, max_docs: int | None = None) -> Corpus:
     if max_docs is not None and (not isinstance(max_docs, int) or max_docs < 1):
         raise ExperimentError(f"max_docs must be a positive int or None, got {max_docs!r}")
     load = entries[name].load
+    params = inspect.signature(load).parameters.values()
     accepted = [
         p.name
-        for p in inspect.signature(load).parameters.values()
+        for p in params
         if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "max_docs")
     ]
     bad = sorted(set(options) - set(accepted))
-    if bad:
+    if bad and not any(p.kind is p.VAR_KEYWORD for p in params):
         raise ExperimentError(
             f"corpus {name!r} has no option {bad[0]!r}; valid: {', '.join(accepted) or 'none'}"
         )

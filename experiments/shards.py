@@ -159,7 +159,8 @@ def build_sharded(
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")  # no fork of a process that may hold torch threads
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
+        try:
             live: dict[Future, int] = {}
             for k, (fn, args) in enumerate(tasks()):
                 n = k + 1
@@ -174,6 +175,10 @@ def build_sharded(
                 live[pool.submit(_run_shard, str(parts), k, fn, args)] = k
             for f in live:
                 infos[live[f]] = f.result()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # finished shards stay for a resume
+            raise
+        pool.shutdown()
     return _merge(directory, stem, arrays, key, parts, [infos[k] for k in range(n)])
 
 

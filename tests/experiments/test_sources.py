@@ -231,3 +231,12 @@ def test_a_run_trains_and_evaluates_on_a_jsonl_corpus(micro, tmp_path):
         and ev["results"]
         and all(np.isfinite(r["ppl"]) for r in ev["results"])
     )
+
+
+def test_duplicate_ids_in_a_source_are_named_before_anything_is_cached(tmp_path):
+    path = tmp_path / "dup.jsonl"
+    rows = [{"k": k, "text": f"document {i}."} for i, k in enumerate("abcab")]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(ExperimentError, match="duplicate document id 'a'"):
+        CorpusTokens(load_corpus(f"jsonl:path={path},id=k"), 256, tmp_path / "cache")
+    assert not list((tmp_path / "cache").glob("jsonl-*"))
