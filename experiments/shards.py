@@ -13,6 +13,7 @@ build's key and lengths. An interrupted build resumes: done shards are kept, the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -135,6 +136,37 @@ def build_sharded(
     done = load_built(directory, stem, arrays, key)
     if done is not None:
         return done
+    with _locked(directory / f".{stem}.lock"):  # DDP ranks preparing at once: one builds
+        done = load_built(directory, stem, arrays, key)
+        if done is not None:
+            return done
+        return _build(directory, stem, arrays, key, tasks, workers)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX)
+        yield
+        return
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _build(
+    directory: Path,
+    stem: str,
+    arrays: tuple[ArraySpec, ...],
+    key: str,
+    tasks: Callable[[], Iterator[tuple[Callable[..., tuple[dict, dict]], tuple]]],
+    workers: int,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     parts = directory / f"{stem}.parts"
     marker = parts / "key"
     if parts.is_dir() and (not marker.is_file() or marker.read_text() != key):
