@@ -80,7 +80,7 @@ class TokenStream:
         return np.bincount(self.segment - self.segment.min())
 
 
-SHARD_CHARS = 2_000_000  # text per shard: bounds the memory of each worker (~100 MB)
+SHARD_CHARS = 2_000_000  # text per shard: bounds the memory of each worker
 SHARD_TOKENS = 1_000_000  # tokens per shard of an id-based position source
 DEFAULT_FRACTIONS = (0.05, 0.05)
 IDS_ARRAYS = (
