@@ -314,7 +314,8 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
             raise ExperimentError(f"config key {key!r} must be true or false, got {value!r}")
         return value
     if isinstance(current, list) and isinstance(value, str):
-        if key == "segmenters":  # specs carry their own commas: fixed:size=120,unit=tokens
+        # specs carry their own commas: fixed:size=120,unit=tokens, jsonl:path=a.jsonl,text=body
+        if key in ("segmenters", "data.corpora"):
             return split_specs(value)
         value = [v.strip() for v in value.split(",") if v.strip()]
         if current and isinstance(current[0], int):

@@ -240,3 +240,10 @@ def test_duplicate_ids_in_a_source_are_named_before_anything_is_cached(tmp_path)
     with pytest.raises(ExperimentError, match="duplicate document id 'a'"):
         CorpusTokens(load_corpus(f"jsonl:path={path},id=k"), 256, tmp_path / "cache")
     assert not list((tmp_path / "cache").glob("jsonl-*"))
+
+
+def test_set_data_corpora_keeps_each_specs_options_together():
+    from experiments.config import load_config
+
+    cfg = load_config("tiny", None, [f"data.corpora=sample,{JSONL},arith:seed=2"])
+    assert cfg.data.corpora == ["sample", JSONL, "arith:seed=2"]
