@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the `bipe` parser."""
     p = sub.add_parser("train", help="train one run (corpus x scheme x segmenter); torchrun-ready")
     _config_args(p, "tiny")
-    p.add_argument("--corpus", help="corpus name (default: the config's first corpus)")
+    p.add_argument(
+        "--corpus", help="corpus name or source spec (default: the config's first corpus)"
+    )
     p.add_argument("--scheme", default="bipe_rope", help="positional scheme (default: %(default)s)")
     p.add_argument("--segmenter", help="segmenter for BiPE schemes (default: the config's first)")
     p.add_argument("--out", metavar="DIR", help="run directory (default: bipe-results/<run name>)")
