@@ -18,7 +18,7 @@ from experiments.shards import ArraySpec, build_sharded
 from experiments.sources import CorpusSourceError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "corpora"
-NOTES = f"folder:path={DATA / 'notes'},glob=*.md"
+NOTES = f"folder:path={DATA / 'notes'}"
 JSONL = f"jsonl:path={DATA / 'chapters.jsonl'},text=body,id=uid"
 PARQUET = f"parquet:path={DATA / 'chapters.parquet'},text=body,id=uid"
 HF_JSON = f"hf:dataset=json,data_files={DATA / 'chapters.jsonl'},text=body,id=uid"
@@ -52,9 +52,11 @@ def test_folder_is_one_document_per_file_and_counts_undecodable_files():
     assert corpus.streamed and corpus.documents is None
     assert len(docs) == 10 and docs[0].id == "genesis-1.md"
     assert docs[0].text == (DATA / "notes" / "genesis-1.md").read_text(encoding="utf-8")
-    assert corpus.reader.skipped == 1  # latin1.md
-    with pytest.raises(CorpusSourceError, match=r"latin1\.md is not UTF-8"):
+    assert corpus.reader.skipped == 1  # latin1.txt
+    with pytest.raises(CorpusSourceError, match=r"latin1\.txt is not UTF-8"):
         list(load_corpus(NOTES + ",errors=fail").iter_documents())
+    markdown = load_corpus(NOTES + ",glob=*.md,errors=fail")
+    assert [d.id for d in markdown.iter_documents()] == [d.id for d in docs]
 
 
 def test_a_bare_path_names_its_source_and_max_docs_takes_the_first():
