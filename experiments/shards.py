@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 
 MANIFEST_VERSION = 1
+# A shard's work: ``fn(*args) -> (arrays, meta)``; a build takes a callable yielding them lazily.
+Tasks = Callable[[], Iterator[tuple[Callable[..., tuple[dict, dict]], tuple]]]
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def build_sharded(
     stem: str,
     arrays: tuple[ArraySpec, ...],
     key: str,
-    tasks: Callable[[], Iterator[tuple[Callable[..., tuple[dict, dict]], tuple]]],
+    tasks: Tasks,
     workers: int = 1,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Build (or load) the arrays ``<stem>.<name>.npy`` from the shards ``tasks()`` yields.
@@ -160,12 +162,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def _build(
-    directory: Path,
-    stem: str,
-    arrays: tuple[ArraySpec, ...],
-    key: str,
-    tasks: Callable[[], Iterator[tuple[Callable[..., tuple[dict, dict]], tuple]]],
-    workers: int,
+    directory: Path, stem: str, arrays: tuple[ArraySpec, ...], key: str, tasks: Tasks, workers: int
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     parts = directory / f"{stem}.parts"
     marker = parts / "key"
