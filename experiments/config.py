@@ -27,12 +27,14 @@ DEFAULT_SEPARATOR_CHARS = ".\n"
 class DataConfig:
     """Which corpora, how they are split and tokenised."""
 
+    # corpus specs: registered names (kjv, sample, ...) or sources (jsonl:path=a.jsonl,text=body)
     corpora: list[str] = field(default_factory=lambda: ["sample"])
     max_docs: int | None = None  # None: every document
     vocab_size: int = 1024  # byte-level BPE size; 256 = plain bytes
     val_frac: float = 0.05
     test_frac: float = 0.05
     separator_chars: str = DEFAULT_SEPARATOR_CHARS  # for the token-level "sep" positions
+    prep_workers: int = 1  # processes that tokenise and segment a corpus into the cache
 
 
 @dataclass
@@ -114,6 +116,12 @@ class ExperimentConfig:
             bad.append(f"data.max_docs={d.max_docs!r} (a positive int or null)")
         if not d.corpora:
             bad.append("data.corpora is empty")
+        if (
+            isinstance(d.prep_workers, bool)
+            or not isinstance(d.prep_workers, int)
+            or d.prep_workers < 1
+        ):
+            bad.append(f"data.prep_workers={d.prep_workers!r} (a positive int)")
         if not self.schemes:
             bad.append("schemes is empty")
         if not isinstance(self.workers, int) or self.workers < 1:
@@ -306,7 +314,8 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
             raise ExperimentError(f"config key {key!r} must be true or false, got {value!r}")
         return value
     if isinstance(current, list) and isinstance(value, str):
-        if key == "segmenters":  # specs carry their own commas: fixed:size=120,unit=tokens
+        # specs carry their own commas: fixed:size=120,unit=tokens, jsonl:path=a.jsonl,text=body
+        if key in ("segmenters", "data.corpora"):
             return split_specs(value)
         value = [v.strip() for v in value.split(",") if v.strip()]
         if current and isinstance(current[0], int):

@@ -1,12 +1,18 @@
-"""Corpora read from local files only: KJV prose, CPython code, Python docs, synthetic arithmetic.
+"""Corpora read from local files only: one registry of named corpora and corpus sources.
 
-Each corpus is a list of documents with stable ids; the train/val/test split of a document depends
-only on a hash of its id, so adding or removing other documents never moves it.
+A corpus is named by a spec (`experiments.specs`): a registered name such as ``kjv`` or
+``arith:seed=3``, or a source with its options such as ``jsonl:path=data.jsonl,text=body``
+(the file sources live in `experiments.sources`). Each corpus is a sequence of documents with stable
+ids, held in memory (`Corpus.documents`) or streamed from disk (`Corpus.reader`); the
+train/val/test split of a document depends only on a hash of its id, so adding or removing other
+documents never moves it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
+import inspect
 import os
 import random
 import re
@@ -14,12 +20,15 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from experiments.errors import ExperimentError
+from experiments.specs import parse_spec
 
 SPLITS = ("train", "val", "test")
 PYDOC_ROOT = Path("/usr/share/doc/python3.11/html/_sources")
@@ -45,42 +54,194 @@ class CorpusInfo:
     requires: str
 
 
+class DocumentReader(Protocol):
+    """A streamed document source (see `experiments.sources`): read again on every pass."""
+
+    change_key: str  # changes whenever the content may have changed (paths, sizes, mtimes)
+    own_splits: bool  # True: documents(split) gives the source's own train/val/test splits
+    skipped: int  # documents skipped by the last full pass (e.g. undecodable files)
+
+    def documents(self, split: str | None = None) -> Iterator[Document]:
+        """Every document in a stable order (or one own split's)."""
+        ...
+
+
 @dataclass
 class Corpus:
-    """A named list of documents with its provenance."""
+    """A named sequence of documents with its provenance: in memory, or streamed by a reader."""
 
     info: CorpusInfo
-    documents: list[Document]
+    documents: list[Document] | None = None  # None for streamed corpora
     options: dict[str, object] = field(default_factory=dict)
+    reader: DocumentReader | None = None
+
+    def __post_init__(self) -> None:
+        if (self.documents is None) == (self.reader is None):
+            raise ExperimentError("a Corpus holds either a list of documents or a reader")
 
     @property
     def name(self) -> str:
-        """The corpus name (registry key)."""
+        """The corpus name (registry key, or a short label for a source)."""
         return self.info.name
+
+    @property
+    def streamed(self) -> bool:
+        """Whether documents are read from disk on every pass instead of held in memory."""
+        return self.reader is not None
+
+    def iter_documents(self) -> Iterator[Document]:
+        """Every document in corpus order (all own splits in turn for such sources)."""
+        if self.documents is not None:
+            yield from self.documents
+        elif self.reader.own_splits:
+            for s in SPLITS:
+                yield from self.reader.documents(s)
+        else:
+            yield from self.reader.documents()
 
     def n_chars(self) -> int:
         """Total characters over all documents."""
-        return sum(len(d.text) for d in self.documents)
+        return sum(len(d.text) for d in self.iter_documents())
+
+    def split_plan(self, val_frac: float = 0.05, test_frac: float = 0.05) -> SplitPlan:
+        """The split of every document (one pass over the ids of a streamed corpus)."""
+        if self.reader is not None and self.reader.own_splits:
+            return SplitPlan(val_frac, test_frac, own=True)
+        return split_plan(lambda: (d.id for d in self.iter_documents()), val_frac, test_frac)
+
+    def iter_split(
+        self,
+        name: str,
+        val_frac: float = 0.05,
+        test_frac: float = 0.05,
+        plan: SplitPlan | None = None,
+    ) -> Iterator[Document]:
+        """The documents of split ``name`` streamed in corpus order (``plan`` saves a pass)."""
+        if name not in SPLITS:
+            raise ExperimentError(f"unknown split {name!r}; valid: {', '.join(SPLITS)}")
+        plan = plan or self.split_plan(val_frac, test_frac)
+        if plan.own:
+            yield from self.reader.documents(name)
+            return
+        for d in self.iter_documents():
+            if plan.split_of(d.id) == name:
+                yield d
 
     def split(self, name: str, val_frac: float = 0.05, test_frac: float = 0.05) -> list[Document]:
         """The documents of split ``name`` (train, val or test), in corpus order."""
-        if name not in SPLITS:
-            raise ExperimentError(f"unknown split {name!r}; valid: {', '.join(SPLITS)}")
-        return split_documents(self.documents, val_frac, test_frac)[name]
+        return list(self.iter_split(name, val_frac, test_frac))
 
     def fingerprint(self) -> str:
         """A short hash of the ids and texts, naming caches derived from this exact corpus."""
-        h = hashlib.sha1()
-        for d in self.documents:
-            h.update(d.id.encode("utf-8", "surrogatepass") + b"\0")
-            h.update(hashlib.sha1(d.text.encode("utf-8", "surrogatepass")).digest())
-        return h.hexdigest()[:12]
+        return fingerprint_documents(self.iter_documents())
+
+
+def fingerprint_documents(docs: Iterable[Document]) -> str:
+    """A short hash of document ids and texts in order (the content key of every cache)."""
+    h = hashlib.sha1()
+    for d in docs:
+        h.update(d.id.encode("utf-8", "surrogatepass") + b"\0")
+        h.update(hashlib.sha1(d.text.encode("utf-8", "surrogatepass")).digest())
+    return h.hexdigest()[:12]
+
+
+def _id_key(doc_id: str) -> int:
+    digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def doc_hash(doc_id: str) -> float:
     """A uniform number in [0, 1) derived from a document id (stable across runs and machines)."""
-    digest = hashlib.sha256(doc_id.encode("utf-8", "surrogatepass")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return _id_key(doc_id) / 2**64
+
+
+def _check_fractions(val_frac: float, test_frac: float) -> None:
+    if not (0 <= val_frac < 1 and 0 <= test_frac < 1 and val_frac + test_frac < 1):
+        raise ExperimentError(
+            f"split fractions must be in [0, 1) and sum below 1, got val={val_frac}, test={test_frac}"
+        )
+
+
+def _rule_split(h: float, val_frac: float, test_frac: float) -> str:
+    return "test" if h < test_frac else "val" if h < test_frac + val_frac else "train"
+
+
+@dataclass
+class SplitPlan:
+    """The split of every document: the hash rule plus the few documents moved out of train.
+
+    ``own`` marks a source that ships its own splits (the rule is not used then).
+    """
+
+    val_frac: float
+    test_frac: float
+    moved: dict[str, str] = field(default_factory=dict)  # id -> split, for moved documents
+    counts: dict[str, int] = field(default_factory=dict)
+    own: bool = False
+
+    def split_of(self, doc_id: str) -> str:
+        """The split of the document with id ``doc_id``."""
+        return self.moved.get(doc_id) or _rule_split(
+            doc_hash(doc_id), self.val_frac, self.test_frac
+        )
+
+
+class SplitPlanner:
+    """Builds a `SplitPlan` from ids seen one at a time (memory: 8 bytes per document)."""
+
+    def __init__(self, val_frac: float, test_frac: float) -> None:
+        _check_fractions(val_frac, test_frac)
+        self.val_frac, self.test_frac = val_frac, test_frac
+        self.counts = dict.fromkeys(SPLITS, 0)
+        self.lowest: list[tuple[float, str]] = []  # max-heap (negated) of the 2 lowest train hashes
+        self.keys = array("Q")  # 8 bytes per document, not a Python int each
+
+    def add(self, doc_id: str) -> None:
+        """Count one document."""
+        key = _id_key(doc_id)
+        self.keys.append(key)
+        h = key / 2**64
+        split = _rule_split(h, self.val_frac, self.test_frac)
+        self.counts[split] += 1
+        if split == "train":
+            heapq.heappush(self.lowest, (-h, doc_id))
+            if len(self.lowest) > 2:
+                heapq.heappop(self.lowest)
+
+    def finish(self, ids_again: Callable[[], Iterable[str]]) -> SplitPlan:
+        """The plan; ``ids_again`` re-reads the ids only to name a duplicate."""
+        import numpy as np
+
+        keys = np.sort(np.frombuffer(self.keys, dtype=np.uint64))
+        dup_keys = set(keys[1:][keys[1:] == keys[:-1]].tolist())
+        if dup_keys:
+            seen: set[str] = set()
+            for i in ids_again():
+                if _id_key(i) in dup_keys:
+                    if i in seen:
+                        raise ExperimentError(
+                            f"duplicate document id {i!r}: ids must be unique for the split"
+                        )
+                    seen.add(i)
+        counts = dict(self.counts)
+        moved: dict[str, str] = {}
+        lowest = sorted((-h, i) for h, i in self.lowest)
+        if sum(counts.values()) >= 3:
+            for name in ("test", "val"):
+                if not counts[name] and counts["train"] > 1 and lowest:
+                    _, doc_id = lowest.pop(0)
+                    moved[doc_id] = name
+                    counts["train"] -= 1
+                    counts[name] += 1
+        return SplitPlan(self.val_frac, self.test_frac, moved, counts)
+
+
+def split_plan(ids: Callable[[], Iterable[str]], val_frac: float, test_frac: float) -> SplitPlan:
+    """The split plan of the documents whose ids ``ids()`` yields (read once, twice on a duplicate)."""
+    planner = SplitPlanner(val_frac, test_frac)
+    for i in ids():
+        planner.add(i)
+    return planner.finish(ids)
 
 
 def split_documents(
@@ -92,25 +253,10 @@ def split_documents(
     ``test_frac + val_frac``. With three or more documents no split is left empty: the train
     document with the lowest hash moves to an empty test (then val) split, so tiny corpora work.
     """
-    if not (0 <= val_frac < 1 and 0 <= test_frac < 1 and val_frac + test_frac < 1):
-        raise ExperimentError(
-            f"split fractions must be in [0, 1) and sum below 1, got val={val_frac}, test={test_frac}"
-        )
-    ids = [d.id for d in docs]
-    if len(set(ids)) != len(ids):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise ExperimentError(f"duplicate document id {dup!r}: ids must be unique for the split")
+    plan = split_plan(lambda: (d.id for d in docs), val_frac, test_frac)
     out: dict[str, list[Document]] = {s: [] for s in SPLITS}
-    hashes = {d.id: doc_hash(d.id) for d in docs}
     for d in docs:
-        h = hashes[d.id]
-        out["test" if h < test_frac else "val" if h < test_frac + val_frac else "train"].append(d)
-    if len(docs) >= 3:
-        for name in ("test", "val"):
-            if not out[name] and len(out["train"]) > 1:
-                moved = min(out["train"], key=lambda d: hashes[d.id])
-                out["train"].remove(moved)
-                out[name].append(moved)
+        out[plan.split_of(d.id)].append(d)
     return out
 
 
@@ -371,11 +517,27 @@ def _modal(loader: str) -> Callable[..., Corpus]:
 
 # ---------------------------------------------------------------------------------- registry
 
-CORPORA: dict[str, tuple[CorpusInfo, Callable[..., Corpus]]] = {
+
+class CorpusEntry(NamedTuple):
+    """A registry entry: provenance and the loader, called as ``load(max_docs=..., **options)``."""
+
+    info: CorpusInfo
+    load: Callable[..., Corpus]
+
+
+def _load_arith(max_docs: int | None = None, seed: int = 0, max_depth: int = 5) -> Corpus:
+    """The arithmetic corpus (``max_docs`` documents, default 2000)."""
+    return make_arith_corpus(max_docs or 2000, seed, max_depth)
+
+
+# One registry for named corpora and corpus sources. An entry is (CorpusInfo, loader); the loader
+# takes ``max_docs`` and the spec's options as keywords. Add one with `register_corpus` or a line
+# here; the file sources (folder, jsonl, parquet, hf) register themselves in experiments.sources.
+CORPORA: dict[str, CorpusEntry | tuple[CorpusInfo, Callable[..., Corpus]]] = {
     "kjv": (KJV, load_kjv),
     "cpython": (CPYTHON, load_cpython),
     "pydocs": (PYDOCS, load_pydocs),
-    "arith": (ARITH, lambda max_docs=None: make_arith_corpus(max_docs or 2000)),
+    "arith": (ARITH, _load_arith),
     "sample": (SAMPLE, load_sample),
     "series": (SERIES_INFO, _modal("load_series")),
     "genbank-dna": (GENBANK_INFO, _modal("load_genbank_dna")),
@@ -384,18 +546,55 @@ CORPORA: dict[str, tuple[CorpusInfo, Callable[..., Corpus]]] = {
 }
 
 
+def register_corpus(info: CorpusInfo, load: Callable[..., Corpus]) -> CorpusEntry:
+    """Add a corpus or corpus source under ``info.name``; accepted wherever a corpus is."""
+    entry = CorpusEntry(info, load)
+    CORPORA[info.name] = entry
+    return entry
+
+
+def _entries() -> dict[str, CorpusEntry]:
+    import experiments.sources  # noqa: F401  (registers the file sources)
+
+    return {k: CorpusEntry(*v) for k, v in CORPORA.items()}
+
+
 def list_corpora() -> list[str]:
-    """Names of every corpus."""
-    return list(CORPORA)
+    """Names of every corpus and corpus source."""
+    return list(_entries())
 
 
-def load_corpus(name: str, max_docs: int | None = None) -> Corpus:
-    """Load corpus ``name`` (optionally only its first ``max_docs`` documents)."""
-    if name not in CORPORA:
-        raise ExperimentError(f"unknown corpus {name!r}; valid: {', '.join(CORPORA)}")
+def load_corpus(spec: str, max_docs: int | None = None) -> Corpus:
+    """Load the corpus a spec names: ``sample``, ``arith:seed=3``, ``jsonl:path=a.jsonl``, ...
+
+    A bare path to a folder, ``.jsonl`` or ``.parquet`` file is shorthand for that source.
+    ``max_docs`` keeps only that many documents (spread over an in-memory corpus, the first
+    ones of a streamed source).
+    """
+    entries = _entries()
+    name, options = parse_spec(spec)
+    if name not in entries:
+        from experiments.sources import source_for_path
+
+        inferred = source_for_path(spec)
+        if inferred is None:
+            raise ExperimentError(f"unknown corpus {name!r}; valid: {', '.join(entries)}")
+        name, options = inferred
     if max_docs is not None and (not isinstance(max_docs, int) or max_docs < 1):
         raise ExperimentError(f"max_docs must be a positive int or None, got {max_docs!r}")
-    return CORPORA[name][1](max_docs=max_docs)
+    load = entries[name].load
+    params = inspect.signature(load).parameters.values()
+    accepted = [
+        p.name
+        for p in params
+        if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "max_docs")
+    ]
+    bad = sorted(set(options) - set(accepted))
+    if bad and not any(p.kind is p.VAR_KEYWORD for p in params):
+        raise ExperimentError(
+            f"corpus {name!r} has no option {bad[0]!r}; valid: {', '.join(accepted) or 'none'}"
+        )
+    return load(max_docs=max_docs, **options)
 
 
 def _limit(docs: list, max_docs: int | None) -> list:
@@ -410,7 +609,7 @@ def _limit(docs: list, max_docs: int | None) -> list:
 def corpus_table() -> str:
     """A Markdown table of every corpus with source and licence (for docs and `bipe corpus list`)."""
     rows = ["| corpus | description | source | licence | needs |", "|---|---|---|---|---|"]
-    for info, _ in CORPORA.values():
+    for info, _ in _entries().values():
         rows.append(
             f"| {info.name} | {info.description} | {info.source} | {info.licence} | {info.requires} |"
         )

@@ -6,7 +6,14 @@ Cache layout (default ``~/.cache/bipe``)::
     <cache>/<corpus>-<fingerprint>/bpe<V>/tokenizer.json
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.ids.npy           token ids, documents concatenated
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.docs.npy          token index where each document starts
-    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.intra.npy / .segment.npy
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.manifest.json     completion record of the two above
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.intra.npy / .segment.npy / .manifest.json
+    <cache>/index/<corpus>-<change key>.json                        fingerprint + split plan of a streamed source
+
+The fingerprint hashes every document id and text, so a changed corpus never reuses a cache
+(``-v<val>-t<test>`` is appended for non-default split fractions). Arrays are built shard by shard
+(`experiments.shards`: a few MB of text each, in ``workers`` processes, resumable) and read back
+memory-mapped, so a corpus larger than memory streams from its source to disk and back.
 
 Segment ids count up across the whole split (each document opens a new segment), so any window
 cut from the stream can be re-based with `window_positions`. Positions come from a *position
@@ -17,10 +24,11 @@ segments).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
+import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +37,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from experiments.config import DEFAULT_SEPARATOR_CHARS, ExperimentConfig, RunSpec, model_config
-from experiments.corpora import Corpus, load_corpus
+from experiments.corpora import (
+    SPLITS,
+    Corpus,
+    Document,
+    SplitPlan,
+    SplitPlanner,
+    fingerprint_documents,
+    load_corpus,
+)
 from experiments.errors import ExperimentError
+from experiments.shards import ArraySpec, atomic_write, build_sharded
 from experiments.specs import parse_spec
 
 if TYPE_CHECKING:
@@ -63,31 +80,77 @@ class TokenStream:
         return np.bincount(self.segment - self.segment.min())
 
 
-def _atomic_write(target: Path, write: Callable[[str], object], suffix: str = ".tmp") -> None:
-    # bipe_core.checkpoint.atomic_write does the same, but importing it would load torch for
-    # every token-cache write; this module keeps torch lazy.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+SHARD_CHARS = 2_000_000  # text per shard: bounds the memory of each worker
+SHARD_TOKENS = 1_000_000  # tokens per shard of an id-based position source
+DEFAULT_FRACTIONS = (0.05, 0.05)
+IDS_ARRAYS = (
+    ArraySpec("ids", "int32"),
+    ArraySpec("docs", "int64", offset=lambda shard: len(shard["ids"])),
+)
+POSITION_ARRAYS = (
+    ArraySpec("intra", "int32"),
+    ArraySpec(
+        "segment", "int64", offset=lambda s: int(s["segment"].max()) + 1 if len(s["segment"]) else 0
+    ),
+)
 
 
-def _atomic_save(path: Path, array: np.ndarray) -> None:
-    # the ".npy" suffix stops np.save from appending one to the temporary name
-    _atomic_write(path, lambda tmp: np.save(tmp, array), suffix=".npy")
+@dataclass
+class CorpusIndex:
+    """What one pass over a corpus learns: its content fingerprint and every document's split."""
+
+    fingerprint: str
+    plan: SplitPlan
+    documents: int
+    chars: int
+    skipped: int = 0  # documents a streamed source skipped (e.g. not UTF-8)
 
 
-def _load_npy(path: Path) -> np.ndarray | None:
-    if not path.is_file():
-        return None
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError):
-        return None  # a damaged cache entry is recomputed, never trusted
+def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) -> CorpusIndex:
+    """The corpus's index: computed in one pass, kept under ``<base>/index`` for streamed sources.
+
+    A streamed source's index is found again by its change key (paths, sizes, modification
+    times, options), so an unchanged source is not re-read just to be recognised.
+    """
+    path = None
+    if corpus.reader is not None:
+        key = json.dumps([corpus.reader.change_key, val_frac, test_frac, corpus.reader.max_docs])
+        path = base / "index" / f"{_safe(corpus.name)}-{_short_hash(key)}.json"
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            d["plan"] = SplitPlan(**d["plan"])
+            return CorpusIndex(**d)
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+    counts = dict.fromkeys(SPLITS, 0)
+    chars = 0
+    planner = SplitPlanner(val_frac, test_frac)
+
+    def feed(docs: Iterator[Document], split: str | None = None) -> Iterator[Document]:
+        nonlocal chars
+        for d in docs:
+            chars += len(d.text)
+            if split is None:
+                planner.add(d.id)
+            else:
+                counts[split] += 1
+            yield d
+
+    if corpus.reader is not None and corpus.reader.own_splits:
+        fingerprint = fingerprint_documents(
+            itertools.chain.from_iterable(feed(corpus.reader.documents(s), s) for s in SPLITS)
+        )
+        plan = SplitPlan(val_frac, test_frac, counts=counts, own=True)
+    else:
+        fingerprint = fingerprint_documents(feed(corpus.iter_documents()))
+        plan = planner.finish(lambda: (d.id for d in corpus.iter_documents()))
+    skipped = int(getattr(corpus.reader, "skipped", 0))
+    index = CorpusIndex(fingerprint, plan, sum(plan.counts.values()), chars, skipped)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        d = dataclasses.asdict(index)
+        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(d)), suffix=".json")
+    return index
 
 
 class CorpusTokens:
@@ -100,18 +163,60 @@ class CorpusTokens:
         cache_dir: str | Path | None = None,
         val_frac: float = 0.05,
         test_frac: float = 0.05,
+        workers: int = 1,
+        shard_chars: int = SHARD_CHARS,
     ) -> None:
         if not isinstance(vocab_size, int) or vocab_size < 256:
             raise ExperimentError(
                 f"vocab_size must be an int >= 256 (256 = plain bytes), got {vocab_size!r}"
             )
+        if not isinstance(workers, int) or workers < 1:
+            raise ExperimentError(f"workers must be a positive int, got {workers!r}")
         self.corpus = corpus
         self.vocab_size = vocab_size
         self.fractions = (val_frac, test_frac)
+        self.workers = workers
+        self.shard_chars = max(int(shard_chars), 1)
         base = Path(cache_dir) if cache_dir else default_cache_dir()
-        self.dir = base / f"{corpus.name}-{corpus.fingerprint()}" / f"bpe{vocab_size}"
+        self.index = corpus_index(corpus, base, val_frac, test_frac)
+        name = f"{_safe(corpus.name)}-{self.index.fingerprint}"
+        if self.fractions != DEFAULT_FRACTIONS:
+            name += f"-v{val_frac:g}-t{test_frac:g}"
+        self.dir = base / name / f"bpe{vocab_size}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self._tokenizer = None
+        self._manifests: dict[str, dict] = {}
+
+    def documents(self, split: str) -> Iterator[Document]:
+        """The documents of ``split``, streamed in corpus order."""
+        return self.corpus.iter_split(split, *self.fractions, plan=self.index.plan)
+
+    def _require(self, split: str) -> None:
+        if split not in SPLITS:
+            raise ExperimentError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+        if not self.index.plan.counts.get(split):
+            raise ExperimentError(
+                f"corpus {self.corpus.name!r} has no documents in split {split!r}"
+            )
+
+    def _key(self, *parts: object) -> str:
+        tok = hashlib.sha1((self.dir / "tokenizer.json").read_bytes()).hexdigest()
+        return _short_hash(json.dumps([self.index.fingerprint, self.fractions, tok, *parts]))
+
+    def _text_tasks(
+        self, split: str, fn: Callable, args: tuple
+    ) -> Iterator[tuple[Callable, tuple]]:
+        """One task per ``shard_chars`` of text of ``split``: ``(fn, (*args, texts))``."""
+        texts: list[str] = []
+        size = 0
+        for d in self.documents(split):
+            texts.append(d.text)
+            size += len(d.text)
+            if size >= self.shard_chars:
+                yield fn, (*args, texts)
+                texts, size = [], 0
+        if texts:
+            yield fn, (*args, texts)
 
     # ------------------------------------------------------------------------ tokenizer
 
@@ -129,7 +234,7 @@ class CorpusTokens:
                     self._tokenizer = None
             if self._tokenizer is None:
                 self._tokenizer = self._train()
-                _atomic_write(path, self._tokenizer.save, suffix=".json")
+                atomic_write(path, self._tokenizer.save, suffix=".json")
         return self._tokenizer
 
     def _train(self):
@@ -143,10 +248,9 @@ class CorpusTokens:
             initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
             show_progress=False,
         )
-        docs = self.corpus.split("train", *self.fractions)
-        if not docs:
+        if not self.index.plan.counts.get("train"):
             raise ExperimentError(f"corpus {self.corpus.name!r} has no training documents")
-        tok.train_from_iterator((d.text for d in docs), trainer=trainer)
+        tok.train_from_iterator((d.text for d in self.documents("train")), trainer=trainer)
         return tok
 
     def actual_vocab_size(self) -> int:
@@ -183,51 +287,133 @@ class CorpusTokens:
         return out
 
     def split_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        """Token ids of ``split`` (documents concatenated) and each document's first token index."""
-        ids_path, docs_path = self.dir / f"{split}.ids.npy", self.dir / f"{split}.docs.npy"
-        ids, starts = _load_npy(ids_path), _load_npy(docs_path)
-        if ids is not None and starts is not None:
-            return ids, starts
-        docs = self.corpus.split(split, *self.fractions)
-        if not docs:
-            raise ExperimentError(
-                f"corpus {self.corpus.name!r} has no documents in split {split!r}"
-            )
-        encs = self.tokenizer.encode_batch([d.text for d in docs])
-        lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        ids = np.concatenate([np.asarray(e.ids, dtype=np.int32) for e in encs])
-        _atomic_save(ids_path, ids)
-        _atomic_save(docs_path, starts)
-        return ids, starts
+        """Token ids of ``split`` (documents concatenated) and each document's first token index.
+
+        Built once in shards (``workers`` processes), then memory-mapped from the cache.
+        """
+        self._require(split)
+        path = str(self.dir / "tokenizer.json")
+        self.tokenizer  # noqa: B018  (trained and saved before the shards read it)
+        arrays, man = build_sharded(
+            self.dir,
+            split,
+            IDS_ARRAYS,
+            self._key("ids", split),
+            lambda: self._text_tasks(split, _encode_shard, (path,)),
+            self.workers,
+        )
+        self._manifests[split] = man
+        return arrays["ids"], arrays["docs"]
+
+    def split_chars(self, split: str) -> int:
+        """Characters of text in ``split`` (recorded when its tokens were cached)."""
+        if split not in self._manifests:
+            self.split_ids(split)
+        return int(self._manifests[split]["meta"].get("chars", 0))
 
     def _positions(
         self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
     ) -> tuple[np.ndarray, np.ndarray]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
-        ip, sp = self.dir / f"{stem}.intra.npy", self.dir / f"{stem}.segment.npy"
-        intra, seg = _load_npy(ip), _load_npy(sp)
-        if intra is not None and seg is not None:
-            return intra, seg
-        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars)
-        _atomic_save(ip, intra)
-        _atomic_save(sp, seg)
-        return intra, seg
+        path = str(self.dir / "tokenizer.json")
+        if source.segments_text:
+            self._require(split)
+            self.tokenizer  # noqa: B018
+            context = ShardContext(path, [])
+
+            def tasks() -> Iterator[tuple[Callable, tuple]]:
+                head = (source.compute, context, segmenter, max_intra)
+                for fn, (*prefix, texts) in self._text_tasks(split, _position_shard, head):
+                    yield fn, (*prefix, ShardBatch(texts=texts))
+
+        else:
+            ids, starts = self.split_ids(split)
+            context = ShardContext(path, self.separator_ids(separator_chars))
+
+            def tasks() -> Iterator[tuple[Callable, tuple]]:
+                prefix = (source.compute, context, segmenter, max_intra)
+                for a, b in _doc_ranges(starts, len(ids), SHARD_TOKENS):
+                    lo, hi = int(starts[a]), int(starts[b]) if b < len(starts) else len(ids)
+                    batch = ShardBatch(
+                        ids=np.array(ids[lo:hi]), doc_starts=np.array(starts[a:b]) - lo
+                    )
+                    yield _position_shard, (*prefix, batch)
+
+        arrays, _ = build_sharded(
+            self.dir, stem, POSITION_ARRAYS, self._key("pos", split, stem), tasks, self.workers
+        )
+        return arrays["intra"], arrays["segment"]
+
+
+def _doc_ranges(starts: np.ndarray, n_tokens: int, size: int) -> Iterator[tuple[int, int]]:
+    """Ranges [a, b) of documents holding about ``size`` tokens each."""
+    a = 0
+    while a < len(starts):
+        limit = int(starts[a]) + size
+        b = int(np.searchsorted(starts, limit, side="left"))
+        b = max(b, a + 1)
+        yield a, b
+        a = b
+
+
+_TOKENIZERS: dict[tuple[str, int], object] = {}
+
+
+def shard_tokenizer(path: str):
+    """The tokenizer saved at ``path``, loaded once per process (workers load their own)."""
+    from tokenizers import Tokenizer
+
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _TOKENIZERS:
+        _TOKENIZERS[key] = Tokenizer.from_file(path)
+    return _TOKENIZERS[key]
+
+
+def _encode_shard(tokenizer_path: str, texts: list[str]) -> tuple[dict[str, np.ndarray], dict]:
+    """Token ids of a shard of documents and each document's local first token (a worker task)."""
+    encs = shard_tokenizer(tokenizer_path).encode_batch(texts)
+    lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    ids = np.concatenate([np.asarray(e.ids, dtype=np.int32) for e in encs])
+    meta = {"chars": sum(len(t) for t in texts), "docs": len(texts)}
+    return {"ids": ids, "docs": starts}, meta
 
 
 # ------------------------------------------------------------------------ position sources
 
 
 @dataclass(frozen=True)
+class ShardContext:
+    """What every shard of one position build shares: the tokenizer file, separator token ids."""
+
+    tokenizer_path: str
+    separator_ids: list[int]
+
+
+@dataclass
+class ShardBatch:
+    """One shard of a split: document texts (text sources) or token ids and document starts."""
+
+    texts: list[str] | None = None
+    ids: np.ndarray | None = None  # int32, documents concatenated
+    doc_starts: np.ndarray | None = None  # int64, local to ``ids``
+
+
+@dataclass(frozen=True)
 class PositionSource:
-    """How a token stream gets its (intra, segment) positions: a segmenter or a registered rule."""
+    """How a token stream gets its (intra, segment) positions: a segmenter or a registered rule.
+
+    ``compute`` runs on one shard, possibly in a worker process (so it is a top-level function),
+    and returns the shard's positions with segment ids counted from 0 across its documents.
+    """
 
     name: str
     compute: Callable[
-        [CorpusTokens, str, str, int | None, str], tuple[np.ndarray, np.ndarray]
-    ]  # (tokens, split, spec, max_intra, separator_chars) -> (intra int32, segment int64)
-    segments_text: bool  # True when a text segmenter runs (its speed can be measured)
+        [ShardBatch, ShardContext, str, int | None], tuple[np.ndarray, np.ndarray]
+    ]  # (batch, context, spec, max_intra) -> (intra int32, segment int64)
+    # True when a text segmenter runs on ``batch.texts`` (its speed can be measured)
+    segments_text: bool
     tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
 
     def cache_tag(self, spec: str, separator_chars: str) -> str:
@@ -250,20 +436,32 @@ def position_source(spec: str) -> PositionSource:
     return _POSITION_SOURCES.get(name, _SEGMENTER_SOURCE)
 
 
+def _position_shard(
+    compute: Callable, context: ShardContext, spec: str, max_intra: int | None, batch: ShardBatch
+) -> tuple[dict[str, np.ndarray], dict]:
+    """One shard's positions as a `build_sharded` task."""
+    intra, segment = compute(batch, context, spec, max_intra)
+    return {"intra": intra, "segment": segment}, {}
+
+
+_SEGMENTERS: dict[str, object] = {}
+
+
 def _segmenter_positions(
-    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+    batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions from a registered text segmenter, aligned to each document's token offsets."""
     from segmenters import get_segmenter
     from segmenters.align import align_tokens
 
-    name, options = parse_spec(spec)
-    seg_obj = get_segmenter(name, **options)
-    docs = tokens.corpus.split(split, *tokens.fractions)
-    encs = tokens.tokenizer.encode_batch([d.text for d in docs])
+    if spec not in _SEGMENTERS:  # once per process: models and parsers load slowly
+        name, options = parse_spec(spec)
+        _SEGMENTERS[spec] = get_segmenter(name, **options)
+    seg_obj = _SEGMENTERS[spec]
+    encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
     intras, segs, offset = [], [], 0
-    for doc, enc in zip(docs, encs):
-        pos = align_tokens(seg_obj.segment(doc.text), enc.offsets, max_intra=max_intra)
+    for text, enc in zip(batch.texts, encs):
+        pos = align_tokens(seg_obj.segment(text), enc.offsets, max_intra=max_intra)
         segment = np.asarray(pos.segment, dtype=np.int64)
         intras.append(np.asarray(pos.intra, dtype=np.int32))
         segs.append(segment + offset)
@@ -273,10 +471,9 @@ def _segmenter_positions(
 
 
 def _separator_source_positions(
-    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+    batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    ids, starts = tokens.split_ids(split)
-    return token_separator_positions(ids, starts, tokens.separator_ids(separator_chars), max_intra)
+    return token_separator_positions(batch.ids, batch.doc_starts, context.separator_ids, max_intra)
 
 
 _SEGMENTER_SOURCE = PositionSource(
@@ -342,7 +539,7 @@ def _short_hash(text: str) -> str:
 def describe(tokens: CorpusTokens, split: str = "train") -> dict[str, object]:
     """Token counts and chars/token of one split (for reports)."""
     stream = tokens.stream(split)
-    chars = sum(len(d.text) for d in tokens.corpus.split(split, *tokens.fractions))
+    chars = tokens.split_chars(split)
     return {
         "corpus": tokens.corpus.name,
         "split": split,
@@ -371,7 +568,12 @@ def corpus_tokens(cfg: ExperimentConfig, corpus: str, cache_dir: str | Path | No
     """The cached tokens of ``corpus`` with the config's data settings."""
     d = cfg.data
     return CorpusTokens(
-        load_corpus(corpus, d.max_docs), d.vocab_size, cache_dir, d.val_frac, d.test_frac
+        load_corpus(corpus, d.max_docs),
+        d.vocab_size,
+        cache_dir,
+        d.val_frac,
+        d.test_frac,
+        workers=d.prep_workers,
     )
 
 

@@ -162,7 +162,7 @@ def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int)
     name, options = parse_spec(segmenter)
     seg = get_segmenter(name, **options)
     docs, size = [], 0
-    for d in tokens.corpus.split(split, *tokens.fractions):
+    for d in tokens.documents(split):
         docs.append(d.text)
         size += len(d.text)
         if size >= max_chars:

@@ -36,7 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the `bipe` parser."""
     p = sub.add_parser("train", help="train one run (corpus x scheme x segmenter); torchrun-ready")
     _config_args(p, "tiny")
-    p.add_argument("--corpus", help="corpus name (default: the config's first corpus)")
+    p.add_argument(
+        "--corpus", help="corpus name or source spec (default: the config's first corpus)"
+    )
     p.add_argument("--scheme", default="bipe_rope", help="positional scheme (default: %(default)s)")
     p.add_argument("--segmenter", help="segmenter for BiPE schemes (default: the config's first)")
     p.add_argument("--out", metavar="DIR", help="run directory (default: bipe-results/<run name>)")
@@ -66,7 +68,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("corpus", help="list corpora, or show token and segment statistics of one")
     p.add_argument("action", choices=("list", "stats"))
-    p.add_argument("name", nargs="?", help="corpus name (for stats)")
+    p.add_argument(
+        "name",
+        nargs="?",
+        help="corpus name or source spec (for stats), e.g. sample or jsonl:path=a.jsonl,text=body",
+    )
     p.add_argument("--vocab-size", type=int, default=1024)
     p.add_argument(
         "--segmenters",
@@ -75,6 +81,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma list of specs, e.g. punct,fixed:size=120,sep (default: %(default)s)",
     )
     p.add_argument("--max-docs", type=int)
+    p.add_argument(
+        "--workers", type=int, default=1, help="processes that tokenise and segment (default: 1)"
+    )
     p.add_argument("--cache-dir", metavar="DIR")
     p.set_defaults(func=run_corpus)
 
@@ -159,7 +168,11 @@ def run_corpus(args: argparse.Namespace) -> int:
     from experiments.segstats import format_stats, segment_stats
     from experiments.specs import split_specs
 
-    tokens = CorpusTokens(load_corpus(args.name, args.max_docs), args.vocab_size, args.cache_dir)
+    tokens = CorpusTokens(
+        load_corpus(args.name, args.max_docs), args.vocab_size, args.cache_dir, workers=args.workers
+    )
+    if tokens.index.skipped:
+        print(f"skipped {tokens.index.skipped} undecodable documents (not UTF-8)")
     for split in ("train", "val", "test"):
         print(describe(tokens, split))
     rows = [segment_stats(tokens, spec) for spec in split_specs(args.segmenters)]

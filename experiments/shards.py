@@ -1,0 +1,264 @@
+"""Sharded, resumable, parallel construction of the cached arrays of `experiments.data`.
+
+A build cuts its input into shards (a few MB of text, or a range of documents), runs one function
+per shard -- in this process or in a pool of worker processes -- and merges the shards into one
+``.npy`` file per array, read back memory-mapped (``np.load(mmap_mode="r")``), so memory stays
+bounded by the shard size times the workers, whatever the corpus size.
+
+Never a partial cache taken for a whole one: every file is written under a temporary name and
+renamed; a shard counts as done only when its marker (written after its arrays) exists; the merged
+arrays count only when the manifest (written last, after their renames) names them with the
+build's key and lengths. An interrupted build resumes: done shards are kept, the rest redone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MANIFEST_VERSION = 1
+# A shard's work: ``fn(*args) -> (arrays, meta)``; a build takes a callable yielding them lazily.
+Tasks = Callable[[], Iterator[tuple[Callable[..., tuple[dict, dict]], tuple]]]
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """One merged array: its name (file suffix), dtype, and how shard values are re-based.
+
+    ``offset`` gives the amount a shard adds to the running offset of later shards (e.g. its token
+    count for document starts); None concatenates the shard values unchanged.
+    """
+
+    name: str
+    dtype: str
+    offset: Callable[[dict[str, np.ndarray]], int] | None = None
+
+
+def atomic_write(target: Path, write: Callable[[str], object], suffix: str = ".tmp") -> None:
+    """Write ``target`` through ``write(tmp_path)`` and a rename: never half a file."""
+    # bipe_core.checkpoint.atomic_write does the same, but importing it would load torch for
+    # every token-cache write; this module keeps torch lazy.
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_save(path: Path, array: np.ndarray) -> None:
+    """`np.save` through a temporary file and a rename."""
+    # the ".npy" suffix stops np.save from appending one to the temporary name
+    atomic_write(path, lambda tmp: np.save(tmp, array), suffix=".npy")
+
+
+def load_array(path: Path, length: int | None = None) -> np.ndarray | None:
+    """A cached array, memory-mapped; None when missing, damaged or not ``length`` long."""
+    if not path.is_file():
+        return None
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError):
+        try:  # numpy cannot map an empty array; read it
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError):
+            return None  # a damaged cache entry is recomputed, never trusted
+    if arr.ndim != 1 or (length is not None and arr.shape[0] != length):
+        return None
+    return arr
+
+
+def _run_shard(parts: str, k: int, fn: Callable[..., tuple[dict, dict]], args: tuple) -> dict:
+    """Compute shard ``k`` and save its arrays, then its done marker (runs in a worker)."""
+    arrays, meta = fn(*args)
+    folder = Path(parts)
+    lengths = {}
+    for name, arr in arrays.items():
+        atomic_save(folder / f"{k}.{name}.npy", arr)
+        lengths[name] = int(arr.shape[0])
+    info = {"lengths": lengths, "meta": meta}
+    atomic_write(folder / f"{k}.done.json", lambda tmp: Path(tmp).write_text(json.dumps(info)))
+    return info
+
+
+def _worker_init() -> None:
+    # Each worker is one process; the tokenizers' own thread pool would oversubscribe the cores.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    os.environ["RAYON_NUM_THREADS"] = "1"
+
+
+def manifest_path(directory: Path, stem: str) -> Path:
+    """Where the manifest of the arrays ``<stem>.<name>.npy`` lives."""
+    return directory / f"{stem}.manifest.json"
+
+
+def load_built(directory: Path, stem: str, arrays: tuple[ArraySpec, ...], key: str):
+    """The arrays of a finished build with this key, memory-mapped, and its manifest; else None."""
+    try:
+        man = json.loads(manifest_path(directory, stem).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if man.get("key") != key or man.get("version") != MANIFEST_VERSION:
+        return None
+    out = {}
+    for spec in arrays:
+        arr = load_array(directory / f"{stem}.{spec.name}.npy", man["lengths"].get(spec.name))
+        if arr is None:
+            return None
+        out[spec.name] = arr
+    return out, man
+
+
+def build_sharded(
+    directory: Path,
+    stem: str,
+    arrays: tuple[ArraySpec, ...],
+    key: str,
+    tasks: Tasks,
+    workers: int = 1,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Build (or load) the arrays ``<stem>.<name>.npy`` from the shards ``tasks()`` yields.
+
+    Each task is ``(fn, args)``; ``fn(*args)`` returns ``(arrays, meta)`` for one shard (a
+    top-level function, so worker processes can run it). Returns the memory-mapped arrays and the
+    manifest (lengths, shard count and the sum of every numeric meta value).
+    """
+    done = load_built(directory, stem, arrays, key)
+    if done is not None:
+        return done
+    with _locked(directory / f".{stem}.lock"):  # DDP ranks preparing at once: one builds
+        done = load_built(directory, stem, arrays, key)
+        if done is not None:
+            return done
+        return _build(directory, stem, arrays, key, tasks, workers)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not POSIX)
+        yield
+        return
+    with path.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _build(
+    directory: Path, stem: str, arrays: tuple[ArraySpec, ...], key: str, tasks: Tasks, workers: int
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    parts = directory / f"{stem}.parts"
+    marker = parts / "key"
+    if parts.is_dir() and (not marker.is_file() or marker.read_text() != key):
+        shutil.rmtree(parts)  # shards of another build (other tokenizer, corpus or options)
+    parts.mkdir(parents=True, exist_ok=True)
+    if not marker.is_file():
+        atomic_write(marker, lambda tmp: Path(tmp).write_text(key))
+
+    def finished(k: int) -> dict | None:
+        try:
+            return json.loads((parts / f"{k}.done.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    infos: dict[int, dict] = {}
+    n = 0
+    if workers <= 1:
+        for k, (fn, args) in enumerate(tasks()):
+            n = k + 1
+            infos[k] = finished(k) or _run_shard(str(parts), k, fn, args)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # no fork of a process that may hold torch threads
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init)
+        try:
+            live: dict[Future, int] = {}
+            for k, (fn, args) in enumerate(tasks()):
+                n = k + 1
+                prior = finished(k)
+                if prior is not None:
+                    infos[k] = prior
+                    continue
+                if len(live) >= 2 * workers:  # bounded: at most 2 shards queued per worker
+                    ready, _ = wait(live, return_when=FIRST_COMPLETED)
+                    for f in ready:
+                        infos[live.pop(f)] = f.result()
+                live[pool.submit(_run_shard, str(parts), k, fn, args)] = k
+            for f in live:
+                infos[live[f]] = f.result()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # finished shards stay for a resume
+            raise
+        pool.shutdown()
+    return _merge(directory, stem, arrays, key, parts, [infos[k] for k in range(n)])
+
+
+def _merge(
+    directory: Path,
+    stem: str,
+    arrays: tuple[ArraySpec, ...],
+    key: str,
+    parts: Path,
+    infos: list[dict],
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    lengths = {s.name: sum(i["lengths"].get(s.name, 0) for i in infos) for s in arrays}
+    for spec in arrays:
+        target = directory / f"{stem}.{spec.name}.npy"
+
+        def write(tmp: str, spec: ArraySpec = spec) -> None:
+            total = lengths[spec.name]
+            if total == 0:
+                np.save(tmp, np.zeros(0, dtype=spec.dtype))
+                return
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=spec.dtype, shape=(total,))
+            pos, offset = 0, 0
+            for k in range(len(infos)):
+                shard = {s.name: load_array(parts / f"{k}.{s.name}.npy") for s in arrays}
+                part = shard[spec.name]
+                out[pos : pos + len(part)] = part + offset if offset else part
+                pos += len(part)
+                if spec.offset is not None:
+                    offset += spec.offset(shard)
+            out.flush()
+            del out
+
+        atomic_write(target, write, suffix=".npy")
+    meta: dict[str, Any] = {}
+    for i in infos:
+        for k, v in i["meta"].items():
+            if isinstance(v, int | float):
+                meta[k] = meta.get(k, 0) + v
+    man = {
+        "version": MANIFEST_VERSION,
+        "key": key,
+        "shards": len(infos),
+        "lengths": lengths,
+        "meta": meta,
+    }
+    atomic_write(
+        manifest_path(directory, stem),
+        lambda tmp: Path(tmp).write_text(json.dumps(man, indent=1)),
+        suffix=".json",
+    )
+    shutil.rmtree(parts, ignore_errors=True)
+    out = load_built(directory, stem, arrays, key)
+    assert out is not None  # just written
+    return out
