@@ -18,14 +18,13 @@ import itertools
 import os
 import pathlib
 import resource
-import subprocess
 import sysconfig
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from _common import quick_parser  # first: benchmarks/segmenters.py shadows `segmenters`
+from _common import kjv_text, quick_parser  # first: benchmarks/segmenters.py shadows `segmenters`
 
 MB = 1e6
 
@@ -46,22 +45,6 @@ def stdlib_texts(limit: int) -> list[str]:
         if total >= limit:
             break
     return out
-
-
-def kjv_text() -> str | None:
-    """The KJV Bible as printed by the `bible` tool, or None if the tool is missing."""
-    try:
-        res = subprocess.run(
-            ["bible", "-l", "100000", "gen1:1-rev22:21"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return res.stdout
 
 
 def timed(fn: Callable[[], Any], clock: Callable[[], float] = time.process_time) -> float:
@@ -181,10 +164,14 @@ def bench_workers(code_texts: list[str], kjv: str | None, size: int) -> None:
         t1s, t2s, cpu1s, parents, kidss = [], [], [], [], []
         for _ in range(3):
             c0 = time.process_time()
-            t1s.append(timed(lambda s=seg, t=texts: s.segment_many(t, workers=1), time.perf_counter))
+            t1s.append(
+                timed(lambda s=seg, t=texts: s.segment_many(t, workers=1), time.perf_counter)
+            )
             cpu1s.append(time.process_time() - c0)
             kids0, c0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
-            t2s.append(timed(lambda s=seg, t=texts: s.segment_many(t, workers=2), time.perf_counter))
+            t2s.append(
+                timed(lambda s=seg, t=texts: s.segment_many(t, workers=2), time.perf_counter)
+            )
             parents.append(time.process_time() - c0)
             kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             kidss.append((kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime))

@@ -111,12 +111,18 @@ def _cuts(pieces: list[str]) -> set[int]:
     return out
 
 
-def score(split: Callable[[str], list[str]], cases: Iterable[EvalCase]) -> EvalScore:
-    """Run ``split`` on every case and score exact sentence lists and boundaries."""
+def score(
+    split: Callable[..., list[str]], cases: Iterable[EvalCase], with_language: bool = False
+) -> EvalScore:
+    """Run ``split`` on every case and score exact sentence lists and boundaries.
+
+    With ``with_language`` it is called as ``split(text, language)`` (a tool with rules per
+    language gets the case's language code).
+    """
     result = EvalScore()
     for case in cases:
         gold = normalise(case.sentences)
-        pred = normalise(split(case.text))
+        pred = normalise(split(case.text, case.language) if with_language else split(case.text))
         ok = pred == gold
         g, p = _cuts(gold), _cuts(pred)
         result.tp += len(g & p)
