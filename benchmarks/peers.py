@@ -132,7 +132,18 @@ def load(factory: Callable[[], Any]) -> tuple[Any, str]:
     except ImportError as exc:
         return None, f"not installed ({exc.name or exc}); pip install 'bipe[bench]'"
     except Exception as exc:  # a peer that cannot start is a skipped row, not a crash
-        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:240]}"
+
+
+def load_rows(tools: list[tuple[str, Callable[[], Split]]]) -> tuple[list[Row], list[Any]]:
+    """A row per tool (skipped ones with the reason), and ``(row, split)`` for those that loaded."""
+    rows, ready = [], []
+    for name, factory in tools:
+        split, why = load(factory)
+        rows.append(Row(name, why))
+        if split is not None:
+            ready.append((rows[-1], split))
+    return rows, ready
 
 
 def interleaved(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
@@ -151,13 +162,10 @@ def bench_sentences(kjv: str | None, rounds: int) -> list[Row]:
     cases = load_eval_set()
     english = [c for c in cases if c.language == "en"]
     other = [c for c in cases if c.language != "en"]
-    rows, runs = [], {}
-    for name, factory in SENTENCE_TOOLS:
-        split, why = load(factory)
-        row = Row(name, why)
-        rows.append(row)
-        if split is None:
-            continue
+    rows, ready = load_rows(SENTENCE_TOOLS)
+    runs = {}
+    for row, split in ready:
+        name = row.name
         lang = getattr(split, "with_language", False)
         everything = score(split, cases, lang)
         en, rest = score(split, english, lang), score(split, other, lang)
@@ -256,17 +264,14 @@ def bench_code(files: list[str], max_chars: int, rounds: int) -> list[Row]:
         (f"chonkie RecursiveChunker({max_chars}), text only", chonkie_recursive(max_chars)),
     ]
     mb = sum(len(f.encode()) for f in files) / 1e6
-    rows, runs = [], {}
-    for name, factory in tools:
-        split, why = load(factory)
-        row = Row(name, why)
-        rows.append(row)
-        if split is None:
-            continue
+    rows, ready = load_rows(tools)
+    runs = {}
+    for row, split in ready:
+        name = row.name
         try:
             chunks = [split(f) for f in files]
         except Exception as exc:  # a peer failing at run time is a skipped row too
-            row.skipped = f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}"
+            row.skipped = f"{type(exc).__name__}: {str(exc).splitlines()[0][:240]}"
             continue
         lengths = [len(c) for file_chunks in chunks for c in file_chunks]
         row.numbers.update(
