@@ -171,14 +171,27 @@ class PunctSegmenter(BaseSegmenter):
     - ``emails``: ``.`` inside ``local.part@domain.org``;
     - ``list_markers``: ``1.``, ``2.3.``, ``a.``, ``iv.`` at the start of a line, before a space
       (at most 3 digits per number, so a year such as ``1911.`` opening a line still ends);
-    - ``lowercase_next``: a terminal whose next word (after closers and spaces) is lowercase.
+    - ``lowercase_next``: a terminal whose next word (after closers and spaces) is lowercase;
+    - ``reference_numbers``: ``p. 45``, ``No. 10``, ``Art. 12``, ``Vol. IV`` (`REFERENCES`);
+    - ``spaced_ellipsis``: every dot of ``. . .`` but the last, and the last as ``ellipsis``;
+    - ``quote_particles``: ``「はい。」と``: a closed Japanese quotation before と or って.
+
+    Rules that add or refine boundaries (issue 14; off gives the older behaviour):
+
+    - ``abbreviation_ends``: `ENDERS` (``Inc.``, ``etc.``, ``p.m.``) end a sentence before a
+      capitalised word, `MAYBE_ENDERS` (``U.S.``, ``D.C.``) before a `STARTERS` word;
+    - ``initial_ends``: a single capital + ``.`` before a `STARTERS` word (``plan B. Then``);
+    - ``list_items``: each list item starts a segment (kind ``"item"`` for the one before it):
+      inline markers ``1)``, ``2.``, ``(a)``, ``iv)`` in sequence, and bullets after text;
+    - ``greek_question``: ``;`` after a Greek letter, before a capital, ends a sentence.
 
     Preset ``"paper"`` splits after exactly every ``.`` and every ``\\n`` (the separator is the
     last character of its segment; ``"\\n\\n"`` gives two segments), as the BiPE paper does;
     rule options are rejected there. Option ``terminals`` replaces the terminal set of either
     preset. Segment kinds: ``"sentence"`` (ended by terminals), ``"line"`` (by a line break),
-    ``"fragment"`` (the unterminated end of the text). With ``lines=True`` the segmentation also
-    has a coarser level ``"line"`` (the text between line breaks), listed before the primary one.
+    ``"item"`` (by the start of a list item), ``"fragment"`` (the unterminated end of the
+    text). With ``lines=True`` the segmentation also has a coarser level ``"line"`` (the text
+    between line breaks), listed before the primary one.
     """
 
     name = "punct"
