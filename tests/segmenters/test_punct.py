@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segmenters import SegmenterOptionError, check_segmentation, get_segmenter
 from segmenters.punct import MODIFIERS, RULES, TERMINALS
@@ -290,3 +292,20 @@ def test_adversarial_inputs_keep_invariants() -> None:
     seg = get_segmenter("punct")
     for text in _adversarial(3000).values():
         check_segmentation(seg.segment(text))
+
+
+HARD_PIECES = [
+    "1) ", "2) ", "3.) ", "1. ", "2. ", "a. ", "b) ", "(a) ", "(b) ", "iv) ", "v) ", "\u2022 ",
+    " \u2022", " . . . ", ". . . .", "[...] ", "p. 4", "No. 7", "Vol. IV ", "U.S. The ", "U.S. Navy",
+    "Inc. The ", "6 P.M. Do", "B. Then ", "J. K. ", "\u03b1; \u0392", "\u03b1;", "\u300d\u3068",
+    "\u3002\u300d", "x", "X", " ", "\n", ".", "\t", "\r\n", ":", ",", "and ",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(HARD_PIECES), max_size=40).map("".join))
+def test_new_rules_keep_invariants(text: str) -> None:
+    seg = get_segmenter("punct")
+    out = seg.segment(text)
+    check_segmentation(out)
+    assert seg.boundaries(text) == out.boundaries
+    assert {s.kind for s in out} <= {"sentence", "line", "item", "fragment"}
