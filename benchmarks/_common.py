@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import shutil
+import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,3 +42,41 @@ def quick_parser(doc: str | None, quick_help: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
     parser.add_argument("--quick", action="store_true", help=quick_help)
     return parser
+
+
+TEST_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
+
+
+def kjv_text() -> str | None:
+    """The KJV dump from the `bible` program, or None when bible-kjv is not installed.
+
+    ``bible -l 100000 "gen1:1-rev22:21" </dev/null`` (Debian package bible-kjv), 4.30 MB.
+    """
+    if shutil.which("bible") is None:
+        return None
+    out = subprocess.run(
+        ["bible", "-l", "100000", "gen1:1-rev22:21"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+    )
+    return out.stdout.decode("utf-8", "replace") if out.returncode == 0 and out.stdout else None
+
+
+def stdlib_files(limit: int | None = None) -> list[str]:
+    """The CPython standard library's ``.py`` sources without tests, in path order (UTF-8 only)."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    parts, size = [], 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in TEST_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(".py"):
+                continue
+            try:
+                parts.append((Path(dirpath) / name).read_text("utf-8"))
+            except (UnicodeDecodeError, OSError):
+                continue
+            size += len(parts[-1])
+            if limit and size >= limit:
+                return parts
+    return parts

