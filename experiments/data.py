@@ -254,15 +254,15 @@ def _segmenter_positions(
     tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions from a registered text segmenter, aligned to each document's token offsets."""
-    from segmenters import get_segmenter
+    from experiments.segment_report import DocumentSegmenters
     from segmenters.align import align_tokens
 
-    name, options = parse_spec(spec)
-    seg_obj = get_segmenter(name, **options)
+    segmenters = DocumentSegmenters(*parse_spec(spec))
     docs = tokens.corpus.split(split, *tokens.fractions)
     encs = tokens.tokenizer.encode_batch([d.text for d in docs])
     intras, segs, offset = [], [], 0
     for doc, enc in zip(docs, encs):
+        seg_obj = segmenters.for_document(doc.id)
         pos = align_tokens(seg_obj.segment(doc.text), enc.offsets, max_intra=max_intra)
         segment = np.asarray(pos.segment, dtype=np.int64)
         intras.append(np.asarray(pos.intra, dtype=np.int32))

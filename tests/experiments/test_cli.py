@@ -79,7 +79,7 @@ def test_train_then_eval(tmp_path, cache_dir, capsys):
                 "--set",
                 "eval.multipliers=1000",
             ],
-            None,
+            "eval.eval_tokens=256 (must fill one block of the longest evaluation length",
         ),
     ],
 )
