@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,6 +117,7 @@ def compare_segmenters(
     options: dict[str, dict[str, Any]] | None = None,
     configs: Sequence[SegmenterConfig] | None = None,
     min_seconds: float = 0.05,
+    status: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per segmenter configuration: count, mean/p50/p95/max length (chars), MB/s.
 
@@ -131,7 +132,10 @@ def compare_segmenters(
     text = check_text(text)
     mb = len(text.encode("utf-8", "surrogatepass")) / 1e6
     rows = []
-    for cfg in configs if configs is not None else default_configs(names):
+    todo = list(configs if configs is not None else default_configs(names))
+    for i, cfg in enumerate(todo):
+        if status is not None:
+            status(f"segmenting {mb:.1f} MB with {cfg.label} ({i + 1}/{len(todo)})")
         opts = {**cfg.options, **(options or {}).get(cfg.name, {})}
         row: dict[str, Any] = {"segmenter": cfg.label, "name": cfg.name, "options": opts}
         try:

@@ -91,6 +91,7 @@ def read_input(path: str) -> str:
 
 def run_segment(args: argparse.Namespace) -> int:
     """`bipe segment`: print the segments of FILE."""
+    from experiments.progress import status_printer
     from experiments.segment_report import file_options, length_stats
     from experiments.specs import parse_options, parse_spec
     from segmenters import get_segmenter
@@ -101,7 +102,10 @@ def run_segment(args: argparse.Namespace) -> int:
     filename = None if args.file == "-" else args.file
     options = {**file_options(name, filename, options), **options}
     seg = get_segmenter(name, **options)
+    status = status_printer()
+    status(f"segmenting {len(text):,} characters with {name}")
     result = seg.segment(text)
+    status(f"{len(result.segments):,} segments; writing them")
     if args.level is not None:
         result = result.at_level(args.level)
     stats = length_stats(result.lengths())
@@ -155,11 +159,12 @@ def run_segmenters(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """`bipe compare-segmenters`: a table of every segmenter on FILE."""
+    from experiments.progress import status_printer
     from experiments.segment_report import compare_segmenters, file_options, format_table
 
     text = read_input(args.file)
     options = {"code": file_options("code", None if args.file == "-" else args.file, {})}
-    rows = compare_segmenters(text, args.names, options=options)
+    rows = compare_segmenters(text, args.names, options=options, status=status_printer())
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, default=str)
         sys.stdout.write("\n")
