@@ -194,20 +194,27 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
+    from experiments.report import readable_log_y, series_colours
+
+    series = sorted({(r["family"], r["n_states"]) for r in rows})
+    colours = series_colours(f"{fam}, n={n}" for fam, n in series)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for fam, n in sorted({(r["family"], r["n_states"]) for r in rows}):
+    for fam, n in series:
+        colour = colours[f"{fam}, n={n}"]  # one colour per series in both panels
         sub = sorted(
             (r for r in rows if r["family"] == fam and r["n_states"] == n),
             key=lambda r: r["n_types"],
         )
         pts = [(r["n_types"], r["min_dfa_states"]) for r in sub if r["min_dfa_states"] is not None]
         if pts:
-            axes[0].plot(*zip(*pts), marker="o", label=f"{fam}, n={n}")
+            axes[0].plot(*zip(*pts), marker="o", color=colour, label=f"{fam}, n={n}")
         axes[1].plot(
             [r["n_types"] for r in sub],
             [r["flat_nfa_params"] for r in sub],
             marker="o",
+            color=colour,
             label=f"flat {fam}, n={n}",
         )
         axes[1].plot(
@@ -215,13 +222,19 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
             [r["bilevel_nfa_params"] for r in sub],
             marker="x",
             linestyle="--",
+            color=colour,
             label=f"bilevel {fam}, n={n}",
         )
-    axes[0].set(yscale="log", xlabel="segment types", ylabel="minimal flat DFA states (no sink)")
-    axes[1].set(yscale="log", xlabel="segment types", ylabel="transition-table parameters")
+    axes[0].set(xlabel="segment types", ylabel="minimal flat DFA states (no sink)")
+    axes[0].set_title("minimal flat DFA size")
+    axes[1].set(xlabel="segment types", ylabel="transition-table parameters")
+    axes[1].set_title("flat (solid) vs bilevel (dashed) NFA tables")
     for ax in axes:
+        readable_log_y(ax)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=6)
         ax.grid(alpha=0.3)
+    fig.suptitle("Automaton sizes against the number of segment types")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -18,6 +18,12 @@ from typing import Any
 from experiments.validate import add_overwrite_arg, dir_path, positive_int
 
 DEMO_SCHEMES = ["rope", "alibi", "bipe_rope", "bipe_alibi"]
+TINY_RUN_NOTE = (
+    "One seed of a 2-layer, 64-wide model trained for a few hundred steps on about 300k tokens "
+    "of Genesis: it shows that every part runs end to end and how each scheme's perplexity moves "
+    "beyond the training length, but it cannot rank the schemes: differences of this size at one "
+    "seed are within run-to-run noise (docs/results.md has multi-seed runs with intervals)."
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -173,6 +179,7 @@ def run_demo(args: argparse.Namespace) -> int:
         command=cmd,
         log=log,
         extra_sections=[
+            ("What this run can and cannot show", TINY_RUN_NOTE),
             ("Segmentation comparison (embedded sample)", seg),
             ("Automata size table", auto),
         ],
