@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--families",
         default="mod-marked,mod-unmarked,random",
-        help=f"comma-separated families among {fams}",
+        help=f"comma-separated families among {', '.join(fams)} (default: %(default)s)",
     )
     c.add_argument(
         "--types",
@@ -136,7 +136,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _add_binfa_source(p: argparse.ArgumentParser, fams: list[str]) -> None:
     """The options `_load` reads: a family with its sizes and seed, or a Bi-NFA JSON file."""
     p.add_argument(
-        "--family", default="mod-marked", choices=fams, help="family (default: %(default)s)"
+        "--family",
+        default="mod-marked",
+        choices=fams,
+        metavar="NAME",
+        help=f"family, one of {', '.join(fams)} (default: %(default)s)",
     )
     p.add_argument("--binfa", type=existing_file, help="a Bi-NFA JSON file (overrides --family)")
     p.add_argument(
