@@ -96,26 +96,26 @@ def _blocking_file(path: Path) -> Path | None:
     return None
 
 
-def dir_path(text: str) -> Path:
-    """An argparse type: a directory to read or create; refuses a path that is or lies in a file."""
+def _checked_path(text: str, want_dir: bool) -> Path:
+    """``text`` as a path that is (or can become) a directory / a file."""
     path = Path(text).expanduser()
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a file, not a directory")
+    if path.exists() and path.is_dir() != want_dir:
+        have, want = ("directory", "file") if path.is_dir() else ("file", "directory")
+        raise argparse.ArgumentTypeError(f"{text} is a {have}, not a {want}")
     blocker = _blocking_file(path)
     if blocker is not None:
-        raise argparse.ArgumentTypeError(f"{text} cannot be a directory: {blocker} is a file")
+        raise argparse.ArgumentTypeError(f"cannot create {text}: {blocker} is a file")
     return path
+
+
+def dir_path(text: str) -> Path:
+    """An argparse type: a directory to read or create; refuses a path that is or lies in a file."""
+    return _checked_path(text, want_dir=True)
 
 
 def file_path(text: str) -> Path:
     """An argparse type: a file to write; refuses a directory or a path under a file."""
-    path = Path(text).expanduser()
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a directory, not a file")
-    blocker = _blocking_file(path)
-    if blocker is not None:
-        raise argparse.ArgumentTypeError(f"cannot write {text}: {blocker} is a file")
-    return path
+    return _checked_path(text, want_dir=False)
 
 
 def existing_file(text: str) -> Path:
