@@ -211,3 +211,35 @@ def test_logging_settings_may_change_on_resume(trained, tmp_path, cache_dir, mic
     cfg = load_config("tiny", None, [*MICRO[1::2], "train.log_every=1", "train.ckpt_every=1"])
     res = train_run(cfg, RunSpec("sample", "bipe_rope", "sep"), run, cache_dir=cache_dir)
     assert res.completed and read_header(run / CHECKPOINT_NAME)["step"] == 3
+
+
+@pytest.mark.slow  # ~15 s: a spawned worker imports torch and trains until stopped
+def test_pool_reports_a_stopped_worker_as_interrupted(micro, tmp_path, cache_dir):
+    """A worker stopped by SIGTERM checkpoints and exits 130; the pool says so, not "finished"."""
+    import multiprocessing as mp
+    import os
+    import signal
+    import threading
+    import time
+
+    from experiments.config import run_specs
+    from experiments.runner import _run_pool, prepare_all
+
+    cfg = micro(steps=100_000, ckpt_every=100_000, log_every=1)
+    cfg.schemes = ["rope"]
+    prepare_all(cfg, cache_dir)
+    spec = run_specs(cfg)[0]
+    metrics = tmp_path / "runs" / spec.name / "metrics.jsonl"
+
+    def stop_when_training() -> None:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (metrics.exists() and metrics.stat().st_size):
+            time.sleep(0.1)
+        for child in mp.active_children():
+            os.kill(child.pid, signal.SIGTERM)
+
+    lines: list[str] = []
+    threading.Thread(target=stop_when_training, daemon=True).start()
+    _run_pool(cfg, [spec], tmp_path, cache_dir, 1, lines.append)
+    assert lines[-1] == f"interrupted {spec.name} (exit 130)"
+    assert (tmp_path / "runs" / spec.name / CHECKPOINT_NAME).is_file()
