@@ -242,4 +242,8 @@ def make_family(name: str, n_types: int, n_states: int, seed: int = 0) -> BiNFA:
     """Build a named family instance (AutomataInputError naming the valid families otherwise)."""
     if name not in FAMILIES:
         raise AutomataInputError(f"unknown family {name!r}; choose one of {sorted(FAMILIES)}")
+    # checked here because some builders read n_states as a lower bound and would build a default
+    _check_int("n_types", n_types, 1)
+    _check_int("n_states", n_states, 1)
+    _check_int("seed", seed, 0)
     return FAMILIES[name](n_types, n_states, seed)

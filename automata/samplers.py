@@ -287,8 +287,9 @@ class HierarchicalSampler:
 
     def sample(self) -> Sample:
         """One annotated word (every prefix annotation refers to the flat language)."""
-        u = self._draw_uniforms(4096)
+        u = self._draw_uniforms(1)
         m = self.segment_counts[int(u.pop() * len(self.segment_counts))]
+        u = self._draw_uniforms(m + 1)  # the top draw takes one uniform per segment
         type_seq, top_states = self.top.draw(m, u)
         ids: list[int] = []
         bots: list[int] = []

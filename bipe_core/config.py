@@ -95,6 +95,8 @@ class ModelConfig:
             "ffn_hidden",
             "ffn_multiple_of",
         ):
+            if name == "ffn_hidden" and self.ffn_hidden is None:
+                continue  # derived from d_model, which is reported instead
             if not _is_pos_int(getattr(self, name)):
                 bad.append(f"{name}={getattr(self, name)!r} (must be a positive integer)")
         if not bad:

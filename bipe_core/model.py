@@ -371,6 +371,18 @@ class DecoderLM(nn.Module):
             raise InputError(
                 "this cache was filled with explicit positions: keep passing positions="
             )
+        cfg = self.config
+        if (
+            scheme_class(cfg.scheme).uses_segments
+            and not cfg.separator_ids
+            and not cfg.level_separator_ids
+        ):
+            raise InputError(
+                f"scheme {cfg.scheme!r} needs segment positions, but this model has no "
+                "separator_ids to derive them from input_ids: pass positions= (e.g. from "
+                "bipe_core.positions.positions_from_arrays) or build the model with "
+                "ModelConfig(separator_ids=[...])"
+            )
         state = cache.state if cache is not None else None
         if (
             document_ids is None
@@ -379,7 +391,6 @@ class DecoderLM(nn.Module):
             and state is not None
         ):
             document_ids = state.document[:, None].expand(B, T)  # continue the cached document
-        cfg = self.config
         pos, new_state = build_positions(
             ids,
             cfg.separator_ids,

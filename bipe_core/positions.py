@@ -78,6 +78,9 @@ def bilevel_ids(
     ids = _check_ids(ids)
     _check_max_intra(max_intra)
     seps = _sep_tensor(separator_ids, ids.device)
+    if ids.shape[1] == 0:  # no tokens: no positions (there is no column 0 to open a segment)
+        empty = torch.zeros_like(ids, dtype=torch.long)
+        return empty, empty.clone()
     is_sep = torch.isin(ids, seps)
     sep_l = is_sep.long()
     segment = torch.cumsum(sep_l, dim=1) - sep_l

@@ -57,9 +57,17 @@ def _typed_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `bipe` console script; returns the process exit code."""
+    """Entry point of the `bipe` console script; returns the process exit code.
+
+    A refused option returns 2 after argparse's message (--help and --version exit as usual).
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            raise
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

@@ -108,6 +108,15 @@ class ExperimentConfig:
             bad.append(f"train.min_lr_frac={t.min_lr_frac!r} (must be in [0, 1])")
         if not e.multipliers or any(not isinstance(k, int) or k < 1 for k in e.multipliers):
             bad.append(f"eval.multipliers={e.multipliers!r} (positive ints, e.g. [1, 2, 4, 8])")
+        elif (
+            isinstance(t.seq_len, int)
+            and isinstance(e.eval_tokens, int)
+            and e.eval_tokens < max(e.multipliers) * t.seq_len
+        ):
+            bad.append(
+                f"eval.eval_tokens={e.eval_tokens} (must fill one block of the longest evaluation "
+                f"length, {max(e.multipliers)} x {t.seq_len} = {max(e.multipliers) * t.seq_len})"
+            )
         if e.split not in ("train", "val", "test"):
             bad.append(f"eval.split={e.split!r} (train, val or test)")
         if not isinstance(d.vocab_size, int) or d.vocab_size < 256:

@@ -204,19 +204,21 @@ class CorpusTokens:
         return _short_hash(json.dumps([self.index.fingerprint, self.fractions, tok, *parts]))
 
     def _text_tasks(
-        self, split: str, fn: Callable, args: tuple
+        self, split: str, fn: Callable, args: tuple, with_ids: bool = False
     ) -> Iterator[tuple[Callable, tuple]]:
-        """One task per ``shard_chars`` of text of ``split``: ``(fn, (*args, texts))``."""
+        """One task per ``shard_chars`` of text of ``split``: ``(fn, (*args, texts[, ids]))``."""
         texts: list[str] = []
+        ids: list[str] = []
         size = 0
         for d in self.documents(split):
             texts.append(d.text)
+            ids.append(d.id)
             size += len(d.text)
             if size >= self.shard_chars:
-                yield fn, (*args, texts)
-                texts, size = [], 0
+                yield fn, (*args, texts, ids) if with_ids else (*args, texts)
+                texts, ids, size = [], [], 0
         if texts:
-            yield fn, (*args, texts)
+            yield fn, (*args, texts, ids) if with_ids else (*args, texts)
 
     # ------------------------------------------------------------------------ tokenizer
 
@@ -324,8 +326,10 @@ class CorpusTokens:
 
             def tasks() -> Iterator[tuple[Callable, tuple]]:
                 head = (source.compute, context, segmenter, max_intra)
-                for fn, (*prefix, texts) in self._text_tasks(split, _position_shard, head):
-                    yield fn, (*prefix, ShardBatch(texts=texts))
+                for fn, (*prefix, texts, ids) in self._text_tasks(
+                    split, _position_shard, head, with_ids=True
+                ):
+                    yield fn, (*prefix, ShardBatch(texts=texts, doc_ids=ids))
 
         else:
             ids, starts = self.split_ids(split)
@@ -396,6 +400,7 @@ class ShardBatch:
     """One shard of a split: document texts (text sources) or token ids and document starts."""
 
     texts: list[str] | None = None
+    doc_ids: list[str] | None = None  # beside ``texts``: each document's id (its file name)
     ids: np.ndarray | None = None  # int32, documents concatenated
     doc_starts: np.ndarray | None = None  # int64, local to ``ids``
 
@@ -451,16 +456,17 @@ def _segmenter_positions(
     batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions from a registered text segmenter, aligned to each document's token offsets."""
-    from segmenters import get_segmenter
+    from experiments.segment_report import DocumentSegmenters
     from segmenters.align import align_tokens
 
     if spec not in _SEGMENTERS:  # once per process: models and parsers load slowly
-        name, options = parse_spec(spec)
-        _SEGMENTERS[spec] = get_segmenter(name, **options)
-    seg_obj = _SEGMENTERS[spec]
+        _SEGMENTERS[spec] = DocumentSegmenters(*parse_spec(spec))
+    segmenters = _SEGMENTERS[spec]
     encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
     intras, segs, offset = [], [], 0
-    for text, enc in zip(batch.texts, encs):
+    for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
+        # the document's name picks the code segmenter's grammar (a .py file parses as Python)
+        seg_obj = segmenters.for_document(doc_id)
         pos = align_tokens(seg_obj.segment(text), enc.offsets, max_intra=max_intra)
         segment = np.asarray(pos.segment, dtype=np.int64)
         intras.append(np.asarray(pos.intra, dtype=np.int32))

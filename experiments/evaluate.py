@@ -21,6 +21,10 @@ from experiments.data import TokenStream, blocks
 from experiments.errors import ExperimentError
 
 
+class NonFiniteLossError(ExperimentError):
+    """A loss came out NaN or infinite: no perplexity is recorded from it."""
+
+
 @dataclass
 class LengthResult:
     """Perplexity at one evaluation length."""
@@ -45,12 +49,17 @@ def eval_budget(stream_len: int, lengths: list[int], eval_tokens: int, split: st
     """
     longest = max(lengths)
     usable = stream_len - 1  # the last token has no next-token target
+    if isinstance(eval_tokens, bool) or not isinstance(eval_tokens, int) or eval_tokens < longest:
+        raise ExperimentError(
+            f"eval_tokens={eval_tokens!r} cannot fill one block of the longest evaluation length "
+            f"{longest}; use at least {longest}"
+        )
     if usable < longest:
         raise ExperimentError(
             f"evaluation length {longest} needs at least {longest + 1} tokens but the {split} split "
             f"has {stream_len}; use smaller eval.multipliers or a shorter train.seq_len"
         )
-    budget = min(max(eval_tokens, longest), usable)
+    budget = min(eval_tokens, usable)
     return budget // longest * longest
 
 
@@ -85,8 +94,12 @@ def perplexity_by_length(
     split: str = "test",
 ) -> list[LengthResult]:
     """Perplexity at every ``k * train_len`` (the paper: k = 1..8), same tokens at each length."""
-    if not multipliers:
-        raise ExperimentError("no evaluation multipliers given (e.g. 1 2 4 8)")
+    if not multipliers or any(
+        isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in multipliers
+    ):
+        raise ExperimentError(
+            f"evaluation multipliers must be positive integers (e.g. 1 2 4 8), got {multipliers!r}"
+        )
     lengths = [int(k * train_len) for k in multipliers]
     budget = eval_budget(len(stream), lengths, eval_tokens, split)
     model.eval()
@@ -96,6 +109,8 @@ def perplexity_by_length(
         # Long blocks cost memory: shrink the batch so every step holds about the same tokens.
         bs = max(1, batch_size * train_len // length)
         loss, blocks = perplexity_at(model, stream, length, budget, bs, stream.segment is not None)
+        if not math.isfinite(loss):
+            raise NonFiniteLossError(f"the loss at evaluation length {length} is {loss}")
         results.append(
             LengthResult(
                 length,
@@ -126,8 +141,11 @@ def evaluate_run(
     model, info = load_trained(run_dir)
     cfg = cfg or from_dict(info["experiment"])
     spec = RunSpec(**info["spec"])
+    # The options replace the config's evaluation settings, and the result records them as run.
+    given = {"split": split, "multipliers": multipliers, "eval_tokens": eval_tokens}
+    cfg = from_dict({"eval": {k: v for k, v in given.items() if v is not None}}, cfg)
     e = cfg.eval
-    split = split or e.split
+    split = e.split
     tokens = corpus_tokens(cfg, spec.corpus, cache_dir)
     if tokens.actual_vocab_size() != info.get("vocab_size"):
         raise ExperimentError(
@@ -135,21 +153,23 @@ def evaluate_run(
             f"was trained with {info.get('vocab_size')}; was the cache directory changed?"
         )
     stream = run_stream(cfg, spec, tokens, split)
-    rows = perplexity_by_length(
-        model,
-        stream,
-        cfg.train.seq_len,
-        multipliers or e.multipliers,
-        eval_tokens or e.eval_tokens,
-        e.batch_size,
-        split,
-    )
+    try:
+        rows = perplexity_by_length(
+            model, stream, cfg.train.seq_len, e.multipliers, e.eval_tokens, e.batch_size, split
+        )
+    except NonFiniteLossError as exc:
+        raise NonFiniteLossError(
+            f"{run_dir} ({spec.name}, step {info.get('step')}): {exc}; the checkpoint's weights "
+            "are not finite or the model diverged, so no perplexity is recorded"
+        ) from None
     return {
         "corpus": spec.corpus,
         "scheme": spec.scheme,
         "segmenter": spec.segmenter,
         "split": split,
-        "eval_tokens": eval_tokens or e.eval_tokens,
+        "eval_tokens": e.eval_tokens,
+        "tokens_scored": rows[0].tokens,
+        "multipliers": list(e.multipliers),
         "train_len": cfg.train.seq_len,
         "step": info.get("step"),
         "results": [r.to_dict() for r in rows],

@@ -35,6 +35,34 @@ def run_label(row: dict[str, Any]) -> str:
     return row["scheme"] + (f" ({row['segmenter']})" if row.get("segmenter") else "")
 
 
+def series_colours(labels: Iterable[str]) -> dict[str, Any]:
+    """A fixed colour per series label (sorted, tab10), so a series looks the same in every panel."""
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10"]
+    return {label: cmap(i % 10) for i, label in enumerate(sorted(set(labels)))}
+
+
+def length_axis(ax: Any, lengths: Iterable[int]) -> None:
+    """A log2 x axis whose ticks are the given integer lengths, written out in full."""
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_locator(FixedLocator(sorted(set(lengths))))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def readable_log_y(ax: Any) -> None:
+    """Log y axis with plain-number labels on the 1-2-5 ticks instead of powers of ten only."""
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def git_commit() -> str:
     """The commit of the checkout this package runs from (``+dirty`` if modified), or 'unknown'."""
     here = Path(__file__).resolve().parent
@@ -121,17 +149,28 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
     import matplotlib.pyplot as plt
 
     paths = []
+    colours = series_colours(run_label(e) for e in evals)
     for corpus in sorted({e["corpus"] for e in evals}):
         fig, ax = plt.subplots(figsize=(8.4, 4.2))
+        lengths: set[int] = set()
         for ev in (e for e in evals if e["corpus"] == corpus):
             xs = [r["length"] for r in ev["results"]]
             ys = [r["ppl"] for r in ev["results"]]
-            ax.plot(xs, ys, marker="o", label=run_label(ev))
+            lengths.update(xs)
+            label = run_label(ev)
+            ax.plot(xs, ys, marker="o", label=label, color=colours[label])
         train_len = evals[0].get("train_len")
         if train_len:
-            ax.axvline(train_len, color="grey", linestyle=":", linewidth=1)
-        ax.set_yscale("log")
-        ax.set_xlabel("evaluation length (tokens)")
+            ax.axvline(
+                train_len,
+                color="grey",
+                linestyle=":",
+                linewidth=1,
+                label=f"training length ({train_len})",
+            )
+        length_axis(ax, lengths)
+        readable_log_y(ax)
+        ax.set_xlabel("evaluation length (tokens, log2 scale)")
         ax.set_ylabel("perplexity")
         ax.set_title(f"{corpus}: perplexity vs length (trained at {train_len})")
         ax.legend(
@@ -153,8 +192,10 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.ticker import MaxNLocator
 
     paths = []
+    colours = series_colours(s.segmenter for s in stats)
     for corpus in sorted({s.corpus for s in stats}):
         fig, ax = plt.subplots(figsize=(6.4, 4.2))
         bins = np.arange(0, clip + 5, 5)
@@ -164,9 +205,11 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
                 bins=bins,
                 histtype="step",
                 density=True,
+                color=colours[s.segmenter],
                 label=f"{s.segmenter} (median {s.median_len:.0f})",
             )
-        ax.axvline(50, color="grey", linestyle=":", linewidth=1)
+        ax.axvline(50, color="grey", linestyle=":", linewidth=1, label="50 tokens")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(f"segment length in tokens (clipped at {clip})")
         ax.set_ylabel("density")
         ax.set_title(f"{corpus}: segment lengths")
@@ -193,6 +236,16 @@ def ppl_table(evals: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def plot_links(out: Path) -> list[str]:
+    """Markdown lines showing every PNG of the report directory (relative links), or none."""
+    pngs = sorted(out.glob("*.png"))
+    if not pngs:
+        return []
+    lines = ["## Plots", ""]
+    lines += [f"![{p.stem.replace('_', ' ')}]({p.name})" for p in pngs]
+    return [*lines, ""]
+
+
 def write_summary(
     out: Path,
     title: str,
@@ -203,12 +256,14 @@ def write_summary(
     seconds: float | None = None,
 ) -> Path:
     """summary.md: commit, command, machine, configuration, the perplexity table, extra sections."""
+    from experiments import __version__
+
     m = machine_info()
     lines = [
         f"# {title}",
         "",
         f"- date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- commit: `{git_commit()}`",
+        f"- bipe {__version__}, commit: `{git_commit()}`",
     ]
     if command:
         lines.append(f"- command: `{command}`")
@@ -228,6 +283,7 @@ def write_summary(
         ppl_table(evals),
         "",
     ]
+    lines += plot_links(out)
     for head, body in sections or []:
         lines += [f"## {head}", "", body, ""]
     lines += [

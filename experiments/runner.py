@@ -57,6 +57,24 @@ def _run_one(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str
     return 0
 
 
+def _worker_main(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str | None) -> None:
+    """A worker process's target: `_run_one`'s code becomes the exit status the pool reads."""
+    sys.exit(_run_one(cfg_dict, spec, run_dir, cache_dir))
+
+
+def is_report_dir(path: Path) -> bool:
+    """Whether ``path`` looks like a report directory written by bipe (``runs/`` beside
+    ``results.json``), so a command may resume it."""
+    return (path / "runs").is_dir() and (path / "results.json").is_file()
+
+
+def check_workers(workers: Any) -> int:
+    """``workers`` as a positive int, or ExperimentError (0 or less would never start a run)."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ExperimentError(f"workers must be a positive integer, got {workers!r}")
+    return workers
+
+
 def _done(run_dir: Path, cfg: ExperimentConfig) -> dict[str, Any] | None:
     path = run_dir / "eval.json"
     if not path.is_file():
@@ -94,7 +112,7 @@ def _start_worker(
     run_dir = out / "runs" / spec.name
     run_dir.mkdir(parents=True, exist_ok=True)
     p = ctx.Process(
-        target=_run_one,
+        target=_worker_main,
         name=spec.name,
         args=(
             cfg.to_dict(),
@@ -105,6 +123,10 @@ def _start_worker(
     )
     p.start()
     return p
+
+
+# How the pool reports a worker's exit status (130: stopped by a signal after checkpointing).
+_EXIT_WORDS = {0: "finished", 130: "interrupted", -15: "interrupted", -2: "interrupted"}
 
 
 def _run_pool(
@@ -138,7 +160,7 @@ def _run_pool(
                 if not p.is_alive():
                     p.join()
                     del live[name]
-                    log(f"finished {name} (exit {p.exitcode})")
+                    log(f"{_EXIT_WORDS.get(p.exitcode, 'failed')} {name} (exit {p.exitcode})")
             if stop["sig"] is not None and not live:
                 break
             time.sleep(0.2)
@@ -172,7 +194,7 @@ def run_grid(
 ) -> ExperimentResult:
     """Train and evaluate every run of ``cfg`` under ``out/runs``; at most ``workers`` at once."""
     t0 = time.perf_counter()
-    workers = workers or cfg.workers
+    workers = check_workers(cfg.workers if workers is None else workers)
     out.mkdir(parents=True, exist_ok=True)
     prepare_all(cfg, cache_dir)
     specs = run_specs(cfg)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,40 @@ class SegmenterConfig:
     label: str
     name: str
     options: dict[str, Any] = field(default_factory=dict)
+
+
+# Segmenters that pick their grammar from a file name, and the options that already fix it.
+FILENAME_SEGMENTERS = {"code": ("language", "filename", "extension")}
+
+
+def file_options(name: str, filename: str | None, given: dict[str, Any]) -> dict[str, Any]:
+    """``{"filename": filename}`` for a segmenter that reads the grammar from a file name (code),
+    unless ``given`` options already fix it; ``{}`` otherwise."""
+    fixed = FILENAME_SEGMENTERS.get(name)
+    if fixed is None or filename is None or set(fixed) & set(given):
+        return {}
+    return {"filename": filename}
+
+
+class DocumentSegmenters:
+    """One segmenter per file extension, built on demand, so each corpus document (its id is its
+    file name) is segmented with the grammar its name implies."""
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name, self.options = name, options
+        self._by_ext: dict[str, Any] = {}
+
+    def for_document(self, doc_id: str) -> Any:
+        """The segmenter for a document with id (file name) ``doc_id``."""
+        import os
+
+        from segmenters import get_segmenter
+
+        extra = file_options(self.name, doc_id, self.options)
+        key = os.path.splitext(doc_id)[1] if extra else ""
+        if key not in self._by_ext:
+            self._by_ext[key] = get_segmenter(self.name, **self.options, **extra)
+        return self._by_ext[key]
 
 
 def default_configs(names: Iterable[str] | None = None) -> list[SegmenterConfig]:
@@ -83,6 +117,7 @@ def compare_segmenters(
     options: dict[str, dict[str, Any]] | None = None,
     configs: Sequence[SegmenterConfig] | None = None,
     min_seconds: float = 0.05,
+    status: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per segmenter configuration: count, mean/p50/p95/max length (chars), MB/s.
 
@@ -92,16 +127,22 @@ def compare_segmenters(
     ``"ok"`` and a ``detail`` message instead of raising. MB/s counts UTF-8 megabytes.
     """
     from segmenters import SegmenterError, check_text, get_segmenter
+    from segmenters.errors import UnknownSegmenterError
 
     text = check_text(text)
     mb = len(text.encode("utf-8", "surrogatepass")) / 1e6
     rows = []
-    for cfg in configs if configs is not None else default_configs(names):
+    todo = list(configs if configs is not None else default_configs(names))
+    for i, cfg in enumerate(todo):
+        if status is not None:
+            status(f"segmenting {mb:.1f} MB with {cfg.label} ({i + 1}/{len(todo)})")
         opts = {**cfg.options, **(options or {}).get(cfg.name, {})}
         row: dict[str, Any] = {"segmenter": cfg.label, "name": cfg.name, "options": opts}
         try:
             seg = get_segmenter(cfg.name, **opts)
             out, seconds = _time_segment(seg, text, min_seconds)
+        except UnknownSegmenterError:
+            raise  # a misspelt name is the caller's error, not a row
         except (ImportError, OSError, SegmenterError) as exc:
             # spaCy reports a missing model as OSError; treat it like a missing package
             missing = isinstance(exc, (ImportError, OSError))

@@ -156,22 +156,22 @@ def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int)
     """Characters per second of the segmenter on the first documents of ``split``."""
     if not position_source(segmenter).segments_text:
         return None  # positions come from token ids, no text segmentation to time
+    from experiments.segment_report import DocumentSegmenters
     from experiments.specs import parse_spec
-    from segmenters import get_segmenter
 
-    name, options = parse_spec(segmenter)
-    seg = get_segmenter(name, **options)
+    segmenters = DocumentSegmenters(*parse_spec(segmenter))
     docs, size = [], 0
     for d in tokens.documents(split):
-        docs.append(d.text)
+        docs.append((segmenters.for_document(d.id), d.text))
         size += len(d.text)
         if size >= max_chars:
             break
     if not size:
         return None
-    seg.segment(docs[0][:1000])  # load models / parsers outside the timing
+    for seg, text in docs:
+        seg.segment(text[:1000])  # load models / parsers outside the timing
     t0 = time.perf_counter()
-    for text in docs:
+    for seg, text in docs:
         seg.segment(text)
     return size / max(time.perf_counter() - t0, 1e-9)
 

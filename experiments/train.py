@@ -131,6 +131,24 @@ def _check_compatible(path: Path, info: dict[str, Any]) -> None:
                 f"{path} was made by a different run ({key} differs); use another --out directory "
                 "or delete that checkpoint on purpose"
             )
+    # Continuing under another schedule or other data would record numbers that no single
+    # configuration produced.
+    old_exp, new_exp = old.get("experiment", {}), info.get("experiment", {})
+    for section, free in (("train", RESUMABLE_TRAIN_KEYS), ("data", ("corpora",))):
+        was, now = old_exp.get(section, {}), new_exp.get(section, {})
+        changed = sorted(k for k in now if k not in free and k in was and was[k] != now[k])
+        if changed:
+            diffs = ", ".join(f"{section}.{k}: {was[k]!r} -> {now[k]!r}" for k in changed)
+            raise ExperimentError(
+                f"{path} was trained with other settings ({diffs}); resuming would mix two "
+                "configurations in one run. Use the checkpoint's settings, another --out "
+                "directory, or delete that checkpoint on purpose"
+            )
+
+
+# Training settings that may change between a run and its resumption: they do not change what
+# is computed (logging, checkpoint spacing, threads, the progress bar).
+RESUMABLE_TRAIN_KEYS = ("log_every", "ckpt_every", "threads", "progress")
 
 
 @dataclass
@@ -178,7 +196,8 @@ def _start_run(
         _check_compatible(ckpt, info)
         if not resume:
             raise ExperimentError(
-                f"{ckpt} exists; pass resume=True (--resume) or use another --out"
+                f"{ckpt} exists and resuming was turned off (--no-resume); run without "
+                "--no-resume to continue it, or use another --out directory"
             )
         step = load_train_checkpoint(ckpt, model, optimizer).step
     ddp_model = model

@@ -146,8 +146,14 @@ class CodeSegmenter(BaseSegmenter):
             ext = extension if str(extension).startswith(".") else f".{extension}"
             filename = f"file{ext}"
         self.filename = filename
+        self._path_error: SegmenterOptionError | None = None
         if isinstance(language, str) and language.strip().lower() == "auto":
-            self.language = get_language_for_path(filename) if filename is not None else None
+            self.language = None
+            if filename is not None:
+                try:
+                    self.language = get_language_for_path(filename)
+                except SegmenterOptionError as exc:  # no known extension: a #! line may say
+                    self._path_error = exc
         else:
             self.language = resolve_language(language)
         if self.language is not None:
@@ -157,6 +163,8 @@ class CodeSegmenter(BaseSegmenter):
         if self.language is not None:
             return self.language
         lang = language_from_shebang(text)
+        if lang is None and self._path_error is not None:
+            raise SegmenterOptionError(f"{self._path_error} (and the text has no #! line naming one)")
         if lang is None:
             raise SegmenterOptionError(
                 "language='auto' needs filename= or extension= (or a #! line naming the "

@@ -11,6 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from experiments.errors import ExperimentError
+from experiments.validate import (
+    add_overwrite_arg,
+    dir_path,
+    existing_file,
+    file_path,
+    int_list_at_least,
+    int_range_at_least,
+    nonneg_int,
+    positive_int,
+)
 
 TABLE_COLUMNS = (
     "family",
@@ -29,30 +39,6 @@ TABLE_COLUMNS = (
 )
 
 
-def _int_list(text: str) -> list[int]:
-    """Parse '1,2,3' or '1-4' (or a mix) into a list of ints."""
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            if "-" in part.strip("-"):
-                lo, hi = part.split("-", 1)
-                out.extend(range(int(lo), int(hi) + 1))
-            elif part:
-                out.append(int(part))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected integers like '1,2,3' or '1-4', got {text!r}"
-        ) from None
-    if not out:
-        raise argparse.ArgumentTypeError(f"no integers in {text!r}")
-    return out
-
-
-def _range(text: str) -> tuple[int, int]:
-    vals = _int_list(text)
-    return (min(vals), max(vals))
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `bipe automata compare|sample|report` to the `bipe` parser."""
     from automata.generators import FAMILIES
@@ -68,58 +54,105 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--families",
         default="mod-marked,mod-unmarked,random",
-        help=f"comma-separated families among {fams}",
+        help=f"comma-separated families among {', '.join(fams)} (default: %(default)s)",
     )
-    c.add_argument("--types", type=_int_list, default=[1, 2, 3, 4, 5], help="e.g. 1-5 or 1,2,4")
+    c.add_argument(
+        "--types",
+        type=int_list_at_least(1),
+        default=[1, 2, 3, 4, 5],
+        help="segment types, e.g. 1-5 or 1,2,4 (default: 1-5)",
+    )
     c.add_argument(
         "--states",
-        type=_int_list,
+        type=int_list_at_least(1),
         default=[2, 3],
-        help="bottom states (smallest modulus for counters)",
+        help="bottom states (smallest modulus for counters), e.g. 2,3 (default: 2,3)",
     )
-    c.add_argument("--seeds", type=_int_list, default=[0])
     c.add_argument(
-        "--budget", type=int, default=20_000, help="max DFA states for minimal-DFA counts"
+        "--seeds", type=int_list_at_least(0), default=[0], help="seeds, e.g. 0-2 (default: 0)"
+    )
+    c.add_argument(
+        "--budget",
+        type=positive_int,
+        default=20_000,
+        help="max DFA states for minimal-DFA counts (default: %(default)s)",
     )
     c.add_argument(
         "--by",
         choices=("n_types", "n_states", "bottom_states_total"),
         default="n_types",
-        help="axis of the fits",
+        help="axis of the fits (default: %(default)s)",
     )
     c.add_argument(
-        "--out", type=Path, required=True, help="directory for sizes.csv, fits.csv, sizes.png"
+        "--out", type=dir_path, required=True, help="directory for sizes.csv, fits.csv, sizes.png"
     )
+    add_overwrite_arg(c)
+    c.add_argument("--json", action="store_true", help="print rows and fits as JSON")
     c.set_defaults(func=run_compare)
 
     s = asub.add_parser("sample", help="write a JSONL data set of annotated words")
     _add_binfa_source(s, fams)
-    s.add_argument("--n-words", type=int, required=True)
+    s.add_argument("--n-words", type=nonneg_int, required=True, help="words to sample")
     s.add_argument(
-        "--segments", type=_range, default=(1, 8), help="number of segments, e.g. 4 or 1-8"
+        "--segments",
+        type=int_range_at_least(1),
+        default=(1, 8),
+        help="number of segments, e.g. 4 or 1-8 (default: 1-8)",
     )
-    s.add_argument("--min-len", type=int, default=1)
-    s.add_argument("--max-len", type=int, default=12)
-    s.add_argument("--length-dist", choices=("uniform", "geometric"), default="uniform")
     s.add_argument(
-        "--negatives", type=int, default=0, help="one-edit + wrong-type negatives per word"
+        "--min-len", type=nonneg_int, default=1, help="shortest segment (default: %(default)s)"
     )
-    s.add_argument("--out", type=Path, required=True, help="output .jsonl file")
+    s.add_argument(
+        "--max-len", type=positive_int, default=12, help="longest segment (default: %(default)s)"
+    )
+    s.add_argument(
+        "--length-dist",
+        choices=("uniform", "geometric"),
+        default="uniform",
+        help="segment-length distribution (default: %(default)s)",
+    )
+    s.add_argument(
+        "--negatives",
+        type=nonneg_int,
+        default=0,
+        help="one-edit + wrong-type negatives per word (default: 0)",
+    )
+    s.add_argument("--out", type=file_path, required=True, help="output .jsonl file")
+    add_overwrite_arg(s)
     s.set_defaults(func=run_sample)
 
     r = asub.add_parser("report", help="print the size report of one Bi-NFA")
     _add_binfa_source(r, fams)
-    r.add_argument("--budget", type=int, default=20_000)
+    r.add_argument(
+        "--budget",
+        type=positive_int,
+        default=20_000,
+        help="max DFA states for minimal-DFA counts (default: %(default)s)",
+    )
+    r.add_argument("--json", action="store_true", help="print the report as JSON")
     r.set_defaults(func=run_report)
 
 
 def _add_binfa_source(p: argparse.ArgumentParser, fams: list[str]) -> None:
     """The options `_load` reads: a family with its sizes and seed, or a Bi-NFA JSON file."""
-    p.add_argument("--family", default="mod-marked", help=f"one of {fams}")
-    p.add_argument("--binfa", type=Path, help="a Bi-NFA JSON file (overrides --family)")
-    p.add_argument("--types", type=int, default=3)
-    p.add_argument("--states", type=int, default=3)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--family",
+        default="mod-marked",
+        choices=fams,
+        metavar="NAME",
+        help=f"family, one of {', '.join(fams)} (default: %(default)s)",
+    )
+    p.add_argument("--binfa", type=existing_file, help="a Bi-NFA JSON file (overrides --family)")
+    p.add_argument(
+        "--types", type=positive_int, default=3, help="segment types (default: %(default)s)"
+    )
+    p.add_argument(
+        "--states",
+        type=positive_int,
+        default=3,
+        help="bottom states (smallest modulus for counters; default: %(default)s)",
+    )
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default: %(default)s)")
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -127,20 +160,14 @@ def _load(args: argparse.Namespace) -> Any:
     from automata.generators import make_family
 
     if args.binfa is not None:
-        try:
-            text = args.binfa.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ExperimentError(f"cannot read Bi-NFA file {args.binfa}: {exc.strerror}") from None
-        return BiNFA.from_json(text)
+        from segmenters.io import read_text_file
+
+        return BiNFA.from_json(read_text_file(args.binfa))
     return make_family(args.family, args.types, args.states, getattr(args, "seed", 0))
 
 
-def _out_dir(path: Path) -> Path:
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExperimentError(f"cannot create output directory {path}: {exc.strerror}") from None
-    return path
+# Two-parameter growth models fitted to fewer points than this are told apart by noise.
+MIN_CONFIDENT_POINTS = 5
 
 
 def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str]) -> None:
@@ -150,6 +177,10 @@ def _print_table(rows: list[dict[str, Any]], columns: tuple[str, ...] | list[str
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     for row in cells:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+
+
+def _pairs(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -167,20 +198,27 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
+    from experiments.report import readable_log_y, series_colours
+
+    series = sorted({(r["family"], r["n_states"]) for r in rows})
+    colours = series_colours(f"{fam}, n={n}" for fam, n in series)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for fam, n in sorted({(r["family"], r["n_states"]) for r in rows}):
+    for fam, n in series:
+        colour = colours[f"{fam}, n={n}"]  # one colour per series in both panels
         sub = sorted(
             (r for r in rows if r["family"] == fam and r["n_states"] == n),
             key=lambda r: r["n_types"],
         )
         pts = [(r["n_types"], r["min_dfa_states"]) for r in sub if r["min_dfa_states"] is not None]
         if pts:
-            axes[0].plot(*zip(*pts), marker="o", label=f"{fam}, n={n}")
+            axes[0].plot(*zip(*pts), marker="o", color=colour, label=f"{fam}, n={n}")
         axes[1].plot(
             [r["n_types"] for r in sub],
             [r["flat_nfa_params"] for r in sub],
             marker="o",
+            color=colour,
             label=f"flat {fam}, n={n}",
         )
         axes[1].plot(
@@ -188,13 +226,19 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
             [r["bilevel_nfa_params"] for r in sub],
             marker="x",
             linestyle="--",
+            color=colour,
             label=f"bilevel {fam}, n={n}",
         )
-    axes[0].set(yscale="log", xlabel="segment types", ylabel="minimal flat DFA states (no sink)")
-    axes[1].set(yscale="log", xlabel="segment types", ylabel="transition-table parameters")
+    axes[0].set(xlabel="segment types", ylabel="minimal flat DFA states (no sink)")
+    axes[0].set_title("minimal flat DFA size")
+    axes[1].set(xlabel="segment types", ylabel="transition-table parameters")
+    axes[1].set_title("flat (solid) vs bilevel (dashed) NFA tables")
     for ax in axes:
+        readable_log_y(ax)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=6)
         ax.grid(alpha=0.3)
+    fig.suptitle("Automaton sizes against the number of segment types")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -202,34 +246,53 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Sweep sizes, print the table and fits, write sizes.csv, fits.csv and sizes.png."""
+    from automata.generators import FAMILIES
     from automata.sweep import growth_fits, size_table
+    from experiments.validate import claim_dir
 
     families = [f.strip() for f in args.families.split(",") if f.strip()]
-    if args.budget < 1:
-        raise ExperimentError(f"--budget must be >= 1, got {args.budget}")
-    out = _out_dir(args.out)
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown or not families:
+        raise ExperimentError(
+            f"--families: unknown {', '.join(unknown) or '(none given)'}; "
+            f"choose among {', '.join(sorted(FAMILIES))}"
+        )
+    out = claim_dir(args.out, args.overwrite, ours=lambda p: (p / "sizes.csv").is_file())
     rows = size_table(families, args.types, args.states, args.seeds, max_dfa_states=args.budget)
     fits = [
         f for by in ("n_types", "bottom_states_total", "n_states") for f in growth_fits(rows, by=by)
     ]
+    shown = [f for f in fits if f["along"] == args.by]
+    few = sorted({f["points"] for f in shown if f["points"] < MIN_CONFIDENT_POINTS})
+    if few:
+        print(
+            f"warning: growth fits on {' or '.join(map(str, few))} points cannot tell linear, power "
+            f"and exponential growth apart reliably; sweep at least {MIN_CONFIDENT_POINTS} values "
+            f"of {args.by} for a fit to rely on",
+            file=sys.stderr,
+        )
+    _write_csv(out / "sizes.csv", rows)
+    _write_csv(out / "fits.csv", fits)
+    _plot(out / "sizes.png", rows)
+    if args.json:
+        print(json.dumps({"sizes": rows, "fits": fits}, indent=2, default=str))
+        return 0
     _print_table(rows, TABLE_COLUMNS)
     print()
     print(f"growth along {args.by} (best of linear / power / exponential by AIC):")
     _print_table(
-        [f for f in fits if f["along"] == args.by],
+        shown,
         [
             "family",
             "count",
             "n_types" if args.by == "n_states" else "n_states",
+            "points",
             "best",
             "formula",
             "aic",
             "runner_up",
         ],
     )
-    _write_csv(out / "sizes.csv", rows)
-    _write_csv(out / "fits.csv", fits)
-    _plot(out / "sizes.png", rows)
     print(f"\nwrote {out / 'sizes.csv'}, {out / 'fits.csv'}, {out / 'sizes.png'}")
     return 0
 
@@ -238,9 +301,11 @@ def run_sample(args: argparse.Namespace) -> int:
     """Write `--n-words` annotated words (plus negatives) as JSON lines."""
     from automata.negatives import one_edit_negatives, wrong_type_negatives
     from automata.samplers import HierarchicalSampler
+    from experiments.validate import claim_file
 
-    if args.n_words < 0 or args.negatives < 0:
-        raise ExperimentError("--n-words and --negatives must be >= 0")
+    if args.min_len > args.max_len:
+        raise ExperimentError(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")
+    claim_file(args.out, args.overwrite)
     binfa = _load(args)
     sampler = HierarchicalSampler(
         binfa,
@@ -250,8 +315,6 @@ def run_sample(args: argparse.Namespace) -> int:
         length_dist=args.length_dist,
         seed=args.seed,
     )
-    if args.out.parent and not args.out.parent.exists():
-        _out_dir(args.out.parent)
     n_lines = n_tokens = 0
     try:
         fh = args.out.open("w", encoding="utf-8")
@@ -288,8 +351,19 @@ def run_report(args: argparse.Namespace) -> int:
 
     binfa = _load(args)
     report = binfa.size_report(max_dfa_states=args.budget)
+    if args.json:
+        from dataclasses import asdict
+
+        doc = {
+            "binfa": str(binfa),
+            "sizes": asdict(report),
+            "table_params": table_params(report),
+            "model_bounds": model_bounds(report),
+        }
+        print(json.dumps(doc, indent=2, default=str))
+        return 0
     print(binfa)
     print(report)
-    print("table parameters:", table_params(report))
-    print("model-size bounds (ours):", model_bounds(report))
+    print("table parameters:", _pairs(table_params(report)))
+    print("model-size bounds (ours):", _pairs(model_bounds(report)))
     return 0

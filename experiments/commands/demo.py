@@ -15,7 +15,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from experiments.validate import add_overwrite_arg, dir_path, positive_int
+
 DEMO_SCHEMES = ["rope", "alibi", "bipe_rope", "bipe_alibi"]
+TINY_RUN_NOTE = (
+    "One seed of a 2-layer, 64-wide model trained for a few hundred steps on about 300k tokens "
+    "of Genesis: it shows that every part runs end to end and how each scheme's perplexity moves "
+    "beyond the training length, but it cannot rank the schemes: differences of this size at one "
+    "seed are within run-to-run noise (docs/results.md has multi-seed runs with intervals)."
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,13 +32,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out",
         metavar="DIR",
-        help="report directory (default: ./bipe-demo-<UTC time> under the current directory)",
+        type=dir_path,
+        help="report directory (default: ./bipe-demo-<UTC time> under the current directory); "
+        "a directory an earlier bipe demo wrote is resumed",
+    )
+    add_overwrite_arg(p)
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        help="training steps per scheme (default: the tiny preset's, 600)",
     )
     p.add_argument(
-        "--steps", type=int, help="training steps per scheme (default: the tiny preset's)"
+        "--workers", type=positive_int, default=2, help="runs trained side by side (default: 2)"
     )
-    p.add_argument("--workers", type=int, default=2, help="runs trained side by side (default: 2)")
-    p.add_argument("--cache-dir", metavar="DIR", help="token cache (default: <out>/cache)")
+    p.add_argument(
+        "--cache-dir", metavar="DIR", type=dir_path, help="token cache (default: <out>/cache)"
+    )
     p.set_defaults(func=run_demo)
 
 
@@ -135,24 +152,13 @@ def _demo_segmenter() -> str:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`bipe demo`: print each part and the report path."""
-    from experiments.errors import ExperimentError
-    from experiments.runner import run_experiment
+    from experiments.runner import is_report_dir, run_experiment
+    from experiments.validate import claim_dir
 
     t0 = time.perf_counter()
-    if args.steps is not None and args.steps < 1:
-        raise ExperimentError(f"--steps must be >= 1, got {args.steps}")
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out = Path(args.out) if args.out else Path.cwd() / f"bipe-demo-{stamp}"
-    if (
-        out.exists()
-        and any(out.iterdir())
-        and not (out / "summary.md").exists()
-        and not (out / "runs").exists()
-    ):
-        raise ExperimentError(
-            f"{out} exists and is not a bipe report directory; choose another --out"
-        )
-    out.mkdir(parents=True, exist_ok=True)
+    claim_dir(out, args.overwrite, ours=is_report_dir)
     cache = args.cache_dir or out / "cache"
 
     def log(msg: str) -> None:
@@ -173,6 +179,7 @@ def run_demo(args: argparse.Namespace) -> int:
         command=cmd,
         log=log,
         extra_sections=[
+            ("What this run can and cannot show", TINY_RUN_NOTE),
             ("Segmentation comparison (embedded sample)", seg),
             ("Automata size table", auto),
         ],

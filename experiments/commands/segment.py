@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+
+from experiments.validate import nonneg_int
 
 DEFAULT_WIDTH = 100
 
@@ -31,13 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--with-text", action="store_true", help="include each segment's text in JSON")
     p.add_argument(
         "--width",
-        type=int,
+        type=nonneg_int,
         default=DEFAULT_WIDTH,
         help=f"truncate each printed repr to this many characters (0: never; default {DEFAULT_WIDTH})",
     )
     p.set_defaults(func=run_segment)
 
     q = sub.add_parser("segmenters", help="list the registered segmenters")
+    q.add_argument("--json", action="store_true", help="print {name: description} as JSON")
     q.set_defaults(func=run_segmenters)
 
     c = sub.add_parser(
@@ -87,29 +89,23 @@ def read_input(path: str) -> str:
         ) from None
 
 
-def _code_file_options(path: str, given: dict[str, Any]) -> dict[str, Any]:
-    """``filename=path`` for the code segmenter, so the extension (or #! line) picks the grammar."""
-    if path == "-" or {"language", "filename", "extension"} & set(given):
-        return {}
-    return {"filename": path}
-
-
 def run_segment(args: argparse.Namespace) -> int:
     """`bipe segment`: print the segments of FILE."""
-    from experiments.cli import CLIError
-    from experiments.segment_report import length_stats
+    from experiments.progress import status_printer
+    from experiments.segment_report import file_options, length_stats
     from experiments.specs import parse_options, parse_spec
     from segmenters import get_segmenter
 
-    if args.width < 0:
-        raise CLIError(f"--width must be >= 0, got {args.width}")
     name, options = parse_spec(args.segmenter)
     options = {**options, **parse_options(args.option, where="--option expects KEY=VALUE, got")}
     text = read_input(args.file)
-    if name == "code":
-        options = {**_code_file_options(args.file, options), **options}
+    filename = None if args.file == "-" else args.file
+    options = {**file_options(name, filename, options), **options}
     seg = get_segmenter(name, **options)
+    status = status_printer()
+    status(f"segmenting {len(text):,} characters with {name}")
     result = seg.segment(text)
+    status(f"{len(result.segments):,} segments; writing them")
     if args.level is not None:
         result = result.at_level(args.level)
     stats = length_stats(result.lengths())
@@ -154,6 +150,9 @@ def run_segmenters(args: argparse.Namespace) -> int:
     from segmenters import describe_segmenters
 
     desc = describe_segmenters()
+    if args.json:
+        print(json.dumps(desc, indent=2, ensure_ascii=False))
+        return 0
     width = max(map(len, desc), default=0)
     for name, text in desc.items():
         print(f"{name.ljust(width)}  {text}")
@@ -167,11 +166,12 @@ def run_segmenters(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """`bipe compare-segmenters`: a table of every segmenter on FILE."""
-    from experiments.segment_report import compare_segmenters, format_table
+    from experiments.progress import status_printer
+    from experiments.segment_report import compare_segmenters, file_options, format_table
 
     text = read_input(args.file)
-    options = {"code": _code_file_options(args.file, {})}
-    rows = compare_segmenters(text, args.names, options=options)
+    options = {"code": file_options("code", None if args.file == "-" else args.file, {})}
+    rows = compare_segmenters(text, args.names, options=options, status=status_printer())
     if args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, default=str)
         sys.stdout.write("\n")

@@ -82,7 +82,7 @@ def test_report_from_json_and_typed_errors(tmp_path, capsys):
     assert "missing keys" in capsys.readouterr().err
     assert main(["automata", "report", "--binfa", str(tmp_path / "none.json")]) == 2
     assert main(["automata", "report", "--family", "nope"]) == 2
-    assert "unknown family" in capsys.readouterr().err
+    assert "invalid choice: 'nope'" in capsys.readouterr().err
     out = tmp_path / "x.jsonl"
     assert (
         main(

@@ -109,7 +109,7 @@ def test_bad_files(tmp_path: Path, make, message: str, capsys: pytest.CaptureFix
         (["-o", "size"], "--option expects KEY=VALUE"),
         (["-s", "fixed", "-o", "size=0"], "size must be a positive int"),
         (["--level", "word"], "level 'word' is not in this segmentation"),
-        (["--width", "-1"], "--width must be >= 0"),
+        (["--width", "-1"], "argument --width: must be >= 0"),
     ],
 )
 def test_bad_arguments(sample: Path, extra: list[str], message: str, capsys) -> None:

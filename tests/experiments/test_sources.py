@@ -208,8 +208,8 @@ def test_corpus_stats_on_each_source_and_errors_without_traceback(tmp_path, caps
             main(["corpus", "stats", spec, "--vocab-size", "260", "--cache-dir", str(tmp_path)])
             == 0
         )
-    out = capsys.readouterr().out
-    assert "skipped 1 undecodable" in out and "| jsonl-chapters | punct |" in out
+    out, err = capsys.readouterr()
+    assert "skipped 1 undecodable" in err and "| jsonl-chapters | punct |" in out
     assert "| parquet-chapters | punct |" in out
     bad = ["corpus", "stats", f"jsonl:path={tmp_path / 'x.jsonl'}", "--cache-dir", str(tmp_path)]
     assert main(bad) == 2

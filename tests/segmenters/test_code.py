@@ -424,3 +424,12 @@ def test_max_applies_to_coarser_levels_at_finer_boundaries() -> None:
         "def f0(x):\n    return x + 0\n",
         "\ndef f1(x):\n    return x + 1\n",
     ]
+
+
+def test_file_name_without_known_extension_falls_back_to_the_shebang() -> None:
+    """A script named without extension (`bin/tool`) is parsed by the grammar its #! line names."""
+    src = "#!/usr/bin/env python3\ndef f():\n    return 1\n\nprint(f())\n"
+    seg = get_segmenter("code", filename="bin/tool").segment(src)
+    assert seg.info["language"] == "python" and seg.spans[0] == (0, 45)
+    with pytest.raises(SegmenterOptionError, match="no #! line"):
+        get_segmenter("code", filename="bin/tool").segment("x = 1\n")
