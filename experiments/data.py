@@ -7,12 +7,14 @@ Cache layout (default ``~/.cache/bipe``)::
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.ids.npy           token ids, documents concatenated
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.docs.npy          token index where each document starts
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.intra.npy / .segment.npy
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.levels.npy   nested specs only
 
 Segment ids count up across the whole split (each document opens a new segment), so any window
 cut from the stream can be re-based with `window_positions`. Positions come from a *position
-source*: any registered segmenter spec (text spans aligned to tokens), or a source registered here
+source*: any registered segmenter spec (text spans aligned to tokens), a source registered here
 under its own name, such as the paper's token-level ``sep`` path (separator token ids close
-segments).
+segments), or a nested spec (``code@file > code@definition > code@line``, see experiments.specs)
+whose streams also carry ``levels`` (N, K), coarse to fine, for the hierarchical schemes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import numpy as np
 from experiments.config import DEFAULT_SEPARATOR_CHARS, ExperimentConfig, RunSpec, model_config
 from experiments.corpora import Corpus, load_corpus
 from experiments.errors import ExperimentError
-from experiments.specs import parse_spec
+from experiments.specs import is_nested, parse_spec, split_levels
 
 if TYPE_CHECKING:
     import torch
@@ -52,6 +54,7 @@ class TokenStream:
     doc_starts: np.ndarray  # int64 (D,)
     intra: np.ndarray | None = None  # int32 (N,)
     segment: np.ndarray | None = None  # int64 (N,), non-decreasing over the stream
+    levels: np.ndarray | None = None  # int64 (N, K) coarse -> fine, last column == segment
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -179,7 +182,9 @@ class CorpusTokens:
         ids, starts = self.split_ids(split)
         out = TokenStream(ids, starts)
         if segmenter:
-            out.intra, out.segment = self._positions(split, segmenter, max_intra, separator_chars)
+            out.intra, out.segment, out.levels = self._positions(
+                split, segmenter, max_intra, separator_chars
+            )
         return out
 
     def split_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -203,17 +208,23 @@ class CorpusTokens:
 
     def _positions(
         self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
         ip, sp = self.dir / f"{stem}.intra.npy", self.dir / f"{stem}.segment.npy"
+        lp = self.dir / f"{stem}.levels.npy"
         intra, seg = _load_npy(ip), _load_npy(sp)
-        if intra is not None and seg is not None:
-            return intra, seg
-        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars)
+        levels = _load_npy(lp) if source.levels else None
+        if intra is not None and seg is not None and (levels is not None or not source.levels):
+            return intra, seg, levels
+        out = source.compute(self, split, segmenter, max_intra, separator_chars)
+        intra, seg = out[0], out[1]
+        levels = out[2] if source.levels else None
         _atomic_save(ip, intra)
         _atomic_save(sp, seg)
-        return intra, seg
+        if levels is not None:
+            _atomic_save(lp, levels)
+        return intra, seg, levels
 
 
 # ------------------------------------------------------------------------ position sources
@@ -229,6 +240,7 @@ class PositionSource:
     ]  # (tokens, split, spec, max_intra, separator_chars) -> (intra int32, segment int64)
     segments_text: bool  # True when a text segmenter runs (its speed can be measured)
     tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
+    levels: bool = False  # compute also returns (N, K) hierarchical levels as a third array
 
     def cache_tag(self, spec: str, separator_chars: str) -> str:
         """The part of the cache file names that identifies this source and its options."""
@@ -245,7 +257,10 @@ def register_position_source(source: PositionSource) -> PositionSource:
 
 
 def position_source(spec: str) -> PositionSource:
-    """The source a spec names: a registered one (``sep``) or else the segmenter of that name."""
+    """The source a spec names: a registered one (``sep``), a nested spec, or else a segmenter."""
+    if is_nested(spec):
+        split_levels(spec)  # a malformed level raises here
+        return _NESTED_SOURCE
     name, _ = parse_spec(spec)
     return _POSITION_SOURCES.get(name, _SEGMENTER_SOURCE)
 
@@ -319,6 +334,52 @@ def token_separator_positions(
     return np.concatenate(intras), np.concatenate(segs)
 
 
+def _nested_positions(
+    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of a nested spec: the finest level as (intra, segment), every level as levels.
+
+    Coarse levels are aligned without ``max_intra`` (only the finest level's intra index is
+    bounded); a finest segment longer than ``max_intra`` splits, which keeps the levels nested.
+    """
+    from segmenters import get_segmenter
+    from segmenters.align import align_levels, align_tokens
+    from segmenters.nested import nest_segmentations
+
+    parts = split_levels(spec)
+    segmenters = {}
+    for inner, _ in parts:
+        if inner not in segmenters:
+            name, options = parse_spec(inner)
+            segmenters[inner] = get_segmenter(name, **options)
+    labels = [f"{i}:{inner}@{level or ''}" for i, (inner, level) in enumerate(parts)]
+    docs = tokens.corpus.split(split, *tokens.fractions)
+    encs = tokens.tokenizer.encode_batch([d.text for d in docs])
+    intras, levels = [], []
+    offsets = np.zeros(len(parts), dtype=np.int64)
+    for doc, enc in zip(docs, encs):
+        done = {inner: seg.segment(doc.text) for inner, seg in segmenters.items()}
+        nested = nest_segmentations(
+            [done[inner].at_level(level) if level else done[inner] for inner, level in parts],
+            labels,
+        )
+        coarse = align_levels(nested, enc.offsets).segment
+        fine = align_tokens(nested, enc.offsets, max_intra=max_intra)
+        coarse[:, -1] = fine.segment
+        intras.append(np.asarray(fine.intra, dtype=np.int32))
+        levels.append(coarse + offsets)
+        # every document opens a new segment at every level
+        offsets += coarse.max(axis=0) + 1 if len(coarse) else 0
+    lv = np.concatenate(levels).astype(np.int64)
+    return np.concatenate(intras), lv[:, -1].copy(), lv
+
+
+# segments_text=False: a nested spec runs several segmenters, so no single speed is reported
+_NESTED_SOURCE = PositionSource(
+    "nested", _nested_positions, False, lambda spec, chars: "nest-" + _safe(spec), levels=True
+)
+
+
 def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Re-base positions of a window cut from a stream: first segment 0, first token intra 0.
 
@@ -329,6 +390,11 @@ def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray
     first = seg == 0
     intra = np.where(first, intra - intra[..., :1], intra)
     return intra, seg
+
+
+def window_levels(levels: np.ndarray) -> np.ndarray:
+    """Re-base hierarchical levels (..., T, K) of a window: every level starts at 0."""
+    return levels - levels[..., :1, :]
 
 
 def _safe(spec: str) -> str:
@@ -413,7 +479,8 @@ def windows(
         from bipe_core.positions import positions_from_arrays
 
         intra, seg = window_positions(stream.intra[idx].astype(np.int64), stream.segment[idx])
-        positions = positions_from_arrays(intra, seg)
+        levels = None if stream.levels is None else window_levels(stream.levels[idx])
+        positions = positions_from_arrays(intra, seg, levels=levels)
     return x, y, positions
 
 
