@@ -124,7 +124,7 @@ class ExperimentConfig:
         if hier and not any(is_nested(seg) for seg in self.segmenters):
             bad.append(
                 f"schemes {hier} are hierarchical and need a nested segmenter, e.g. "
-                "'code@file > code@definition > code@line' (levels coarse to fine)"
+                "'code:language=python@file > @definition > @line' (levels coarse to fine)"
             )
         if bad:
             raise ExperimentError("invalid experiment config: " + "; ".join(bad))
@@ -161,7 +161,7 @@ def model_config(
         if not is_nested(segmenter):
             raise ExperimentError(
                 f"scheme {scheme!r} is hierarchical: give it a nested segmenter (levels coarse to "
-                f"fine, e.g. 'code@file > code@definition > code@line'), not {segmenter!r}"
+                f"fine, e.g. 'code:language=python@file > @definition > @line'), not {segmenter!r}"
             )
         n = len(split_levels(segmenter))
         if fields.get("n_levels") not in (None, n):

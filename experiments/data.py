@@ -342,7 +342,7 @@ def _nested_positions(
     Coarse levels are aligned without ``max_intra`` (only the finest level's intra index is
     bounded); a finest segment longer than ``max_intra`` splits, which keeps the levels nested.
     """
-    from segmenters import get_segmenter
+    from segmenters import SegmenterError, get_segmenter
     from segmenters.align import align_levels, align_tokens
     from segmenters.nested import nest_segmentations
 
@@ -359,10 +359,13 @@ def _nested_positions(
     offsets = np.zeros(len(parts), dtype=np.int64)
     for doc, enc in zip(docs, encs):
         done = {inner: seg.segment(doc.text) for inner, seg in segmenters.items()}
-        nested = nest_segmentations(
-            [done[inner].at_level(level) if level else done[inner] for inner, level in parts],
-            labels,
-        )
+        try:
+            picked = [
+                done[inner].at_level(level) if level else done[inner] for inner, level in parts
+            ]
+        except SegmenterError as exc:
+            raise ExperimentError(f"nested spec {spec!r}: {exc}") from exc
+        nested = nest_segmentations(picked, labels)
         coarse = align_levels(nested, enc.offsets).segment
         fine = align_tokens(nested, enc.offsets, max_intra=max_intra)
         coarse[:, -1] = fine.segment

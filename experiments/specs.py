@@ -67,8 +67,8 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
         raise ExperimentError(f"a spec must be a non-empty name[:key=value,...], got {spec!r}")
     if LEVEL_SEP in spec:
         raise ExperimentError(
-            f"{spec!r} is a nested spec (levels separated by {LEVEL_SEP!r}); read it with "
-            "split_levels, or give one level"
+            f"{spec!r} is a nested spec (levels separated by {LEVEL_SEP!r}), which gives positions "
+            "for training (bipe run, train, corpus stats); here give one segmenter spec"
         )
     name, _, rest = spec.partition(":")
     name = name.strip()

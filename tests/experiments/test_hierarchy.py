@@ -98,3 +98,9 @@ def test_a_hier_run_trains_evaluates_and_uses_the_outer_level(micro, cache_dir, 
         moved[:, 16:, 0] += 1
         other = dataclasses.replace(pos, levels=moved)
         assert float(model(x, y, positions=other)) != pytest.approx(base, abs=1e-7)
+
+
+def test_a_level_the_segmenter_does_not_have_is_a_typed_error(tmp_path):
+    tokens = CorpusTokens(load_corpus("sample", max_docs=3), 260, tmp_path)
+    with pytest.raises(ExperimentError, match=r"nested spec .*'nope'.*available: \['sentence'\]"):
+        tokens.stream("train", "punct@nope > punct", max_intra=16)
