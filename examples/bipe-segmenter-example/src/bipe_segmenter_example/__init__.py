@@ -26,12 +26,10 @@ class ParagraphSegmenter(BaseSegmenter):
     description = "paragraphs separated by blank lines (example plug-in)"
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise SegmenterOptionError(
-                f"paragraph: unknown option(s) {', '.join(unknown)}; valid: {', '.join(OPTIONS)}"
-            )
+        super().__init__(**options)  # keeps the options: worker processes rebuild it by name
+        for key in options:  # keyword options, so an unknown one is a typed error, not TypeError
+            if key not in OPTIONS:
+                raise SegmenterOptionError(f"paragraph: unknown option {key!r}; valid: {OPTIONS}")
         self.min_blank = positive_int_option("min_blank", options.get("min_blank", 1))
         # a line break, then min_blank lines holding only spaces/tabs, each closed by a line break
         # (\r\n counts once: its \r never matches alone); the match ends where the next
