@@ -101,7 +101,7 @@ def _check_budget(max_states: int) -> None:
 def subset_construction(
     nfa: NFA, max_states: int = DEFAULT_BUDGET
 ) -> tuple[list[Hashable], list[list[int]], list[int]]:
-    """Reachable subsets as a DFA table: (symbols, delta[state][symbol] with -1 = none, finals)."""
+    """Reachable subsets as a DFA table: (symbols, ``delta[state][symbol]`` with -1 = none, finals)."""
     _check_budget(max_states)
     symbols = sorted_symbols(nfa.alphabet)
     st = _Stepper(nfa, symbols)

@@ -32,6 +32,9 @@ class ModelConfig:
     # positions
     separator_ids: tuple[int, ...] = ()  # token ids that close a segment (paper's LLaMA: 869, 13)
     level_separator_ids: tuple[tuple[int, ...], ...] = ()  # outer levels for hierarchical schemes
+    # Segment levels a hierarchical scheme reads (outer levels + the segment level) when positions
+    # come as arrays; None: one per level_separator_ids set plus one. See `segment_levels`.
+    n_levels: int | None = None
     max_positions: int = 1024  # training length: rows of the learned absolute/intra tables
     max_intra: int | None = None  # None: max_positions (the paper: table size = training length)
     intra: str = "learned"  # BiPE intra-segment encoding: learned table or fixed sinusoids
@@ -76,6 +79,13 @@ class ModelConfig:
         self.validate()
 
     @property
+    def segment_levels(self) -> int:
+        """Columns of `Positions.levels` a hierarchical scheme reads (the one place this is derived)."""
+        if self.n_levels is not None:
+            return self.n_levels
+        return len(self.level_separator_ids) + 1
+
+    @property
     def head_dim(self) -> int:
         """Width of one attention head."""
         return self.d_model // self.n_heads
@@ -107,6 +117,14 @@ class ModelConfig:
             if self.n_heads % self.n_kv_heads:
                 bad.append(
                     f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}"
+                )
+        if self.n_levels is not None:
+            if not _is_pos_int(self.n_levels):
+                bad.append(f"n_levels={self.n_levels!r} (must be a positive integer or None)")
+            elif self.level_separator_ids and self.n_levels != len(self.level_separator_ids) + 1:
+                bad.append(
+                    f"n_levels={self.n_levels} disagrees with {len(self.level_separator_ids)} "
+                    "level_separator_ids sets (n_levels counts them plus the segment level)"
                 )
         for sid in (*self.separator_ids, *(s for lvl in self.level_separator_ids for s in lvl)):
             if _is_pos_int(self.vocab_size) and not 0 <= sid < self.vocab_size:

@@ -132,9 +132,10 @@ class Block(nn.Module):
 def build_scheme(config: ModelConfig) -> PositionalScheme:
     """The positional scheme module a config names, with the options that scheme uses."""
     cls = scheme_class(config.scheme)
-    if cls.uses_levels and not config.level_separator_ids:
+    if cls.uses_levels and not config.level_separator_ids and config.n_levels is None:
         raise ConfigError(
-            f"scheme {config.scheme!r} needs level_separator_ids (one id list per outer level)"
+            f"scheme {config.scheme!r} needs level_separator_ids (one id list per outer level) "
+            "or n_levels (when positions come as arrays with levels)"
         )
     return cls.from_config(config)
 

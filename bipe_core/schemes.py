@@ -167,7 +167,7 @@ class PositionalScheme(nn.Module):
         options: dict[str, Any] = {}
         for name in cls.option_names():
             if name == "n_levels":
-                options[name] = len(config.level_separator_ids) + 1  # outer levels, then segment
+                options[name] = config.segment_levels  # outer levels, then segment
             elif hasattr(config, name):
                 options[name] = getattr(config, name)
         return cls(config.d_model, config.n_heads, config.head_dim, **options)

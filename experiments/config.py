@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.errors import ExperimentError
-from experiments.specs import parse_value, split_specs
+from experiments.specs import is_nested, parse_value, split_levels, split_specs
 
 # ModelConfig fields that every run sets itself, so the model section cannot override them.
 RUN_MODEL_FIELDS = ("vocab_size", "scheme")
@@ -137,6 +137,12 @@ class ExperimentConfig:
             bad.append(f"workers={self.workers!r} (a positive int)")
         if any(uses_segments(s) for s in self.schemes) and not self.segmenters:
             bad.append("segmenters is empty but BiPE schemes need one")
+        hier = [s for s in self.schemes if uses_levels(s)]
+        if hier and not any(is_nested(seg) for seg in self.segmenters):
+            bad.append(
+                f"schemes {hier} are hierarchical and need a nested segmenter, e.g. "
+                "'code:language=python@file > @definition > @line' (levels coarse to fine)"
+            )
         if bad:
             raise ExperimentError("invalid experiment config: " + "; ".join(bad))
         if isinstance(t.seq_len, int) and t.seq_len > 0:
@@ -145,10 +151,13 @@ class ExperimentConfig:
         return self
 
 
-def model_config(cfg: ExperimentConfig, scheme: str, vocab_size: int | None = None):
+def model_config(
+    cfg: ExperimentConfig, scheme: str, vocab_size: int | None = None, segmenter: str | None = None
+):
     """The run's ModelConfig: the model overrides on top of the run's scheme and training length.
 
-    ``vocab_size`` defaults to the requested one (the tokenizer's real size can be smaller).
+    ``vocab_size`` defaults to the requested one (the tokenizer's real size can be smaller). A
+    hierarchical scheme gets ``n_levels`` from its nested ``segmenter`` spec (one per level).
     """
     from bipe_core.config import ModelConfig
     from bipe_core.errors import BipeCoreError
@@ -165,6 +174,18 @@ def model_config(cfg: ExperimentConfig, scheme: str, vocab_size: int | None = No
         "max_positions": cfg.train.seq_len,
         **cfg.model,
     }
+    if segmenter and uses_levels(scheme):
+        if not is_nested(segmenter):
+            raise ExperimentError(
+                f"scheme {scheme!r} is hierarchical: give it a nested segmenter (levels coarse to "
+                f"fine, e.g. 'code:language=python@file > @definition > @line'), not {segmenter!r}"
+            )
+        n = len(split_levels(segmenter))
+        if fields.get("n_levels") not in (None, n):
+            raise ExperimentError(
+                f"model.n_levels={fields['n_levels']} but segmenter {segmenter!r} has {n} levels"
+            )
+        fields["n_levels"] = n
     try:
         return ModelConfig.from_dict(fields)
     except BipeCoreError as exc:
@@ -178,6 +199,17 @@ def uses_segments(scheme: str) -> bool:
 
     try:
         return scheme_class(scheme).uses_segments
+    except UnknownSchemeError as exc:
+        raise ExperimentError(str(exc)) from exc
+
+
+def uses_levels(scheme: str) -> bool:
+    """Whether a scheme is hierarchical (reads Positions.levels; from the scheme registry)."""
+    from bipe_core.errors import UnknownSchemeError
+    from bipe_core.schemes import scheme_class
+
+    try:
+        return scheme_class(scheme).uses_levels
     except UnknownSchemeError as exc:
         raise ExperimentError(str(exc)) from exc
 
@@ -198,12 +230,18 @@ class RunSpec:
 
 
 def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
-    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter."""
+    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter.
+
+    Hierarchical schemes run only with nested segmenters; two-level BiPE with a nested segmenter
+    uses its finest level (the same segments, without the outer levels).
+    """
     out = []
     for corpus in cfg.data.corpora:
         # the first segmenter's runs come first, so a cut-short grid still holds every scheme
         for i in range(max(len(cfg.segmenters), 1)):
             for scheme in cfg.schemes:
+                if uses_levels(scheme) and not is_nested(cfg.segmenters[i]):
+                    continue
                 if uses_segments(scheme):
                     out.append(RunSpec(corpus, scheme, cfg.segmenters[i]))
                 elif i == 0:

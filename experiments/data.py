@@ -8,6 +8,7 @@ Cache layout (default ``~/.cache/bipe``)::
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.docs.npy          token index where each document starts
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.manifest.json     completion record of the two above
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.intra.npy / .segment.npy / .manifest.json
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.nest-<spec>-m<M>.level<k>.npy    nested specs: one column per level
     <cache>/index/<corpus>-<change key>.json                        fingerprint + split plan of a streamed source
 
 The fingerprint hashes every document id and text, so a changed corpus never reuses a cache
@@ -17,9 +18,10 @@ memory-mapped, so a corpus larger than memory streams from its source to disk an
 
 Segment ids count up across the whole split (each document opens a new segment), so any window
 cut from the stream can be re-based with `window_positions`. Positions come from a *position
-source*: any registered segmenter spec (text spans aligned to tokens), or a source registered here
+source*: any registered segmenter spec (text spans aligned to tokens), a source registered here
 under its own name, such as the paper's token-level ``sep`` path (separator token ids close
-segments).
+segments), or a nested spec (``code@file > code@definition > code@line``, see experiments.specs)
+whose streams also carry ``levels`` (N, K), coarse to fine, for the hierarchical schemes.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from experiments.corpora import (
 )
 from experiments.errors import ExperimentError
 from experiments.shards import ArraySpec, atomic_write, build_sharded
-from experiments.specs import parse_spec
+from experiments.specs import is_nested, parse_spec, split_levels
 
 if TYPE_CHECKING:
     import torch
@@ -69,6 +71,7 @@ class TokenStream:
     doc_starts: np.ndarray  # int64 (D,)
     intra: np.ndarray | None = None  # int32 (N,)
     segment: np.ndarray | None = None  # int64 (N,), non-decreasing over the stream
+    levels: np.ndarray | None = None  # int64 (N, K) coarse -> fine, last column == segment
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -93,6 +96,15 @@ POSITION_ARRAYS = (
         "segment", "int64", offset=lambda s: int(s["segment"].max()) + 1 if len(s["segment"]) else 0
     ),
 )
+
+
+def level_arrays(k: int) -> tuple[ArraySpec, ...]:
+    """One cached column per hierarchical level (coarse -> fine), each re-based like ``segment``."""
+
+    def offset(name: str) -> Callable[[dict[str, np.ndarray]], int]:
+        return lambda s: int(s[name].max()) + 1 if len(s[name]) else 0
+
+    return tuple(ArraySpec(f"level{j}", "int64", offset=offset(f"level{j}")) for j in range(k))
 
 
 @dataclass
@@ -285,7 +297,9 @@ class CorpusTokens:
         ids, starts = self.split_ids(split)
         out = TokenStream(ids, starts)
         if segmenter:
-            out.intra, out.segment = self._positions(split, segmenter, max_intra, separator_chars)
+            out.intra, out.segment, out.levels = self._positions(
+                split, segmenter, max_intra, separator_chars
+            )
         return out
 
     def split_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -315,10 +329,13 @@ class CorpusTokens:
 
     def _positions(
         self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
         path = str(self.dir / "tokenizer.json")
+        arrays_spec = POSITION_ARRAYS
+        if source.levels:
+            arrays_spec += level_arrays(len(split_levels(segmenter)))
         if source.segments_text:
             self._require(split)
             self.tokenizer  # noqa: B018
@@ -345,9 +362,12 @@ class CorpusTokens:
                     yield _position_shard, (*prefix, batch)
 
         arrays, _ = build_sharded(
-            self.dir, stem, POSITION_ARRAYS, self._key("pos", split, stem), tasks, self.workers
+            self.dir, stem, arrays_spec, self._key("pos", split, stem), tasks, self.workers
         )
-        return arrays["intra"], arrays["segment"]
+        levels = None
+        if source.levels:  # (N, K) from one cached column per level
+            levels = np.stack([arrays[a.name] for a in arrays_spec[len(POSITION_ARRAYS) :]], 1)
+        return arrays["intra"], arrays["segment"], levels
 
 
 def _doc_ranges(starts: np.ndarray, n_tokens: int, size: int) -> Iterator[tuple[int, int]]:
@@ -415,11 +435,12 @@ class PositionSource:
 
     name: str
     compute: Callable[
-        [ShardBatch, ShardContext, str, int | None], tuple[np.ndarray, np.ndarray]
-    ]  # (batch, context, spec, max_intra) -> (intra int32, segment int64)
+        [ShardBatch, ShardContext, str, int | None], tuple[np.ndarray, ...]
+    ]  # (batch, context, spec, max_intra) -> (intra int32, segment int64[, levels int64 (N, K)])
     # True when a text segmenter runs on ``batch.texts`` (its speed can be measured)
     segments_text: bool
     tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
+    levels: bool = False  # compute also returns (N, K) hierarchical levels as a third array
 
     def cache_tag(self, spec: str, separator_chars: str) -> str:
         """The part of the cache file names that identifies this source and its options."""
@@ -436,7 +457,10 @@ def register_position_source(source: PositionSource) -> PositionSource:
 
 
 def position_source(spec: str) -> PositionSource:
-    """The source a spec names: a registered one (``sep``) or else the segmenter of that name."""
+    """The source a spec names: a registered one (``sep``), a nested spec, or else a segmenter."""
+    if is_nested(spec):
+        split_levels(spec)  # a malformed level raises here
+        return _NESTED_SOURCE
     name, _ = parse_spec(spec)
     return _POSITION_SOURCES.get(name, _SEGMENTER_SOURCE)
 
@@ -445,8 +469,11 @@ def _position_shard(
     compute: Callable, context: ShardContext, spec: str, max_intra: int | None, batch: ShardBatch
 ) -> tuple[dict[str, np.ndarray], dict]:
     """One shard's positions as a `build_sharded` task."""
-    intra, segment = compute(batch, context, spec, max_intra)
-    return {"intra": intra, "segment": segment}, {}
+    out = compute(batch, context, spec, max_intra)
+    arrays = {"intra": out[0], "segment": out[1]}
+    if len(out) > 2:  # hierarchical levels (N, K): one column each
+        arrays.update({f"level{j}": out[2][:, j] for j in range(out[2].shape[1])})
+    return arrays, {}
 
 
 _SEGMENTERS: dict[str, object] = {}
@@ -522,6 +549,51 @@ def token_separator_positions(
     return np.concatenate(intras), np.concatenate(segs)
 
 
+def _nested_positions(
+    batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of a nested spec: the finest level as (intra, segment), every level as levels.
+
+    Coarse levels are aligned without ``max_intra`` (only the finest level's intra index is
+    bounded); a finest segment longer than ``max_intra`` splits, which keeps the levels nested.
+    """
+    from experiments.segment_report import DocumentSegmenters
+    from segmenters import SegmenterError
+    from segmenters.align import align_levels, align_tokens
+    from segmenters.nested import nest_segmentations
+
+    parts = split_levels(spec)
+    segmenters = {inner: DocumentSegmenters(*parse_spec(inner)) for inner, _ in parts}
+    labels = [f"{i}:{inner}@{level or ''}" for i, (inner, level) in enumerate(parts)]
+    encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
+    intras, levels = [], []
+    offsets = np.zeros(len(parts), dtype=np.int64)
+    for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
+        done = {inner: seg.for_document(doc_id).segment(text) for inner, seg in segmenters.items()}
+        try:
+            picked = [
+                done[inner].at_level(level) if level else done[inner] for inner, level in parts
+            ]
+        except SegmenterError as exc:
+            raise ExperimentError(f"nested spec {spec!r}: {exc}") from exc
+        nested = nest_segmentations(picked, labels)
+        coarse = align_levels(nested, enc.offsets).segment
+        fine = align_tokens(nested, enc.offsets, max_intra=max_intra)
+        coarse[:, -1] = fine.segment
+        intras.append(np.asarray(fine.intra, dtype=np.int32))
+        levels.append(coarse + offsets)
+        # every document opens a new segment at every level
+        offsets += coarse.max(axis=0) + 1 if len(coarse) else 0
+    lv = np.concatenate(levels).astype(np.int64)
+    return np.concatenate(intras), lv[:, -1].copy(), lv
+
+
+# reads text like a segmenter; a nested spec runs several segmenters, so segstats reports no speed
+_NESTED_SOURCE = PositionSource(
+    "nested", _nested_positions, True, lambda spec, chars: "nest-" + _safe(spec), levels=True
+)
+
+
 def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Re-base positions of a window cut from a stream: first segment 0, first token intra 0.
 
@@ -532,6 +604,11 @@ def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray
     first = seg == 0
     intra = np.where(first, intra - intra[..., :1], intra)
     return intra, seg
+
+
+def window_levels(levels: np.ndarray) -> np.ndarray:
+    """Re-base hierarchical levels (..., T, K) of a window: every level starts at 0."""
+    return levels - levels[..., :1, :]
 
 
 def _safe(spec: str) -> str:
@@ -621,7 +698,8 @@ def windows(
         from bipe_core.positions import positions_from_arrays
 
         intra, seg = window_positions(stream.intra[idx].astype(np.int64), stream.segment[idx])
-        positions = positions_from_arrays(intra, seg)
+        levels = None if stream.levels is None else window_levels(stream.levels[idx])
+        positions = positions_from_arrays(intra, seg, levels=levels)
     return x, y, positions
 
 

@@ -154,8 +154,9 @@ def _segments_per_window(segment: np.ndarray, window: int, n: int = 200) -> floa
 
 def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int) -> float | None:
     """Characters per second of the segmenter on the first documents of ``split``."""
-    if not position_source(segmenter).segments_text:
-        return None  # positions come from token ids, no text segmentation to time
+    source = position_source(segmenter)
+    if not source.segments_text or source.levels:
+        return None  # positions from token ids, or several segmenters: no one speed to time
     from experiments.segment_report import DocumentSegmenters
     from experiments.specs import parse_spec
 

@@ -4,6 +4,13 @@ A spec names a registered plug-in and its options: ``name`` or ``name:key=value,
 ``fixed:size=120,unit=tokens``. A list of specs is comma-separated; an item with ``=`` and no
 ``:`` continues the options of the spec before it, so ``punct,fixed:size=120,unit=tokens,sep`` is
 three specs. Values are parsed by `parse_value` (bool, None, int, float, JSON list/object, or str).
+
+A *nested* spec gives the levels of a hierarchy, coarse to fine, separated by ``>``; each level is
+a spec, optionally followed by ``@level`` to take that level of a multi-level segmenter instead of
+its primary one; a level written ``@level`` alone reuses the spec of the level before it:
+``code:language=python@file > @definition > @line`` (file > definition > line, one tree-sitter
+parse) or ``punct:lines=true@line > punct:terminals=.;:?!,`` (line > clause). Levels with the same
+spec share one segmentation. ``>`` and ``@`` cannot appear inside option values of a nested spec.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from experiments.errors import ExperimentError
 _TRUE = ("true", "yes", "on")
 _FALSE = ("false", "no", "off")
 _NONE = ("none", "null")
+LEVEL_SEP = ">"  # separates the levels of a nested spec, coarse to fine
+LEVEL_PICK = "@"  # spec@level: one level of a multi-level segmenter
 
 
 def parse_value(raw: str) -> Any:
@@ -56,6 +65,11 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"fixed:size=64,unit=tokens"`` -> ``("fixed", {"size": 64, "unit": "tokens"})``."""
     if not isinstance(spec, str) or not spec.strip():
         raise ExperimentError(f"a spec must be a non-empty name[:key=value,...], got {spec!r}")
+    if LEVEL_SEP in spec:
+        raise ExperimentError(
+            f"{spec!r} is a nested spec (levels separated by {LEVEL_SEP!r}), which gives positions "
+            "for training (bipe run, train, corpus stats); here give one segmenter spec"
+        )
     name, _, rest = spec.partition(":")
     name = name.strip()
     if not name or "=" in name:
@@ -65,15 +79,49 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
 
 
 def split_specs(text: str) -> list[str]:
-    """A comma-separated list of specs, keeping each spec's own ``key=value`` options together."""
+    """A comma-separated list of specs, keeping each spec's own ``key=value`` options together.
+
+    Nested specs stay whole: ``punct,fixed:size=9 > punct,code`` is two specs and a nested one.
+    """
     specs: list[str] = []
-    for item in (x.strip() for x in text.split(",")):
-        if not item:
-            continue
-        if "=" in item and ":" not in item.split("=", 1)[0]:
-            if not specs:
-                raise ExperimentError(f"option {item!r} in {text!r} comes before any spec name")
-            specs[-1] += ("," if ":" in specs[-1] else ":") + item
-        else:
-            specs.append(item)
+    for raw in (x.strip() for x in text.split(",")):
+        head, *levels = (x.strip() for x in raw.split(LEVEL_SEP))
+        for i, item in enumerate([head, *levels]):
+            if not item:
+                if i or levels:
+                    raise ExperimentError(f"an empty level in nested spec {text!r}")
+                continue
+            if i:  # a new level of the spec before it
+                specs[-1] += f" {LEVEL_SEP} {item}"
+            elif "=" in item and ":" not in item.split("=", 1)[0]:
+                if not specs:
+                    raise ExperimentError(f"option {item!r} in {text!r} comes before any spec name")
+                last = specs[-1].rsplit(LEVEL_SEP, 1)[-1]
+                specs[-1] += ("," if ":" in last else ":") + item
+            else:
+                specs.append(item)
     return specs
+
+
+def is_nested(spec: str) -> bool:
+    """Whether ``spec`` names a hierarchy (levels separated by ``>``, or one ``spec@level``)."""
+    return isinstance(spec, str) and (LEVEL_SEP in spec or LEVEL_PICK in spec)
+
+
+def split_levels(spec: str) -> list[tuple[str, str | None]]:
+    """A nested spec as ``[(segmenter spec, level or None), ...]``, coarse to fine, each checked.
+
+    ``"code@file > @line"`` -> ``[("code", "file"), ("code", "line")]``.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ExperimentError(f"a nested spec must be a non-empty string, got {spec!r}")
+    out: list[tuple[str, str | None]] = []
+    for part in (p.strip() for p in spec.split(LEVEL_SEP)):
+        inner, pick, level = (x.strip() for x in part.partition(LEVEL_PICK))
+        if pick and (not level or LEVEL_PICK in level):
+            raise ExperimentError(f"level {part!r} of {spec!r}: write spec@level, e.g. code@line")
+        if not inner and pick and out:
+            inner = out[-1][0]  # "@level" alone: the previous level's spec
+        parse_spec(inner)  # a malformed level raises here, naming itself
+        out.append((inner, level or None))
+    return out

@@ -29,11 +29,13 @@ from experiments.data import RunData, TokenStream, batch_at, fixed_windows, prep
 from experiments.errors import ExperimentError
 
 
-def build_model(cfg: ExperimentConfig, scheme: str, vocab_size: int):  # -> DecoderLM
+def build_model(
+    cfg: ExperimentConfig, scheme: str, vocab_size: int, segmenter: str | None = None
+):  # -> DecoderLM
     """The run's DecoderLM: learned/intra tables sized to the training length, as in the paper."""
     from bipe_core.model import DecoderLM
 
-    return DecoderLM(model_config(cfg, scheme, vocab_size))
+    return DecoderLM(model_config(cfg, scheme, vocab_size, segmenter))
 
 
 def lr_at(step: int, cfg: ExperimentConfig) -> float:
@@ -187,7 +189,7 @@ def _start_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     data = data or prepare_data(cfg, spec, cache_dir)
     torch.manual_seed(t.seed)
-    model = build_model(cfg, spec.scheme, data.vocab_size)
+    model = build_model(cfg, spec.scheme, data.vocab_size, spec.segmenter)
     optimizer = make_optimizer(model, cfg)
     ckpt = run_dir / CHECKPOINT_NAME
     info = _run_info(cfg, spec, model, data)

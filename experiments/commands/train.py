@@ -165,13 +165,17 @@ def _load(args: argparse.Namespace):
 def run_train(args: argparse.Namespace) -> int:
     """`bipe train`: one run, resumable; SIGINT/SIGTERM checkpoint and exit 130."""
     from experiments.checkpoints import CHECKPOINT_NAME
-    from experiments.config import RunSpec, uses_segments
+    from experiments.config import RunSpec, uses_levels, uses_segments
+    from experiments.specs import is_nested
     from experiments.train import train_run
     from experiments.validate import claim_dir
 
     cfg = _load(args)
     corpus = args.corpus or cfg.data.corpora[0]
-    segmenter = (args.segmenter or cfg.segmenters[0]) if uses_segments(args.scheme) else None
+    segmenter = None
+    if uses_segments(args.scheme):  # a hierarchical scheme defaults to the first nested spec
+        nested = [s for s in cfg.segmenters if is_nested(s)] if uses_levels(args.scheme) else []
+        segmenter = args.segmenter or (nested or cfg.segmenters)[0]
     spec = RunSpec(corpus, args.scheme, segmenter)
     out = Path(args.out or Path("bipe-results") / spec.name)
     claim_dir(out, args.overwrite, ours=lambda p: (p / CHECKPOINT_NAME).is_file())

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from bipe_core import (
+    BipeCoreError,
     ConfigError,
     DecoderLM,
     InputError,
@@ -86,6 +87,27 @@ def test_config_from_dict_rejects_unknown_and_missing_keys() -> None:
 def test_hier_scheme_needs_levels() -> None:
     with pytest.raises(ConfigError, match="level_separator_ids"):
         DecoderLM(ModelConfig(vocab_size=10, d_model=8, n_layers=1, n_heads=2, scheme="hier_alibi"))
+
+
+def test_n_levels_sizes_hier_schemes_for_array_positions() -> None:
+    base = dict(vocab_size=10, d_model=16, n_layers=1, n_heads=2, scheme="hier_rope")
+    model = DecoderLM(ModelConfig(**base, n_levels=3)).eval()
+    assert model.pos.n_levels == 3 and model.config.segment_levels == 3
+    ids = torch.randint(0, 10, (1, 6))
+    levels = torch.tensor([[0, 0, 0], [0, 0, 1], [0, 1, 2], [0, 1, 2], [1, 2, 3], [1, 2, 4]])
+    pos = positions_from_arrays([0, 0, 0, 1, 0, 0], levels[:, -1], levels=levels)
+    assert model(ids, positions=pos).shape == (1, 6, 10)
+    with pytest.raises(BipeCoreError, match=r"n_levels=3 but Positions\.levels has 2 columns"):
+        model(ids, positions=positions_from_arrays([0] * 6, levels[:, -1], levels=levels[:, 1:]))
+    for bad in (0, -1, True, 2.0):
+        with pytest.raises(ConfigError, match="n_levels"):
+            ModelConfig(**base, n_levels=bad)
+    with pytest.raises(ConfigError, match="disagrees"):
+        ModelConfig(**base, n_levels=3, level_separator_ids=[[5]])
+    # a config saved before n_levels existed loads, and derives the count from its separators
+    old = ModelConfig(**base, separator_ids=[4], level_separator_ids=[[5]]).to_dict()
+    del old["n_levels"]
+    assert ModelConfig.from_dict(old).segment_levels == 2
 
 
 # ---------------------------------------------------------------- forward and bad input

@@ -55,3 +55,37 @@ def test_parse_value_and_options():
     assert parse_options(["a=1", "b=x"]) == {"a": 1, "b": "x"}
     with pytest.raises(ExperimentError, match="key=value"):
         parse_options(["novalue"])
+
+
+def test_nested_specs_split_into_levels_and_stay_whole_in_lists():
+    from experiments.specs import is_nested, split_levels
+
+    nested = "code:language=python@file > @definition > @line"
+    assert split_levels(nested) == [
+        ("code:language=python", "file"),
+        ("code:language=python", "definition"),
+        ("code:language=python", "line"),
+    ]
+    assert split_levels("punct:lines=true@line > punct") == [
+        ("punct:lines=true", "line"),
+        ("punct", None),
+    ]
+    assert split_specs(f"punct,{nested},fixed:size=9 > punct,unit=chars") == [
+        "punct",
+        nested,
+        "fixed:size=9 > punct:unit=chars",
+    ]
+    assert is_nested(nested) and is_nested("code@line") and not is_nested("fixed:size=3")
+
+
+@pytest.mark.parametrize("bad", ["a >  > b", "> punct", "code@", "@line", "punct > fixed:size"])
+def test_malformed_nested_specs_raise(bad):
+    from experiments.specs import split_levels
+
+    with pytest.raises(ExperimentError):
+        split_levels(bad)
+
+
+def test_parse_spec_refuses_a_nested_spec():
+    with pytest.raises(ExperimentError, match="nested"):
+        parse_spec("punct > fixed")
