@@ -27,7 +27,7 @@ def _submitit() -> Any:
 
 def submit_and_wait(
     target: Callable[..., int],
-    jobs: Sequence[tuple[Any, tuple[Any, ...]]],
+    jobs: Sequence[tuple[str, tuple[Any, ...]]],
     folder: Path,
     executor: str,
     options: dict[str, Any],

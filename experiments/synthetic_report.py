@@ -140,7 +140,8 @@ def min_width_rows(
     """Minimal width per (automaton, scheme, factor) with its interval over seeds.
 
     A seed's minimal width is known once every smaller swept width has finished; "never" needs
-    every width finished. Until all seeds are known the row's min_width stays empty.
+    every width finished. While some seeds are unfinished the row is computed from the finished
+    ones and `seeds_reached` says how many are missing.
     """
     acc: dict[tuple, dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
@@ -151,7 +152,7 @@ def min_width_rows(
         reached = [w for w in per_seed.values() if isinstance(w, int)]
         unknown = sum(w == "?" for w in per_seed.values())
         mid = lo = hi = None
-        if reached and len(reached) == len(per_seed):
+        if reached and len(reached) == len(per_seed) - unknown:  # every finished seed reached it
             mid, lo, hi = width_interval(reached)
         out.append(
             {
@@ -260,17 +261,15 @@ def plot_acc_vs_width(out: Path, rows: list[dict[str, Any]], target: float) -> l
     paths = []
     autos = sorted({r["automaton"] for r in rows})
     schemes = sorted({r["scheme"] for r in rows})
+    all_widths = sorted({r["width"] for r in rows})
+    cols = min(4, len(autos) + 1)
+    nrow = math.ceil((len(autos) + 1) / cols)  # one spare panel holds the legend
     for factor in sorted({r["factor"] for r in rows}):
-        cols = min(4, len(autos))
-        nrow = math.ceil(len(autos) / cols)
-        fig, axes = plt.subplots(nrow, cols, figsize=(3.3 * cols + 1.8, 2.7 * nrow), squeeze=False)
+        fig, axes = plt.subplots(nrow, cols, figsize=(3.3 * cols, 2.7 * nrow), squeeze=False)
         for ax, auto in zip(axes.flat, autos):
-            for scheme in schemes:
-                sel = [
-                    r
-                    for r in rows
-                    if (r["automaton"], r["scheme"], r["factor"]) == (auto, scheme, factor)
-                ]
+            for k, scheme in enumerate(schemes):
+                key = (auto, scheme, factor)
+                sel = [r for r in rows if (r["automaton"], r["scheme"], r["factor"]) == key]
                 widths = sorted({r["width"] for r in sel})
                 vals = [[r["word_acc"] for r in sel if r["width"] == w] for w in widths]
                 mean = [float(np.mean(v)) for v in vals]
@@ -278,23 +277,26 @@ def plot_acc_vs_width(out: Path, rows: list[dict[str, Any]], target: float) -> l
                     [m - min(v) for m, v in zip(mean, vals)],
                     [max(v) - m for m, v in zip(mean, vals)],
                 ]
-                ax.errorbar(widths, mean, yerr=err, marker="o", capsize=2, label=scheme)
+                ax.errorbar(widths, mean, yerr=err, marker="o", capsize=2, label=scheme,
+                            color=f"C{k}")  # fmt: skip
             ax.axhline(target, color="grey", linestyle=":", linewidth=1)
             ax.set_xscale("log", base=2)
+            ax.set_xticks(all_widths, [str(w) for w in all_widths])
+            ax.set_xlim(all_widths[0] / 1.3, all_widths[-1] * 1.3)
             ax.set_ylim(-0.03, 1.03)
             ax.set_title(auto, fontsize=8)
             ax.set_xlabel("width", fontsize=8)
             ax.set_ylabel("word accuracy", fontsize=8)
             ax.grid(True, alpha=0.3)
-        for ax in list(axes.flat)[len(autos) :]:
+        spare = list(axes.flat)[len(autos) :]
+        for ax in spare:
             ax.axis("off")
         handles, labels = axes.flat[0].get_legend_handles_labels()
-        fig.legend(handles, labels, fontsize=8, loc="upper right")
+        spare[0].legend(handles, labels, fontsize=8, loc="center")
         fig.suptitle(
             f"word accuracy vs width at {factor}x the training segments (mean, min-max over seeds)",
             fontsize=9,
         )
-        fig.subplots_adjust(right=0.85)
         paths.append(report.save_figure(fig, out / f"acc_vs_width_x{factor}.png"))
     return paths
 
@@ -367,13 +369,18 @@ def min_width_table(mins: list[dict[str, Any]], max_width: int) -> str:
 
 
 def _min_width_text(m: dict[str, Any] | None, max_width: int) -> str:
-    """'16', '>32' (no seed reached it), '>32 (1/2)' (some seeds did) or '?' (unfinished)."""
-    if m is None or "unfinished" in m["seeds_reached"]:
+    """'16', '16*' (finished seeds only), '>32' (no seed reached it), '>32 (1/2)' or '?'."""
+    if m is None:
         return "?"
-    if m["min_width"] != "":
-        return f"{m['min_width']:g}"
     reached = m["seeds_reached"]
-    return f">{max_width}" if reached.startswith("0/") else f">{max_width} ({reached})"
+    partial = "*" if "unfinished" in reached else ""
+    if m["min_width"] != "":
+        return f"{m['min_width']:g}{partial}"
+    if reached.startswith("0/") and partial and m["per_seed"].replace("?", "").strip() == "":
+        return "?"
+    if reached.startswith("0/"):
+        return f">{max_width}{partial}"
+    return f">{max_width} ({reached.split(' ')[0]}){partial}"
 
 
 def probe_table(probes: list[dict[str, Any]]) -> str:
@@ -434,7 +441,7 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
         f"test words have f*{cfg.task.segments[1]}/2+1 .. f*{cfg.task.segments[1]}. Widths swept: "
         f"{', '.join(map(str, cfg.widths))}; seeds: {', '.join(map(str, cfg.seeds))}. "
         f"'>{max(cfg.widths)}': no seed reached the target (with '(k/n)': only k of n seeds did); "
-        "'?': not finished. Geometric mean over seeds; "
+        "'*': from the finished seeds only; '?': not finished. Geometric mean over seeds; "
         "95% t-intervals on log2(width) in min_width.csv.",
         "",
         min_width_table(mins, max(cfg.widths)),
