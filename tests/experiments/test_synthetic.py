@@ -30,7 +30,7 @@ from experiments.synthetic import (
     word_batch,
 )
 from experiments.synthetic_config import load_synthetic_config
-from experiments.synthetic_report import min_width_rows, write_report
+from experiments.synthetic_report import min_width_rows, min_width_table, write_report
 
 # One tiny cell setting shared by the tests that train (about a second per cell on one core).
 MICRO = [
@@ -189,7 +189,9 @@ def test_min_width_waits_for_unfinished_widths_and_gives_an_interval():
         for seed, w, acc in [(0, 8, 0.5), (0, 16, 0.99), (1, 8, 0.98), (1, 16, 1.0), (2, 8, 0.1)]
     ]
     (row,) = min_width_rows(rows, sizes, 0.97, [8, 16], [0, 1, 2])
-    assert row["min_width"] == "" and "1 unfinished" in row["seeds_reached"]
+    # seed 2 has not finished width 16: the row is computed from seeds 0 and 1 and says so
+    assert row["seeds_reached"] == "2/3 (1 unfinished)" and row["per_seed"] == "16 8 ?"
+    assert row["min_width"] == pytest.approx(2**3.5, abs=0.01)
     rows.append(
         {"automaton": "a", "scheme": "s", "factor": 1, "seed": 2, "width": 16, "word_acc": 0.99}
     )
@@ -266,3 +268,24 @@ def test_ctrl_c_keeps_finished_cells_and_the_rerun_continues(tmp_path):
     done = {p: p.read_bytes() for p in out.glob("cells/*/result.json")}
     assert done and len(done) < 8
     assert all(json.loads(b)["results"] for b in done.values())  # whole results, never half-written
+
+
+def test_min_width_table_marks_never_partial_and_unfinished():
+    sizes = {a: {"automaton": a, "min_dfa_states": 5, "bilevel_states": 4} for a in "abc"}
+    rows = [
+        {"automaton": a, "scheme": "s", "factor": 1, "seed": seed, "width": w, "word_acc": acc}
+        for a, seed, w, acc in [
+            ("a", 0, 8, 0.1), ("a", 0, 16, 0.2), ("a", 1, 8, 0.3), ("a", 1, 16, 0.4),  # never
+            ("b", 0, 8, 0.99), ("b", 1, 8, 0.5), ("b", 1, 16, 0.5),  # one seed of two
+            ("c", 0, 8, 0.5),  # width 16 unfinished
+        ]
+    ]  # fmt: skip
+    mins = min_width_rows(rows, sizes, 0.97, [8, 16], [0, 1])
+    table = min_width_table(mins, 16)
+    assert "| a | 5 | 4 | >16 |" in table
+    assert "| b | 5 | 4 | >16 (1/2) |" in table
+    assert "| c | 5 | 4 | ? |" in table
+    rows = [r for r in rows if not (r["automaton"] == "a" and r["seed"] == 1)]
+    assert "| a | 5 | 4 | >16* |" in min_width_table(
+        min_width_rows(rows, sizes, 0.97, [8, 16], [0, 1]), 16
+    )
