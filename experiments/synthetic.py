@@ -314,6 +314,7 @@ class SweepResult:
     failed: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False
     seconds: float = 0.0
+    ran: int = 0  # cells this invocation had to run (0: every cell was already done)
 
 
 def run_sweep(
@@ -358,6 +359,7 @@ def run_sweep(
     res = collect(cfg, out)
     res.interrupted = interrupted
     res.seconds = time.perf_counter() - t0
+    res.ran = len(pending)
     return res
 
 

@@ -430,7 +430,8 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
         plot_acc_vs_width(out, rows, cfg.target)
         plot_min_width(out, mins)
     factors = " / ".join(f"{f}x" for f in sorted(cfg.task.factors))
-    lines = report.summary_header(f"BiPE synthetic sweep: {cfg.name}", command, res.seconds or None)
+    seconds = res.seconds if res.ran else None  # a rerun that only reads results has no wall time
+    lines = report.summary_header(f"BiPE synthetic sweep: {cfg.name}", command, seconds)
     lines += [
         f"- cells: {len(res.results)} finished of {len(res.results) + len(res.failed)}"
         + (" (interrupted)" if res.interrupted else ""),
