@@ -301,12 +301,19 @@ def plot_acc_vs_width(out: Path, rows: list[dict[str, Any]], target: float) -> l
     return paths
 
 
-def plot_min_width(out: Path, mins: list[dict[str, Any]], factor: int = 1) -> Path:
-    """Minimal width against the flat and against the bilevel size, a series per scheme."""
+def plot_min_width(
+    out: Path, mins: list[dict[str, Any]], widths: list[int], factor: int = 1
+) -> Path:
+    """Minimal width against the flat and against the bilevel size, a series per scheme.
+
+    Intervals are clipped to the swept widths (a t-interval from two seeds can span decades).
+    """
     plt = report.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), squeeze=False)
+    schemes = sorted({m["scheme"] for m in mins})  # colours as in the accuracy plots
+    low, high = min(widths) / 1.5, max(widths) * 1.5
     for ax, (axis, key) in zip(axes.flat, SIZE_AXES.items()):
-        for scheme in sorted({m["scheme"] for m in mins}):
+        for k, scheme in enumerate(schemes):
             pts = [m for m in mins if m["scheme"] == scheme and m["factor"] == factor]
             pts = sorted(
                 (m for m in pts if m["min_width"] != "" and m[key] is not None),
@@ -316,11 +323,15 @@ def plot_min_width(out: Path, mins: list[dict[str, Any]], factor: int = 1) -> Pa
                 continue
             xs = [m[key] for m in pts]
             ys = [m["min_width"] for m in pts]
-            lo = [y - (m["ci_low"] if m["ci_low"] != "" else y) for y, m in zip(ys, pts)]
-            hi = [(m["ci_high"] if m["ci_high"] != "" else y) - y for y, m in zip(ys, pts)]
-            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=2, label=scheme)
+            lo = [y - max(low, m["ci_low"] if m["ci_low"] != "" else y) for y, m in zip(ys, pts)]
+            hi = [min(high, m["ci_high"] if m["ci_high"] != "" else y) - y for y, m in zip(ys, pts)]
+            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=2, label=scheme, color=f"C{k}")
         ax.set_xscale("log")
         ax.set_yscale("log", base=2)
+        ax.set_ylim(low, high)
+        ax.set_yticks(widths, [str(w) for w in widths])
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
         ax.set_xlabel(f"{axis} size ({key})")
         ax.set_ylabel("minimal width")
         ax.grid(True, which="both", alpha=0.3)
@@ -428,7 +439,7 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
         write_csv(out / "probes.csv", probes)
     if rows:
         plot_acc_vs_width(out, rows, cfg.target)
-        plot_min_width(out, mins)
+        plot_min_width(out, mins, cfg.widths)
     factors = " / ".join(f"{f}x" for f in sorted(cfg.task.factors))
     seconds = res.seconds if res.ran else None  # a rerun that only reads results has no wall time
     lines = report.summary_header(f"BiPE synthetic sweep: {cfg.name}", command, seconds)
