@@ -187,7 +187,10 @@ class DecoderLM(nn.Module):
 
         ``targets`` (B, T) holds the label of each position (-100 = ignore); the loss is the
         cross-entropy computed in float32 with ``reduction`` "mean" or "sum" (nanoGPT's pattern: the
-        loss is part of the forward pass, so DDP wrappers see it). Positions come from
+        loss is part of the forward pass, so DDP wrappers see it). Float ``targets`` (B, T, V) are
+        multi-hot label sets (e.g. the legal next tokens of a formal language): the loss is then the
+        binary cross-entropy with logits over every (position, token), padded positions (attention
+        mask 0) left out, "mean" averaging over the kept entries. Positions come from
         ``config.separator_ids`` (and ``document_ids``, ``attention_mask``) unless given.
         ``attention_mask`` (1 = real token) may pad on either side; padded positions get meaningless
         logits. With a ``cache`` the ids are the continuation of the cached tokens.
@@ -198,7 +201,13 @@ class DecoderLM(nn.Module):
             raise ShapeError(
                 f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
             )
-        if targets is not None and tuple(targets.shape) != (B, T):
+        multi_label = targets is not None and targets.dtype.is_floating_point
+        V = self.config.vocab_size
+        if multi_label and tuple(targets.shape) != (B, T, V):
+            raise ShapeError(
+                f"float (multi-label) targets must have shape {(B, T, V)}, got {tuple(targets.shape)}"
+            )
+        if targets is not None and not multi_label and tuple(targets.shape) != (B, T):
             raise ShapeError(f"targets must have shape {(B, T)}, got {tuple(targets.shape)}")
         if reduction not in ("mean", "sum"):
             raise ConfigError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
@@ -219,6 +228,8 @@ class DecoderLM(nn.Module):
         logits = self.lm_head(self.norm(x))  # (B, T, V)
         if targets is None:
             return logits
+        if multi_label:
+            return _multi_label_loss(logits, targets, pos.attention_mask, reduction)
         return F.cross_entropy(
             logits.reshape(-1, logits.shape[-1]).float(),
             targets.reshape(-1),
@@ -429,6 +440,20 @@ class DecoderLM(nn.Module):
             cache=cache,
             impl=self.config.attn_impl,
         )
+
+
+def _multi_label_loss(
+    logits: Tensor, targets: Tensor, mask: Tensor | None, reduction: str
+) -> Tensor:
+    """Binary cross-entropy with logits of multi-hot targets (B, T, V), in float32, padding left out."""
+    per = F.binary_cross_entropy_with_logits(logits.float(), targets.float(), reduction="none")
+    if mask is not None:
+        per = per * mask[..., None].to(per.dtype)
+        count = mask.sum() * logits.shape[-1]
+    else:
+        count = per.numel()
+    total = per.sum()
+    return total if reduction == "sum" else total / max(int(count), 1)
 
 
 def _check_finite(x: Tensor, where: str) -> None:

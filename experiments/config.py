@@ -19,6 +19,8 @@ from experiments.specs import is_nested, parse_value, split_levels, split_specs
 
 # ModelConfig fields that every run sets itself, so the model section cannot override them.
 RUN_MODEL_FIELDS = ("vocab_size", "scheme")
+# List settings whose items are specs with their own commas (split by experiments.specs).
+SPEC_LIST_KEYS = ("segmenters", "automata", "data.corpora")
 # The paper's separators: "." and newline close segments on the token-level path.
 DEFAULT_SEPARATOR_CHARS = ".\n"
 
@@ -362,7 +364,7 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
         return value
     if isinstance(current, list) and isinstance(value, str):
         # specs carry their own commas: fixed:size=120,unit=tokens, jsonl:path=a.jsonl,text=body
-        if key in ("segmenters", "data.corpora"):
+        if key in SPEC_LIST_KEYS:
             return split_specs(value)
         value = [v.strip() for v in value.split(",") if v.strip()]
         if current and isinstance(current[0], int):
@@ -387,6 +389,16 @@ def _coerce(key: str, current: Any, value: Any) -> Any:
 
 def apply_overrides(cfg: ExperimentConfig, overrides: list[str]) -> ExperimentConfig:
     """Apply ``key.sub=value`` strings (from ``--set``); unknown keys raise ExperimentError."""
+    return from_dict(nested_overrides(overrides), cfg)
+
+
+def overlay(obj: Any, data: dict[str, Any]) -> None:
+    """Lay a nested dict over any config dataclass in place (unknown keys raise ExperimentError)."""
+    _overlay(obj, data, "")
+
+
+def nested_overrides(overrides: list[str]) -> dict[str, Any]:
+    """``["train.steps=5", ...]`` as a nested dict ``{"train": {"steps": "5"}}``."""
     nested: dict[str, Any] = {}
     for item in overrides:
         if "=" not in item:
@@ -399,7 +411,7 @@ def apply_overrides(cfg: ExperimentConfig, overrides: list[str]) -> ExperimentCo
         for p in parts[:-1]:
             node = node.setdefault(p, {})
         node[parts[-1]] = value
-    return from_dict(nested, cfg)
+    return nested
 
 
 def load_config(

@@ -5,3 +5,7 @@ from __future__ import annotations
 
 class ExperimentError(Exception):
     """Base class of every error raised by `experiments`."""
+
+
+class MissingDependencyError(ExperimentError, ImportError):
+    """An optional package that a chosen feature needs is not installed (the message names it)."""

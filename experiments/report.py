@@ -141,12 +141,27 @@ def write_results(
         writer.writerows(flat_rows(evals))
 
 
-def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
-    """One PNG per corpus: perplexity (log scale) against evaluation length, a line per run."""
+def pyplot() -> Any:
+    """matplotlib.pyplot on the file-only Agg backend (every report plot goes through here)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: Path) -> Path:
+    """Tight layout, 110 dpi PNG, figure closed: the one style of the report plots."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    pyplot().close(fig)
+    return path
+
+
+def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
+    """One PNG per corpus: perplexity (log scale) against evaluation length, a line per run."""
+    plt = pyplot()
 
     paths = []
     colours = series_colours(run_label(e) for e in evals)
@@ -177,20 +192,13 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
             fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0)
         )  # outside: never hides a curve
         ax.grid(True, which="both", alpha=0.3)
-        path = out / f"ppl_vs_length_{corpus}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out / f"ppl_vs_length_{corpus}.png"))
     return paths
 
 
 def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path]:
     """One PNG per corpus: histogram of segment lengths (tokens) for every segmenter."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
     from matplotlib.ticker import MaxNLocator
 
@@ -214,11 +222,7 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
         ax.set_ylabel("density")
         ax.set_title(f"{corpus}: segment lengths")
         ax.legend(fontsize=8)
-        path = out / f"segment_lengths_{corpus}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
+        paths.append(save_figure(fig, out / f"segment_lengths_{corpus}.png"))
     return paths
 
 
@@ -246,16 +250,8 @@ def plot_links(out: Path) -> list[str]:
     return [*lines, ""]
 
 
-def write_summary(
-    out: Path,
-    title: str,
-    config: dict[str, Any],
-    evals: list[dict[str, Any]],
-    sections: list[tuple[str, str]] | None = None,
-    command: str | None = None,
-    seconds: float | None = None,
-) -> Path:
-    """summary.md: commit, command, machine, configuration, the perplexity table, extra sections."""
+def summary_header(title: str, command: str | None, seconds: float | None) -> list[str]:
+    """The opening lines of every summary.md: title, date, version and commit, command, machine."""
     from experiments import __version__
 
     m = machine_info()
@@ -273,6 +269,20 @@ def write_summary(
         f"- machine: {m['cpu']} ({m['cpu_count']} CPUs), {m['platform']}, Python "
         f"{m['python']}, torch {m['torch']}, CUDA: {m['cuda']}"
     )
+    return lines
+
+
+def write_summary(
+    out: Path,
+    title: str,
+    config: dict[str, Any],
+    evals: list[dict[str, Any]],
+    sections: list[tuple[str, str]] | None = None,
+    command: str | None = None,
+    seconds: float | None = None,
+) -> Path:
+    """summary.md: commit, command, machine, configuration, the perplexity table, extra sections."""
+    lines = summary_header(title, command, seconds)
     lines += [
         "",
         "## Perplexity against evaluation length",

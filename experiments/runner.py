@@ -7,8 +7,6 @@ same command again resumes interrupted runs and skips finished ones.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from typing import Any
 
 from experiments.config import ExperimentConfig, RunSpec, from_dict, run_specs
 from experiments.errors import ExperimentError
+from experiments.pool import Job, run_jobs
 
 
 @dataclass
@@ -57,7 +56,9 @@ def _run_one(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str
     return 0
 
 
-def _worker_main(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str | None) -> None:
+def _worker_main(
+    cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str | None
+) -> None:
     """A worker process's target: `_run_one`'s code becomes the exit status the pool reads."""
     sys.exit(_run_one(cfg_dict, spec, run_dir, cache_dir))
 
@@ -105,28 +106,17 @@ def prepare_all(cfg: ExperimentConfig, cache_dir: str | Path | None) -> None:
             prepare_data(cfg, spec, cache_dir, splits=("train", "val", cfg.eval.split))
 
 
-def _start_worker(
-    ctx: Any, cfg: ExperimentConfig, spec: RunSpec, out: Path, cache_dir: str | Path | None
-) -> Any:
-    """A spawned process that trains and evaluates one run."""
+def _job(cfg: ExperimentConfig, spec: RunSpec, out: Path, cache_dir: str | Path | None) -> Job:
+    """The pool job that trains and evaluates one run (SIGTERM: it checkpoints after its step)."""
     run_dir = out / "runs" / spec.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    p = ctx.Process(
-        target=_worker_main,
-        name=spec.name,
-        args=(
-            cfg.to_dict(),
-            (spec.corpus, spec.scheme, spec.segmenter),
-            str(run_dir),
-            str(cache_dir) if cache_dir else None,
-        ),
+    args = (
+        cfg.to_dict(),
+        (spec.corpus, spec.scheme, spec.segmenter),
+        str(run_dir),
+        str(cache_dir) if cache_dir else None,
     )
-    p.start()
-    return p
-
-
-# How the pool reports a worker's exit status (130: stopped by a signal after checkpointing).
-_EXIT_WORDS = {0: "finished", 130: "interrupted", -15: "interrupted", -2: "interrupted"}
+    return Job(spec.name, _worker_main, args)
 
 
 def _run_pool(
@@ -138,36 +128,7 @@ def _run_pool(
     log: Any,
 ) -> bool:
     """Run ``pending`` at most ``workers`` at a time; True when a signal stopped the pool."""
-    ctx = mp.get_context("spawn")
-    live: dict[str, Any] = {}
-    stop = {"sig": None}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop["sig"] = signum
-        for p in live.values():
-            if p.is_alive():
-                p.terminate()  # SIGTERM: the worker checkpoints after its current step
-
-    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        queue = list(pending)
-        while queue or live:
-            while queue and len(live) < workers and stop["sig"] is None:
-                spec = queue.pop(0)
-                live[spec.name] = _start_worker(ctx, cfg, spec, out, cache_dir)
-                log(f"started {spec.name}")
-            for name, p in list(live.items()):
-                if not p.is_alive():
-                    p.join()
-                    del live[name]
-                    log(f"{_EXIT_WORDS.get(p.exitcode, 'failed')} {name} (exit {p.exitcode})")
-            if stop["sig"] is not None and not live:
-                break
-            time.sleep(0.2)
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-    return stop["sig"] is not None
+    return run_jobs([_job(cfg, spec, out, cache_dir) for spec in pending], workers, log)
 
 
 def _collect(

@@ -353,6 +353,31 @@ def test_forward_with_targets_is_the_one_loss():
         model(ids, targets[:, :4])
 
 
+def test_float_targets_give_the_multi_label_loss_with_padding_left_out():
+    torch.manual_seed(0)
+    model = DecoderLM(ModelConfig(vocab_size=6, d_model=16, n_layers=1, n_heads=2, scheme="rope"))
+    ids = torch.randint(0, 6, (2, 7))
+    sets = (torch.rand(2, 7, 6) < 0.4).float()
+    mask = torch.ones(2, 7, dtype=torch.long)
+    mask[1, 5:] = 0
+    logits = model(ids, attention_mask=mask)
+    per = F.binary_cross_entropy_with_logits(logits, sets, reduction="none")
+    keep = mask.bool()
+    want = per[keep].mean()
+    got = model(ids, sets, attention_mask=mask)
+    assert torch.allclose(got, want, atol=1e-6)
+    assert torch.allclose(model(ids, sets, attention_mask=mask, reduction="sum"), per[keep].sum())
+    # padded rows do not count: changing their targets leaves the loss unchanged
+    sets2 = sets.clone()
+    sets2[1, 5:] = 1 - sets2[1, 5:]
+    assert torch.equal(model(ids, sets2, attention_mask=mask), got)
+    # the integer path is untouched: still exactly the cross-entropy
+    labels = torch.randint(0, 6, (2, 7))
+    assert torch.equal(model(ids, labels), F.cross_entropy(model(ids).reshape(-1, 6), labels.reshape(-1)))
+    with pytest.raises(ShapeError, match="multi-label"):
+        model(ids, sets[..., :4])
+
+
 def test_intra_init_zeros_leaves_every_other_weight_as_normal_init():
     cfg = ModelConfig(vocab_size=40, d_model=16, n_layers=1, n_heads=2, scheme="bipe_alibi")
     torch.manual_seed(3)

@@ -1,0 +1,485 @@
+"""Report of `bipe synthetic`: cells.csv, min_width.csv, fits.csv, probes.csv, PNG plots, summary.md.
+
+Minimal width of (automaton, scheme, factor): per seed, the smallest swept width whose word accuracy
+reaches the target; across seeds, the geometric mean with a t-interval on log2(width) (95%). When
+some seed never reaches the target, the minimal width is left empty and `seeds_reached` says how
+many did. Sizes come from the automaton's own accounting (`automata` size report and OUR bounds of
+docs/theory.md); the fits are `automata.accounting.fit_growth` (scipy) of minimal width against the
+flat size (minimal DFA states) and against the bilevel size (top + bottom states), per scheme.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments import report
+from experiments.synthetic import SweepResult
+from experiments.synthetic_config import SyntheticConfig, parse_automaton
+
+SIZE_FIELDS = (
+    "types",
+    "states",
+    "alphabet_size",
+    "marking",
+    "top_states",
+    "bottom_states_total",
+    "bilevel_states",
+    "flat_states",
+    "min_dfa_states",
+    "dim_flat",
+    "dim_bilevel",
+)
+CELL_FIELDS = (
+    "automaton",
+    "family",
+    "scheme",
+    "width",
+    "seed",
+    "factor",
+    "segments",
+    "word_acc",
+    "token_acc",
+    "next_token_acc",
+    "params",
+    "final_loss",
+    "train_seconds",
+)
+MIN_WIDTH_FIELDS = (
+    "automaton",
+    "family",
+    *SIZE_FIELDS,
+    "scheme",
+    "factor",
+    "min_width",
+    "ci_low",
+    "ci_high",
+    "seeds_reached",
+    "per_seed",
+)
+SIZE_AXES = {"flat": "min_dfa_states", "bilevel": "bilevel_states"}
+
+
+def automaton_sizes(spec_text: str) -> dict[str, Any]:
+    """The size accounting of one automaton: flat NFA/DFA states, bilevel states, our bounds."""
+    from automata.accounting import model_bounds
+
+    spec = parse_automaton(spec_text)
+    rep = spec.build().size_report(max_dfa_states=20_000)
+    bounds = model_bounds(rep)
+    return {
+        "automaton": spec.name,
+        "family": spec.family,
+        "types": spec.types,
+        "states": spec.states,
+        "alphabet_size": rep.alphabet_size,
+        "marking": rep.marking,
+        "top_states": rep.top_states,
+        "bottom_states_total": rep.bottom_states_total,
+        "bilevel_states": rep.top_states + rep.bottom_states_total,
+        "flat_states": rep.flat_states,
+        "min_dfa_states": rep.min_dfa_states,
+        "dim_flat": bounds["dim_flat"],
+        "dim_bilevel": bounds["dim_bilevel"],
+    }
+
+
+def cell_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per cell and test factor (the cells.csv layout)."""
+    rows = []
+    for r in results:
+        c = r["cell"]
+        spec = parse_automaton(c["automaton"])
+        for t in r["results"]:
+            nt = t.get("next_token_acc")
+            rows.append(
+                {
+                    "automaton": spec.name,
+                    "family": spec.family,
+                    "scheme": c["scheme"],
+                    "width": c["width"],
+                    "seed": c["seed"],
+                    "factor": t["factor"],
+                    "segments": f"{t['segments'][0]}-{t['segments'][1]}",
+                    "word_acc": round(t["word_acc"], 4),
+                    "token_acc": round(t["token_acc"], 5),
+                    "next_token_acc": "" if nt is None else round(nt, 5),
+                    "params": r["train"]["params"],
+                    "final_loss": r["train"]["final_loss"],
+                    "train_seconds": r["train"]["seconds"],
+                }
+            )
+    return rows
+
+
+def width_interval(widths: list[int]) -> tuple[float, float | None, float | None]:
+    """Geometric mean of per-seed minimal widths and its 95% t-interval (None with one seed)."""
+    from scipy import stats
+
+    logs = np.log2(np.asarray(widths, dtype=float))
+    mean = float(logs.mean())
+    if len(logs) < 2:
+        return 2**mean, None, None
+    half = float(stats.t.ppf(0.975, len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs)))
+    return 2**mean, 2 ** (mean - half), 2 ** (mean + half)
+
+
+def min_width_rows(
+    rows: list[dict[str, Any]],
+    sizes: dict[str, dict[str, Any]],
+    target: float,
+    widths: list[int],
+    seeds: list[int],
+) -> list[dict[str, Any]]:
+    """Minimal width per (automaton, scheme, factor) with its interval over seeds.
+
+    A seed's minimal width is known once every smaller swept width has finished; "never" needs
+    every width finished. While some seeds are unfinished the row is computed from the finished
+    ones and `seeds_reached` says how many are missing.
+    """
+    acc: dict[tuple, dict[int, dict[int, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        acc[(r["automaton"], r["scheme"], r["factor"])][r["seed"]][r["width"]] = r["word_acc"]
+    out = []
+    for (auto, scheme, factor), by_seed in sorted(acc.items()):
+        per_seed = {seed: _seed_min_width(by_seed.get(seed, {}), target, widths) for seed in seeds}
+        reached = [w for w in per_seed.values() if isinstance(w, int)]
+        unknown = sum(w == "?" for w in per_seed.values())
+        mid = lo = hi = None
+        if reached and len(reached) == len(per_seed) - unknown:  # every finished seed reached it
+            mid, lo, hi = width_interval(reached)
+        out.append(
+            {
+                **sizes[auto],
+                "scheme": scheme,
+                "factor": factor,
+                "min_width": _r(mid),
+                "ci_low": _r(lo),
+                "ci_high": _r(hi),
+                "seeds_reached": f"{len(reached)}/{len(per_seed)}"
+                + (f" ({unknown} unfinished)" if unknown else ""),
+                "per_seed": " ".join("-" if w is None else str(w) for w in per_seed.values()),
+            }
+        )
+    return out
+
+
+def _seed_min_width(
+    by_width: dict[int, float], target: float, widths: list[int]
+) -> int | str | None:
+    """The smallest width reaching the target; None: no width does; "?": not known yet."""
+    for w in sorted(widths):
+        if w not in by_width:
+            return "?"
+        if by_width[w] >= target:
+            return w
+    return None
+
+
+def _r(x: float | None) -> float | str:
+    return "" if x is None else round(x, 2)
+
+
+def fit_rows(mins: list[dict[str, Any]], factor: int = 1) -> list[dict[str, Any]]:
+    """Per scheme and size axis (flat, bilevel): the best growth model of minimal width (scipy)."""
+    from automata.accounting import fit_growth
+    from automata.exceptions import AutomataInputError
+
+    out = []
+    for scheme in sorted({m["scheme"] for m in mins}):
+        pts = [m for m in mins if m["scheme"] == scheme and m["factor"] == factor]
+        pts = [m for m in pts if m["min_width"] != "" and m["min_dfa_states"] is not None]
+        for axis, key in SIZE_AXES.items():
+            xs = [float(m[key]) for m in pts]
+            ys = [float(m["min_width"]) for m in pts]
+            row: dict[str, Any] = {"scheme": scheme, "size": axis, "size_field": key}
+            row["points"] = len(xs)
+            try:
+                fits = fit_growth(xs, ys) if len(set(xs)) >= 3 else []
+            except AutomataInputError:
+                fits = []
+            if fits:
+                best = fits[0]
+                row.update(best=best.model, formula=best.formula, ssr=round(best.ssr, 3))
+                row["aic"] = round(best.aic, 2)
+                row["spearman"] = _spearman(xs, ys)
+            else:
+                row.update(best="", formula="fewer than 3 distinct sizes reached the target")
+            out.append(row)
+    return out
+
+
+def _spearman(xs: list[float], ys: list[float]) -> float | str:
+    from scipy import stats
+
+    if len(set(ys)) < 2:
+        return ""
+    return round(float(stats.spearmanr(xs, ys).statistic), 3)
+
+
+def probe_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per cell, layer and probe target."""
+    rows = []
+    for r in results:
+        c = r["cell"]
+        name = parse_automaton(c["automaton"]).name
+        for p in r.get("probes", []):
+            rows.append(
+                {
+                    "automaton": name,
+                    "scheme": c["scheme"],
+                    "width": c["width"],
+                    "seed": c["seed"],
+                    **p,
+                }
+            )
+    return rows
+
+
+def write_csv(
+    path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...] | None = None
+) -> Path:
+    """A CSV with the given columns (default: the first row's keys)."""
+    fields = fields or (tuple(rows[0]) if rows else ())
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+# ------------------------------------------------------------------------------ plots
+def plot_acc_vs_width(out: Path, rows: list[dict[str, Any]], target: float) -> list[Path]:
+    """Per test factor: word accuracy against width, a panel per automaton, a line per scheme."""
+    plt = report.pyplot()
+    paths = []
+    autos = sorted({r["automaton"] for r in rows})
+    schemes = sorted({r["scheme"] for r in rows})
+    all_widths = sorted({r["width"] for r in rows})
+    cols = min(4, len(autos) + 1)
+    nrow = math.ceil((len(autos) + 1) / cols)  # one spare panel holds the legend
+    for factor in sorted({r["factor"] for r in rows}):
+        fig, axes = plt.subplots(nrow, cols, figsize=(3.3 * cols, 2.7 * nrow), squeeze=False)
+        for ax, auto in zip(axes.flat, autos):
+            for k, scheme in enumerate(schemes):
+                key = (auto, scheme, factor)
+                sel = [r for r in rows if (r["automaton"], r["scheme"], r["factor"]) == key]
+                widths = sorted({r["width"] for r in sel})
+                vals = [[r["word_acc"] for r in sel if r["width"] == w] for w in widths]
+                mean = [float(np.mean(v)) for v in vals]
+                err = [
+                    [m - min(v) for m, v in zip(mean, vals)],
+                    [max(v) - m for m, v in zip(mean, vals)],
+                ]
+                ax.errorbar(widths, mean, yerr=err, marker="o", capsize=2, label=scheme,
+                            color=f"C{k}")  # fmt: skip
+            ax.axhline(target, color="grey", linestyle=":", linewidth=1)
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(all_widths, [str(w) for w in all_widths])
+            ax.set_xlim(all_widths[0] / 1.3, all_widths[-1] * 1.3)
+            ax.set_ylim(-0.03, 1.03)
+            ax.set_title(auto, fontsize=8)
+            ax.set_xlabel("width", fontsize=8)
+            ax.set_ylabel("word accuracy", fontsize=8)
+            ax.grid(True, alpha=0.3)
+        spare = list(axes.flat)[len(autos) :]
+        for ax in spare:
+            ax.axis("off")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        spare[0].legend(handles, labels, fontsize=8, loc="center")
+        fig.suptitle(
+            f"word accuracy vs width at {factor}x the training segments (mean, min-max over seeds)",
+            fontsize=9,
+        )
+        paths.append(report.save_figure(fig, out / f"acc_vs_width_x{factor}.png"))
+    return paths
+
+
+def plot_min_width(
+    out: Path, mins: list[dict[str, Any]], widths: list[int], factor: int = 1
+) -> Path:
+    """Minimal width against the flat and against the bilevel size, a series per scheme.
+
+    Intervals are clipped to the swept widths (a t-interval from two seeds can span decades).
+    """
+    plt = report.pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), squeeze=False)
+    schemes = sorted({m["scheme"] for m in mins})  # colours as in the accuracy plots
+    low, high = min(widths) / 1.5, max(widths) * 1.5
+    for ax, (axis, key) in zip(axes.flat, SIZE_AXES.items()):
+        for k, scheme in enumerate(schemes):
+            pts = [m for m in mins if m["scheme"] == scheme and m["factor"] == factor]
+            pts = sorted(
+                (m for m in pts if m["min_width"] != "" and m[key] is not None),
+                key=lambda m: m[key],
+            )
+            if not pts:
+                continue
+            xs = [m[key] for m in pts]
+            ys = [m["min_width"] for m in pts]
+            lo = [y - max(low, m["ci_low"] if m["ci_low"] != "" else y) for y, m in zip(ys, pts)]
+            hi = [min(high, m["ci_high"] if m["ci_high"] != "" else y) - y for y, m in zip(ys, pts)]
+            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=2, label=scheme, color=f"C{k}")
+        ax.set_xscale("log")
+        ax.set_yscale("log", base=2)
+        ax.set_ylim(low, high)
+        ax.set_yticks(widths, [str(w) for w in widths])
+        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
+        ax.set_xlabel(f"{axis} size ({key})")
+        ax.set_ylabel("minimal width")
+        ax.grid(True, which="both", alpha=0.3)
+    if axes.flat[-1].get_legend_handles_labels()[0]:
+        axes.flat[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle(
+        f"minimal width reaching the target at {factor}x (automata that never reach it are left out)",
+        fontsize=9,
+    )
+    return report.save_figure(fig, out / "min_width_vs_size.png")
+
+
+# ------------------------------------------------------------------------------ tables
+def md_table(rows: list[dict[str, Any]], fields: list[str]) -> str:
+    """A Markdown table of the given columns."""
+    if not rows:
+        return "(none)"
+    lines = ["| " + " | ".join(fields) + " |", "|" + "---|" * len(fields)]
+    lines += ["| " + " | ".join(str(r.get(f, "")) for f in fields) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def min_width_table(mins: list[dict[str, Any]], max_width: int) -> str:
+    """Rows automaton (with sizes), columns scheme; each cell 'factor 1 / 2 / 4 / 8' minimal width."""
+    autos = sorted({m["automaton"] for m in mins})
+    schemes = sorted({m["scheme"] for m in mins})
+    factors = sorted({m["factor"] for m in mins})
+    by = {(m["automaton"], m["scheme"], m["factor"]): m for m in mins}
+    head = ["automaton", "flat DFA", "bilevel", *schemes]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for a in autos:
+        any_row = next(m for m in mins if m["automaton"] == a)
+        cells = []
+        for s in schemes:
+            vals = []
+            for f in factors:
+                m = by.get((a, s, f))
+                vals.append(_min_width_text(m, max_width))
+            cells.append(" / ".join(vals))
+        lines.append(
+            f"| {a} | {any_row['min_dfa_states']} | {any_row['bilevel_states']} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def _min_width_text(m: dict[str, Any] | None, max_width: int) -> str:
+    """'16', '16*' (finished seeds only), '>32' (no seed reached it), '>32 (1/2)' or '?'."""
+    if m is None:
+        return "?"
+    reached = m["seeds_reached"]
+    partial = "*" if "unfinished" in reached else ""
+    if m["min_width"] != "":
+        return f"{m['min_width']:g}{partial}"
+    if reached.startswith("0/") and partial and m["per_seed"].replace("?", "").strip() == "":
+        return "?"
+    if reached.startswith("0/"):
+        return f">{max_width}{partial}"
+    return f">{max_width} ({reached.split(' ')[0]}){partial}"
+
+
+def probe_table(probes: list[dict[str, Any]]) -> str:
+    """Last-layer probe accuracy per (scheme, width), averaged over automata and seeds."""
+    if not probes:
+        return "(probes off)"
+    last = defaultdict(int)
+    for p in probes:
+        key = (p["automaton"], p["scheme"], p["width"], p["seed"])
+        last[key] = max(last[key], p["layer"])
+    agg: dict[tuple, list[float]] = defaultdict(list)
+    for p in probes:
+        if p["layer"] == last[(p["automaton"], p["scheme"], p["width"], p["seed"])]:
+            agg[(p["scheme"], p["width"], p["target"])].append(p["acc"] - p["baseline"])
+    keys = sorted({(s, w) for s, w, _ in agg})
+    lines = ["| scheme | width | top | bottom (type, state) | flat DFA |", "|---|---|---|---|---|"]
+    for s, w in keys:
+        vals = [agg.get((s, w, t)) for t in ("top", "bottom", "flat")]
+        lines.append(
+            f"| {s} | {w} | "
+            + " | ".join("" if v is None else f"{np.mean(v):+.3f}" for v in vals)
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = None) -> Path:
+    """Every output file of a sweep under ``res.out``; returns the path of summary.md."""
+    out = res.out
+    out.mkdir(parents=True, exist_ok=True)
+    sizes = {row["automaton"]: row for row in (automaton_sizes(a) for a in cfg.automata)}
+    rows = cell_rows(res.results)
+    mins = min_width_rows(rows, sizes, cfg.target, cfg.widths, cfg.seeds)
+    fits = fit_rows(mins)
+    probes = probe_rows(res.results)
+    write_csv(out / "cells.csv", rows, CELL_FIELDS)
+    write_csv(out / "min_width.csv", mins, MIN_WIDTH_FIELDS)
+    write_csv(
+        out / "fits.csv",
+        fits,
+        ("scheme", "size", "size_field", "points", "best", "formula", "ssr", "aic", "spearman"),
+    )
+    write_csv(out / "sizes.csv", list(sizes.values()), ("automaton", "family", *SIZE_FIELDS))
+    if probes:
+        write_csv(out / "probes.csv", probes)
+    if rows:
+        plot_acc_vs_width(out, rows, cfg.target)
+        plot_min_width(out, mins, cfg.widths)
+    factors = " / ".join(f"{f}x" for f in sorted(cfg.task.factors))
+    seconds = res.seconds if res.ran else None  # a rerun that only reads results has no wall time
+    lines = report.summary_header(f"BiPE synthetic sweep: {cfg.name}", command, seconds)
+    lines += [
+        f"- cells: {len(res.results)} finished of {len(res.results) + len(res.failed)}"
+        + (" (interrupted)" if res.interrupted else ""),
+        "",
+        f"## Minimal width reaching word accuracy {cfg.target:g} ({factors})",
+        "",
+        f"Training words have {cfg.task.segments[0]}-{cfg.task.segments[1]} segments; at factor f the "
+        f"test words have f*{cfg.task.segments[1]}/2+1 .. f*{cfg.task.segments[1]}. Widths swept: "
+        f"{', '.join(map(str, cfg.widths))}; seeds: {', '.join(map(str, cfg.seeds))}. "
+        f"'>{max(cfg.widths)}': no seed reached the target (with '(k/n)': only k of n seeds did); "
+        "'*': from the finished seeds only; '?': not finished. Geometric mean over seeds; "
+        "95% t-intervals on log2(width) in min_width.csv.",
+        "",
+        min_width_table(mins, max(cfg.widths)),
+        "",
+        "## Automaton sizes",
+        "",
+        md_table(list(sizes.values()), ["automaton", *SIZE_FIELDS]),
+        "",
+        "## Fits of minimal width (1x) against the flat and the bilevel size",
+        "",
+        md_table(fits, ["scheme", "size", "points", "best", "formula", "ssr", "aic", "spearman"]),
+        "",
+        "## Linear probes (last layer, accuracy minus majority baseline, mean over automata and seeds)",
+        "",
+        probe_table(probes),
+        "",
+        "![accuracy vs width](acc_vs_width_x1.png)",
+        "",
+        "![minimal width vs size](min_width_vs_size.png)",
+        "",
+    ]
+    if res.failed:
+        lines += ["## Cells without results", ""]
+        lines += [f"- {k}: {v}" for k, v in sorted(res.failed.items())] + [""]
+    lines += ["## Configuration", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", ""]
+    path = out / "summary.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
