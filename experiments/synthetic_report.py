@@ -120,13 +120,12 @@ def cell_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def width_interval(widths: list[int]) -> tuple[float, float | None, float | None]:
     """Geometric mean of per-seed minimal widths and its 95% t-interval (None with one seed)."""
-    from scipy import stats
+    from experiments.seeds import mean_interval
 
-    logs = np.log2(np.asarray(widths, dtype=float))
-    mean = float(logs.mean())
+    logs = [float(v) for v in np.log2(np.asarray(widths, dtype=float))]
     if len(logs) < 2:
-        return 2**mean, None, None
-    half = float(stats.t.ppf(0.975, len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs)))
+        return 2 ** (sum(logs) / len(logs)), None, None
+    mean, half = mean_interval(logs)
     return 2**mean, 2 ** (mean - half), 2 ** (mean + half)
 
 
