@@ -21,6 +21,8 @@ from experiments.specs import parse_value, split_specs
 RUN_MODEL_FIELDS = ("vocab_size", "scheme")
 # The paper's separators: "." and newline close segments on the token-level path.
 DEFAULT_SEPARATOR_CHARS = ".\n"
+# segmenters.align.BOUNDARIES, restated so that loading a config imports no segmenter code
+ALIGN_BOUNDARIES = ("start", "word")
 
 
 @dataclass
@@ -33,6 +35,10 @@ class DataConfig:
     val_frac: float = 0.05
     test_frac: float = 0.05
     separator_chars: str = DEFAULT_SEPARATOR_CHARS  # for the token-level "sep" positions
+    # Which character places a token in a text segment (segmenters.align BOUNDARIES): "word", its
+    # first non-whitespace one (a BPE token's leading space no longer drags the next sentence's
+    # first word into the previous segment), or "start", the original alignment (issue 12).
+    align_boundary: str = "word"
 
 
 @dataclass
@@ -110,6 +116,10 @@ class ExperimentConfig:
             bad.append(f"eval.split={e.split!r} (train, val or test)")
         if not isinstance(d.vocab_size, int) or d.vocab_size < 256:
             bad.append(f"data.vocab_size={d.vocab_size!r} (an int >= 256; 256 = bytes)")
+        if d.align_boundary not in ALIGN_BOUNDARIES:
+            bad.append(
+                f"data.align_boundary={d.align_boundary!r} (one of {', '.join(ALIGN_BOUNDARIES)})"
+            )
         if d.max_docs is not None and (not isinstance(d.max_docs, int) or d.max_docs < 1):
             bad.append(f"data.max_docs={d.max_docs!r} (a positive int or null)")
         if not d.corpora:

@@ -168,6 +168,7 @@ class CorpusTokens:
         segmenter: str | None = None,
         max_intra: int | None = None,
         separator_chars: str = DEFAULT_SEPARATOR_CHARS,
+        boundary: str = "start",
     ) -> TokenStream:
         """Token ids of ``split`` and, if ``segmenter`` is given, its segment positions.
 
@@ -175,11 +176,14 @@ class CorpusTokens:
         ``fixed:size=120`` (positions via the token alignment) or a registered source such as
         ``"sep"``, the paper's token-level path (separator token ids, bipe_core.positions).
         ``max_intra`` caps the intra index; longer segments are split (never clipped).
+        ``boundary`` is the token alignment's (segmenters.align): "start" or "word".
         """
         ids, starts = self.split_ids(split)
         out = TokenStream(ids, starts)
         if segmenter:
-            out.intra, out.segment = self._positions(split, segmenter, max_intra, separator_chars)
+            out.intra, out.segment = self._positions(
+                split, segmenter, max_intra, separator_chars, boundary
+            )
         return out
 
     def split_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -202,15 +206,22 @@ class CorpusTokens:
         return ids, starts
 
     def _positions(
-        self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
+        self,
+        split: str,
+        segmenter: str,
+        max_intra: int | None,
+        separator_chars: str,
+        boundary: str = "start",
     ) -> tuple[np.ndarray, np.ndarray]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
+        if source.segments_text and boundary != "start":
+            stem += f"-b{boundary}"  # "start" keeps the original file names (and their caches)
         ip, sp = self.dir / f"{stem}.intra.npy", self.dir / f"{stem}.segment.npy"
         intra, seg = _load_npy(ip), _load_npy(sp)
         if intra is not None and seg is not None:
             return intra, seg
-        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars)
+        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars, boundary)
         _atomic_save(ip, intra)
         _atomic_save(sp, seg)
         return intra, seg
@@ -225,8 +236,8 @@ class PositionSource:
 
     name: str
     compute: Callable[
-        [CorpusTokens, str, str, int | None, str], tuple[np.ndarray, np.ndarray]
-    ]  # (tokens, split, spec, max_intra, separator_chars) -> (intra int32, segment int64)
+        [CorpusTokens, str, str, int | None, str, str], tuple[np.ndarray, np.ndarray]
+    ]  # (tokens, split, spec, max_intra, separator_chars, boundary) -> (intra int32, segment int64)
     segments_text: bool  # True when a text segmenter runs (its speed can be measured)
     tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
 
@@ -251,7 +262,12 @@ def position_source(spec: str) -> PositionSource:
 
 
 def _segmenter_positions(
-    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+    tokens: CorpusTokens,
+    split: str,
+    spec: str,
+    max_intra: int | None,
+    separator_chars: str,
+    boundary: str = "start",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions from a registered text segmenter, aligned to each document's token offsets."""
     from segmenters import get_segmenter
@@ -263,7 +279,9 @@ def _segmenter_positions(
     encs = tokens.tokenizer.encode_batch([d.text for d in docs])
     intras, segs, offset = [], [], 0
     for doc, enc in zip(docs, encs):
-        pos = align_tokens(seg_obj.segment(doc.text), enc.offsets, max_intra=max_intra)
+        pos = align_tokens(
+            seg_obj.segment(doc.text), enc.offsets, max_intra=max_intra, boundary=boundary
+        )
         segment = np.asarray(pos.segment, dtype=np.int64)
         intras.append(np.asarray(pos.intra, dtype=np.int32))
         segs.append(segment + offset)
@@ -273,8 +291,14 @@ def _segmenter_positions(
 
 
 def _separator_source_positions(
-    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
+    tokens: CorpusTokens,
+    split: str,
+    spec: str,
+    max_intra: int | None,
+    separator_chars: str,
+    boundary: str = "start",
 ) -> tuple[np.ndarray, np.ndarray]:
+    # token-level: separator tokens close segments, no character alignment (boundary unused)
     ids, starts = tokens.split_ids(split)
     return token_separator_positions(ids, starts, tokens.separator_ids(separator_chars), max_intra)
 
@@ -396,7 +420,8 @@ def run_stream(
     if not spec.segmenter:
         return tokens.stream(split)
     max_intra = model_config(cfg, spec.scheme).max_intra
-    return tokens.stream(split, spec.segmenter, max_intra, cfg.data.separator_chars)
+    d = cfg.data
+    return tokens.stream(split, spec.segmenter, max_intra, d.separator_chars, d.align_boundary)
 
 
 def windows(

@@ -253,7 +253,15 @@ def segmentation_stats(cfg: ExperimentConfig, cache_dir: str | Path | None) -> l
         tokens = corpus_tokens(cfg, corpus_name, cache_dir)
         for seg in cfg.segmenters:
             try:
-                rows.append(segment_stats(tokens, seg, "train", separator_chars=d.separator_chars))
+                rows.append(
+                    segment_stats(
+                        tokens,
+                        seg,
+                        "train",
+                        separator_chars=d.separator_chars,
+                        boundary=d.align_boundary,
+                    )
+                )
             except ExperimentError:
                 raise
             except Exception as exc:  # a segmenter without its optional dependency
