@@ -56,6 +56,10 @@ class TrainConfig:
     beta2: float = 0.95
     grad_clip: float = 1.0
     seed: int = 0
+    # How many seeds each cell of the grid runs with: train.seed, train.seed + 1, ... Results are
+    # the mean over seeds with a t-based 95% interval (experiments.stats). The first seed keeps
+    # the single-seed run directory runs/<name>/, the others go to runs/<name>-s<seed>/.
+    seeds: int = 1
     log_every: int = 10
     ckpt_every: int = 100
     threads: int = 1  # torch threads per process
@@ -97,7 +101,11 @@ class ExperimentConfig:
         bad: list[str] = []
         t, e, d = self.train, self.eval, self.data
         for where, obj, names in (
-            ("train", t, ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads")),
+            (
+                "train",
+                t,
+                ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads", "seeds"),
+            ),
             ("eval", e, ("eval_tokens", "batch_size")),
         ):
             for n in names:
@@ -182,16 +190,34 @@ class RunSpec:
     corpus: str
     scheme: str
     segmenter: str | None = None
+    seed: int | None = None  # None: train.seed (the first seed of the cell)
 
     @property
     def name(self) -> str:
-        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct``."""
+        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct`` (``-s1`` for a later seed)."""
         parts = [self.corpus, self.scheme] + ([self.segmenter] if self.segmenter else [])
+        parts += [f"s{self.seed}"] if self.seed is not None else []
         return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
 
 
 def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
-    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter."""
+    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter, each
+    over ``train.seeds`` seeds (all cells' first seeds first, so a cut-short grid is complete)."""
+    cells = _cells(cfg)
+    extra = [
+        dataclasses.replace(c, seed=cfg.train.seed + k)
+        for k in range(1, cfg.train.seeds)
+        for c in cells
+    ]
+    return cells + extra
+
+
+def run_seed(cfg: ExperimentConfig, spec: RunSpec) -> int:
+    """The training seed of one run of the grid."""
+    return cfg.train.seed if spec.seed is None else spec.seed
+
+
+def _cells(cfg: ExperimentConfig) -> list[RunSpec]:
     out = []
     for corpus in cfg.data.corpora:
         # the first segmenter's runs come first, so a cut-short grid still holds every scheme
@@ -228,7 +254,14 @@ def _cpu_small() -> ExperimentConfig:
         data=DataConfig(corpora=["kjv"], vocab_size=1024),
         model={"d_model": 128, "n_layers": 3, "n_heads": 4},
         train=TrainConfig(
-            steps=500, batch_size=8, seq_len=256, lr=2e-3, warmup=40, log_every=10, ckpt_every=50
+            steps=500,
+            batch_size=8,
+            seq_len=256,
+            lr=2e-3,
+            warmup=40,
+            log_every=10,
+            ckpt_every=50,
+            seeds=3,
         ),
         eval=EvalConfig(multipliers=[1, 2, 4, 6, 8], eval_tokens=32768, batch_size=2),
     )

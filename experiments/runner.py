@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ExperimentConfig, RunSpec, from_dict, run_specs
+from experiments.config import ExperimentConfig, RunSpec, from_dict, run_seed, run_specs
 from experiments.errors import ExperimentError
 
 
@@ -43,6 +43,7 @@ def _run_one(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str
         if res.interrupted:
             return 130
         ev = evaluate_run(out, cfg, cache_dir)
+        ev["seed"] = cfg.train.seed
         ev["train"] = {
             "seconds": round(res.seconds, 1),
             "tokens_per_s": round(res.tokens_per_s, 1),
@@ -93,11 +94,13 @@ def _start_worker(
     """A spawned process that trains and evaluates one run."""
     run_dir = out / "runs" / spec.name
     run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_dict = cfg.to_dict()
+    cfg_dict["train"]["seed"] = run_seed(cfg, spec)
     p = ctx.Process(
         target=_run_one,
         name=spec.name,
         args=(
-            cfg.to_dict(),
+            cfg_dict,
             (spec.corpus, spec.scheme, spec.segmenter),
             str(run_dir),
             str(cache_dir) if cache_dir else None,
@@ -155,6 +158,7 @@ def _collect(
     for spec in specs:
         ev = _done(out / "runs" / spec.name, cfg)
         if ev is not None:
+            ev.setdefault("seed", run_seed(cfg, spec))  # eval.json files from before issue 12
             result.evals.append(ev)
         else:
             err = out / "runs" / spec.name / "error.txt"
