@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "experiments.commands.automata",
     "experiments.commands.demo",
     "experiments.commands.train",
+    "experiments.commands.budget",
 )
 
 # The modules of the "lm" extra; a light install (`pip install bipe`) has none of them.

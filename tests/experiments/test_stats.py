@@ -101,3 +101,22 @@ def test_seeds_expand_the_grid_first_seeds_first():
     assert preset("cpu-small").train.seeds == 3
     with pytest.raises(ExperimentError, match=r"train\.seeds"):
         apply_overrides(preset("tiny"), ["train.seeds=0"])
+
+
+def test_budget_gaps_table_and_plot(tmp_path):
+    from experiments.budget import budget_configs, format_gaps, gap_rows, plot_gaps
+
+    cfg = apply_overrides(preset("tiny"), ["train.seeds=3"])
+    small, big = budget_configs(cfg, [900, 300])
+    assert (small.train.steps, big.train.steps) == (300, 900)
+    base = [_ev("rope", s, [10.0 + 0.1 * s, 12.0]) for s in range(3)]
+    bipe = [_ev("bipe_rope", s, [13.0 + 0.1 * s, 12.0 + 0.05 * s], "punct") for s in range(3)]
+    rows = gap_rows([(small, base + bipe), (big, base + bipe)])
+    one = [r for r in rows if r["multiplier"] == 1]
+    assert [r["train_tokens"] for r in one] == [300 * 8 * 64, 900 * 8 * 64]
+    assert one[0]["gap"] == pytest.approx(math.log(13.1) - math.log(10.1), abs=1e-3)
+    assert one[0]["beyond_noise"] and one[0]["seeds"] == 3
+    assert "| 300 |" in format_gaps(rows)
+    assert [p.name for p in plot_gaps(tmp_path, rows)] == ["gap_vs_budget_c.png"]
+    with pytest.raises(ExperimentError, match="budgets"):
+        budget_configs(cfg, [0])
