@@ -127,11 +127,11 @@ def plot_gaps(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
         ax.set_xlabel("training tokens")
         ax.set_ylabel("test loss gap to baseline (nats)")
         ax.set_title(f"{corpus}: BiPE gap against training budget (95% interval over seeds)")
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.grid(True, which="both", alpha=0.3)
+        # below the axes, in two columns: never hides a point
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         path = out / f"gap_vs_budget_{corpus}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         paths.append(path)
     return paths

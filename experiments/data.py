@@ -221,7 +221,9 @@ class CorpusTokens:
         intra, seg = _load_npy(ip), _load_npy(sp)
         if intra is not None and seg is not None:
             return intra, seg
-        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars, boundary)
+        # only text segmenters are aligned to characters, so only they take the boundary
+        extra = {"boundary": boundary} if source.segments_text else {}
+        intra, seg = source.compute(self, split, segmenter, max_intra, separator_chars, **extra)
         _atomic_save(ip, intra)
         _atomic_save(sp, seg)
         return intra, seg
@@ -236,8 +238,9 @@ class PositionSource:
 
     name: str
     compute: Callable[
-        [CorpusTokens, str, str, int | None, str, str], tuple[np.ndarray, np.ndarray]
-    ]  # (tokens, split, spec, max_intra, separator_chars, boundary) -> (intra int32, segment int64)
+        ..., tuple[np.ndarray, np.ndarray]
+    ]  # (tokens, split, spec, max_intra, separator_chars[, boundary= for text segmenters])
+    # -> (intra int32, segment int64)
     segments_text: bool  # True when a text segmenter runs (its speed can be measured)
     tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
 
@@ -291,14 +294,8 @@ def _segmenter_positions(
 
 
 def _separator_source_positions(
-    tokens: CorpusTokens,
-    split: str,
-    spec: str,
-    max_intra: int | None,
-    separator_chars: str,
-    boundary: str = "start",
+    tokens: CorpusTokens, split: str, spec: str, max_intra: int | None, separator_chars: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    # token-level: separator tokens close segments, no character alignment (boundary unused)
     ids, starts = tokens.split_ids(split)
     return token_separator_positions(ids, starts, tokens.separator_ids(separator_chars), max_intra)
 
