@@ -128,3 +128,14 @@ def test_alignment_boundary_is_part_of_the_positions_cache_key(tmp_path):
     assert np.array_equal(again.segment, old.segment)  # no stale "word" cache reused for "start"
     sep = t.stream("train", "sep", max_intra=16, boundary="word")  # token-level: no alignment
     assert np.array_equal(sep.segment, t.stream("train", "sep", max_intra=16).segment)
+
+
+def test_boundary_stats_count_what_the_word_boundary_moves(tmp_path):
+    from experiments.alignstats import boundary_stats, format_boundary_stats
+
+    t = CorpusTokens(_toy(), 300, tmp_path)
+    old, new = (boundary_stats(t, "punct", "train", b) for b in ("start", "word"))
+    assert old.boundaries == new.boundaries > 0 and old.tokens == new.tokens
+    assert old.moved == new.moved > 0  # " Second" after "here. " changes segment
+    assert new.inside_word == 0
+    assert "| word |" in format_boundary_stats([old, new])
