@@ -145,9 +145,10 @@ def run_budget(
     workers: int | None = None,
     command: str | None = None,
     log=print,
-) -> list[dict[str, Any]]:
+) -> list[dict[str, Any]] | None:
     """Run the grid at every budget under ``out/steps<N>`` (resumable), then write
-    ``out/budget.md``, ``out/budget.json`` and the gap plots; returns the gap rows."""
+    ``out/budget.md``, ``out/budget.json`` and the gap plots; returns the gap rows, or None when a
+    signal interrupted a budget (nothing is written; the same call resumes)."""
     from experiments.runner import run_experiment
 
     out = Path(out)
@@ -163,6 +164,8 @@ def run_budget(
             segstats=False,
             log=log,
         )
+        if res.interrupted:
+            return None
         done.append((c, res.evals))
     rows = gap_rows(done)
     out.mkdir(parents=True, exist_ok=True)

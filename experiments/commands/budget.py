@@ -35,6 +35,8 @@ def run_budget_command(args: argparse.Namespace) -> int:
         raise ExperimentError(f"--steps takes comma-separated integers: {exc}") from exc
     cfg = _load(args)
     cmd = "bipe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    run_budget(cfg, steps, Path(args.out), args.cache_dir, args.workers, command=cmd)
+    if run_budget(cfg, steps, Path(args.out), args.cache_dir, args.workers, command=cmd) is None:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return 130
     print(f"report: {Path(args.out).resolve()}/budget.md")
     return 0
