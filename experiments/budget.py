@@ -82,7 +82,7 @@ def format_gaps(rows: list[dict[str, Any]]) -> str:
         half = "" if math.isnan(r["gap_half"]) else f" ± {r['gap_half']:.3f}"
         lines.append(
             f"| {r['corpus']} | {r['run']} | {r['baseline']} | {r['steps']} | "
-            f"{r['train_tokens']:,} | {r['multiplier']} | {r['ppl']:.2f} / "
+            f"{r['train_tokens']:,} | {r['multiplier']:g} | {r['ppl']:.2f} / "
             f"{r['baseline_ppl']:.2f} | {r['gap']:+.3f}{half} | "
             f"{'yes' if r['beyond_noise'] else 'no'} |"
         )
