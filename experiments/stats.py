@@ -122,3 +122,41 @@ def aggregate_evals(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def csv_cell(path: str, scheme: str, segmenter: str = "") -> dict[int, list[float]]:
+    """Per evaluation length, the per-seed perplexities of one cell of a report's results.csv."""
+    import csv
+
+    out: dict[int, list[float]] = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            if r["scheme"] == scheme and (not segmenter or r["segmenter"] == segmenter):
+                out.setdefault(int(r["length"]), []).append(float(r["ppl"]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print cell A minus cell B per length (Welch 95%), each cell a scheme in a report dir."""
+    import argparse
+
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.stats",
+        description="perplexity of cell A minus cell B, per length, with a Welch 95% interval",
+    )
+    ap.add_argument("dir_a")
+    ap.add_argument("scheme_a")
+    ap.add_argument("dir_b")
+    ap.add_argument("scheme_b")
+    args = ap.parse_args(argv)
+    a = csv_cell(f"{args.dir_a}/results.csv", args.scheme_a)
+    b = csv_cell(f"{args.dir_b}/results.csv", args.scheme_b)
+    cells = []
+    for n in sorted(set(a) & set(b)):
+        d = diff_interval(a[n], b[n])
+        cells.append(f"{n}: {d.mean:+.2f} ± {d.half:.2f}{' *' if d.excludes(0) else ''}")
+    print(f"{args.scheme_a} ({args.dir_a}) - {args.scheme_b} ({args.dir_b}): " + " | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()
