@@ -90,8 +90,8 @@ def format_gaps(rows: list[dict[str, Any]]) -> str:
 
 
 def plot_gaps(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
-    """One PNG per corpus: gap (nats) against training tokens, a line per run and length, with
-    the 95% interval as error bars."""
+    """One PNG per corpus: gap (nats) against training tokens, a line per run at the shortest and
+    the longest evaluation length (budget.md has them all), with 95% intervals as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -100,7 +100,12 @@ def plot_gaps(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
     paths = []
     for corpus in sorted({r["corpus"] for r in rows}):
         fig, ax = plt.subplots(figsize=(8.4, 4.2))
-        keys = sorted({(r["run"], r["multiplier"]) for r in rows if r["corpus"] == corpus})
+        mults = {r["multiplier"] for r in rows if r["corpus"] == corpus}
+        ends = {min(mults), max(mults)}
+        keys = sorted(
+            {(r["run"], r["multiplier"]) for r in rows if r["corpus"] == corpus}
+            & {(r["run"], k) for r in rows for k in ends}
+        )
         for run, k in keys:
             pts = sorted(
                 (
@@ -119,8 +124,8 @@ def plot_gaps(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
                 yerr=err,
                 marker="o",
                 capsize=3,
-                linestyle="-" if k == 1 else "--",
-                label=f"{run} - {pts[0]['baseline']}, eval at {k}x",
+                linestyle="-" if k == min(ends) else "--",
+                label=f"{run} - {pts[0]['baseline']}, eval at {k:g}x",
             )
         ax.axhline(0, color="grey", linewidth=1)
         ax.set_xscale("log")
