@@ -9,7 +9,7 @@ from typing import Any
 
 from bipe_core.errors import ConfigError
 from bipe_core.positions import OVERFLOW_MODES
-from bipe_core.schemes import INTRA_INITS, INTRA_KINDS, list_schemes, scheme_class
+from bipe_core.schemes import INNER_INDICES, INTRA_INITS, INTRA_KINDS, list_schemes, scheme_class
 
 
 @dataclass
@@ -48,6 +48,11 @@ class ModelConfig:
         None  # {"type": "linear"|"ntk"|"yarn", "factor": 4.0, ...}
     )
     alibi_factor: float | None = None  # None: scheme default (96 for bipe_alibi, 1 otherwise)
+    # inner-order variants (bipe_alibi_io, bipe_rope_io; docs/core.md); other schemes ignore them
+    intra_alibi_factor: float = 1.0  # bipe_alibi_io: slope multiplier of the intra-index bias
+    inner_index: str = "intra"  # bipe_rope_io: index of the fastest pairs, "intra" or "token"
+    inner_frac: float = 0.25  # bipe_rope_io: share of rotary pairs (fastest) on the inner index
+    still_frac: float = 0.25  # bipe_rope_io: share of rotary pairs (slowest) not rotated
     # body
     tie_embeddings: bool = False  # LLaMA and the paper keep a separate lm_head
     norm_eps: float = 1e-5
@@ -133,10 +138,22 @@ class ModelConfig:
             ("intra", INTRA_KINDS),
             ("intra_init", INTRA_INITS),
             ("overflow", OVERFLOW_MODES),
+            ("inner_index", INNER_INDICES),
         ):
             if getattr(self, name) not in choices:
                 bad.append(f"{name}={getattr(self, name)!r} (choose one of {', '.join(choices)})")
-        for name in ("rope_theta", "norm_eps", "init_std", "alibi_factor"):
+        for name in ("inner_frac", "still_frac"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                bad.append(f"{name}={value!r} (must be a number in [0, 1])")
+        if (
+            all(isinstance(getattr(self, n), int | float) for n in ("inner_frac", "still_frac"))
+            and self.inner_frac + self.still_frac > 1
+        ):
+            bad.append(
+                f"inner_frac + still_frac = {self.inner_frac + self.still_frac} (must be <= 1)"
+            )
+        for name in ("rope_theta", "norm_eps", "init_std", "alibi_factor", "intra_alibi_factor"):
             value = getattr(self, name)
             if (
                 isinstance(value, bool)

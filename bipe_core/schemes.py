@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from bipe_core.config import ModelConfig
 
 __all__ = [
+    "INNER_INDICES",
     "INTRA_INITS",
     "INTRA_KINDS",
     "PositionalScheme",
@@ -539,3 +540,85 @@ class HierALiBi(_IntraMixin, _LevelsMixin, _BiasMixin):
 
     def bias_index(self, pos: Positions) -> Tensor:
         return self._levels(pos).float()
+
+
+# ------------------------------------------------------------------------------ inner order (issue 12)
+# BiPE gives tokens inside a segment no relative order, only the absolute intra table. These named
+# variants add a relative order on the *bounded* intra index (or, for RoPE, optionally the token
+# index on the highest frequencies only) beside the segment-level encoding. `bipe_rope` and
+# `bipe_alibi` above stay the paper's schemes.
+
+INNER_INDICES = ("intra", "token")
+
+
+def _fraction(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{name} must be a number in [0, 1], got {value!r}")
+    return float(value)
+
+
+@register_scheme("bipe_alibi_io")
+class BiPEALiBiInnerOrder(_IntraMixin, _BiasMixin):
+    """BiPE-ALiBi plus inner order: a second ALiBi bias on the intra index (slopes x
+    `intra_alibi_factor`, default 1) beside the segment bias (x `alibi_factor`, default 96).
+
+    bias = -(m_h * 96 * (seg_q - seg_k) + m_h * f * (intra_q - intra_k)). The intra index is
+    bounded by ``max_intra``, so the second bias never leaves the range seen in training. Across
+    segments the intra difference can be negative; the x96 segment bias dominates it there.
+    """
+
+    default_alibi_factor = 96.0
+    options: ClassVar[dict[str, Any]] = {"intra_alibi_factor": 1.0}
+
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_intra(o["max_intra"], o["intra"], o["intra_init"])
+        self._init_bias(o["alibi_factor"])
+        f = o["intra_alibi_factor"]
+        if isinstance(f, bool) or not isinstance(f, int | float) or not f > 0:
+            raise ConfigError(f"intra_alibi_factor must be a positive number, got {f!r}")
+        self.intra_alibi_factor = float(f)
+        slopes = torch.stack([self.slopes, alibi_slopes(self.n_heads, self.intra_alibi_factor)])
+        self.slopes = slopes
+        self._fp32_masters["slopes"] = slopes.clone()
+
+    def bias_index(self, pos: Positions) -> Tensor:
+        return torch.stack((pos.segment, pos.intra), dim=-1).float()
+
+
+@register_scheme("bipe_rope_io")
+class BiPERoPEInnerOrder(_IntraMixin, _RotaryMixin):
+    """BiPE-RoPE plus inner order, by frequency band: the highest-frequency `inner_frac` of the
+    rotary pairs rotate by the inner index (`inner_index`: "intra", bounded, or "token"), the
+    lowest `still_frac` do not rotate at all, and the pairs between rotate by segment index.
+
+    With ``inner_index="intra"`` every rotated angle stays in the range seen in training (intra is
+    bounded, segment counts grow slowly), so extrapolation is kept; ``"token"`` gives exact token
+    distances on the fast pairs (whose angles wrap many times within the training length).
+    ``inner_frac=still_frac=0`` is `bipe_rope` exactly.
+    """
+
+    options: ClassVar[dict[str, Any]] = {
+        "inner_index": "intra",
+        "inner_frac": 0.25,
+        "still_frac": 0.25,
+    }
+
+    def _build(self, o: dict[str, Any]) -> None:
+        self._init_intra(o["max_intra"], o["intra"], o["intra_init"])
+        self._init_rotary(o["max_positions"], o["rope_theta"], o["rope_scaling"])
+        self.inner_index = _choice("inner_index", o["inner_index"], INNER_INDICES)
+        inner = _fraction("inner_frac", o["inner_frac"])
+        still = _fraction("still_frac", o["still_frac"])
+        if inner + still > 1:
+            raise ConfigError(f"inner_frac + still_frac must be <= 1, got {inner} + {still}")
+        pairs = self.head_dim // 2
+        self.n_inner, self.n_still = round(inner * pairs), round(still * pairs)
+        # rope_inv_freq is highest frequency first: level 0 = inner, 1 = segment, 2 = no rotation
+        level = torch.ones(pairs, dtype=torch.long)
+        level[: self.n_inner] = 0
+        level[pairs - self.n_still :] = 2
+        self.freq_level = level
+
+    def rotary_index(self, pos: Positions) -> Tensor:
+        inner = pos.intra if self.inner_index == "intra" else pos.token
+        return torch.stack((inner, pos.segment, torch.zeros_like(pos.segment)), dim=-1)

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "experiments.commands.demo",
     "experiments.commands.train",
     "experiments.commands.synthetic",
+    "experiments.commands.budget",
 )
 
 # The modules of the "lm" extra; a light install (`pip install bipe`) has none of them.

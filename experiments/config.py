@@ -23,6 +23,8 @@ RUN_MODEL_FIELDS = ("vocab_size", "scheme")
 SPEC_LIST_KEYS = ("segmenters", "automata", "data.corpora")
 # The paper's separators: "." and newline close segments on the token-level path.
 DEFAULT_SEPARATOR_CHARS = ".\n"
+# segmenters.align.BOUNDARIES, restated so that loading a config imports no segmenter code
+ALIGN_BOUNDARIES = ("start", "word")
 
 
 @dataclass
@@ -37,6 +39,10 @@ class DataConfig:
     test_frac: float = 0.05
     separator_chars: str = DEFAULT_SEPARATOR_CHARS  # for the token-level "sep" positions
     prep_workers: int = 1  # processes that tokenise and segment a corpus into the cache
+    # Which character places a token in a text segment (segmenters.align BOUNDARIES): "word", its
+    # first non-whitespace one (a BPE token's leading space no longer drags the next sentence's
+    # first word into the previous segment), or "start", the original alignment (issue 12).
+    align_boundary: str = "word"
 
 
 @dataclass
@@ -54,6 +60,10 @@ class TrainConfig:
     beta2: float = 0.95
     grad_clip: float = 1.0
     seed: int = 0
+    # How many seeds each cell of the grid runs with: train.seed, train.seed + 1, ... Results are
+    # the mean over seeds with a t-based 95% interval (experiments.stats). The first seed keeps
+    # the single-seed run directory runs/<name>/, the others go to runs/<name>-s<seed>/.
+    seeds: int = 1
     log_every: int = 10
     ckpt_every: int = 100
     threads: int = 1  # torch threads per process
@@ -95,7 +105,11 @@ class ExperimentConfig:
         bad: list[str] = []
         t, e, d = self.train, self.eval, self.data
         for where, obj, names in (
-            ("train", t, ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads")),
+            (
+                "train",
+                t,
+                ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads", "seeds"),
+            ),
             ("eval", e, ("eval_tokens", "batch_size")),
         ):
             for n in names:
@@ -123,6 +137,10 @@ class ExperimentConfig:
             bad.append(f"eval.split={e.split!r} (train, val or test)")
         if not isinstance(d.vocab_size, int) or d.vocab_size < 256:
             bad.append(f"data.vocab_size={d.vocab_size!r} (an int >= 256; 256 = bytes)")
+        if d.align_boundary not in ALIGN_BOUNDARIES:
+            bad.append(
+                f"data.align_boundary={d.align_boundary!r} (one of {', '.join(ALIGN_BOUNDARIES)})"
+            )
         if d.max_docs is not None and (not isinstance(d.max_docs, int) or d.max_docs < 1):
             bad.append(f"data.max_docs={d.max_docs!r} (a positive int or null)")
         if not d.corpora:
@@ -223,20 +241,38 @@ class RunSpec:
     corpus: str
     scheme: str
     segmenter: str | None = None
+    seed: int | None = None  # None: train.seed (the first seed of the cell)
 
     @property
     def name(self) -> str:
-        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct``."""
+        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct`` (``-s1`` for a later seed)."""
         parts = [self.corpus, self.scheme] + ([self.segmenter] if self.segmenter else [])
+        parts += [f"s{self.seed}"] if self.seed is not None else []
         return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
 
 
 def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
-    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter.
+    """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter, each
+    over ``train.seeds`` seeds (all cells' first seeds first, so a cut-short grid is complete).
 
     Hierarchical schemes run only with nested segmenters; two-level BiPE with a nested segmenter
     uses its finest level (the same segments, without the outer levels).
     """
+    cells = _cells(cfg)
+    extra = [
+        dataclasses.replace(c, seed=cfg.train.seed + k)
+        for k in range(1, cfg.train.seeds)
+        for c in cells
+    ]
+    return cells + extra
+
+
+def run_seed(cfg: ExperimentConfig, spec: RunSpec) -> int:
+    """The training seed of one run of the grid."""
+    return cfg.train.seed if spec.seed is None else spec.seed
+
+
+def _cells(cfg: ExperimentConfig) -> list[RunSpec]:
     out = []
     for corpus in cfg.data.corpora:
         # the first segmenter's runs come first, so a cut-short grid still holds every scheme
@@ -268,7 +304,7 @@ def _cpu_small() -> ExperimentConfig:
     # About 20 minutes on 2 idle cores: 6 runs of 500 steps x 8 x 256 tokens, two at a time.
     # "fixed:size=120" cuts 120-character segments: the mean length of punct's KJV segments
     # (about 40 BPE tokens), so natural and fixed segments differ in placement, not in size.
-    return ExperimentConfig(
+    cfg = ExperimentConfig(
         name="cpu-small",
         segmenters=["punct", "fixed:size=120"],
         workers=2,
@@ -279,6 +315,8 @@ def _cpu_small() -> ExperimentConfig:
         ),
         eval=EvalConfig(multipliers=[1, 2, 4, 6, 8], eval_tokens=32768, batch_size=2),
     )
+    cfg.train.seeds = 3  # every result a mean over seeds with an interval (issue 12)
+    return cfg
 
 
 def _gpu_paper() -> ExperimentConfig:

@@ -286,6 +286,7 @@ class CorpusTokens:
         segmenter: str | None = None,
         max_intra: int | None = None,
         separator_chars: str = DEFAULT_SEPARATOR_CHARS,
+        boundary: str = "start",
     ) -> TokenStream:
         """Token ids of ``split`` and, if ``segmenter`` is given, its segment positions.
 
@@ -293,12 +294,13 @@ class CorpusTokens:
         ``fixed:size=120`` (positions via the token alignment) or a registered source such as
         ``"sep"``, the paper's token-level path (separator token ids, bipe_core.positions).
         ``max_intra`` caps the intra index; longer segments are split (never clipped).
+        ``boundary`` is the token alignment's (segmenters.align): "start" or "word".
         """
         ids, starts = self.split_ids(split)
         out = TokenStream(ids, starts)
         if segmenter:
             out.intra, out.segment, out.levels = self._positions(
-                split, segmenter, max_intra, separator_chars
+                split, segmenter, max_intra, separator_chars, boundary
             )
         return out
 
@@ -328,10 +330,17 @@ class CorpusTokens:
         return int(self._manifests[split]["meta"].get("chars", 0))
 
     def _positions(
-        self, split: str, segmenter: str, max_intra: int | None, separator_chars: str
+        self,
+        split: str,
+        segmenter: str,
+        max_intra: int | None,
+        separator_chars: str,
+        boundary: str = "start",
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
+        if source.segments_text and boundary != "start":
+            stem += f"-b{boundary}"  # "start" keeps the original file names (and their caches)
         path = str(self.dir / "tokenizer.json")
         arrays_spec = POSITION_ARRAYS
         if source.levels:
@@ -339,7 +348,8 @@ class CorpusTokens:
         if source.segments_text:
             self._require(split)
             self.tokenizer  # noqa: B018
-            context = ShardContext(path, [])
+            # only text segmenters are aligned to characters, so only they take the boundary
+            context = ShardContext(path, [], boundary)
 
             def tasks() -> Iterator[tuple[Callable, tuple]]:
                 head = (source.compute, context, segmenter, max_intra)
@@ -413,6 +423,7 @@ class ShardContext:
 
     tokenizer_path: str
     separator_ids: list[int]
+    boundary: str = "start"  # segmenters.align's token boundary, for text segmenters
 
 
 @dataclass
@@ -494,7 +505,9 @@ def _segmenter_positions(
     for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
         # the document's name picks the code segmenter's grammar (a .py file parses as Python)
         seg_obj = segmenters.for_document(doc_id)
-        pos = align_tokens(seg_obj.segment(text), enc.offsets, max_intra=max_intra)
+        pos = align_tokens(
+            seg_obj.segment(text), enc.offsets, max_intra=max_intra, boundary=context.boundary
+        )
         segment = np.asarray(pos.segment, dtype=np.int64)
         intras.append(np.asarray(pos.intra, dtype=np.int32))
         segs.append(segment + offset)
@@ -577,8 +590,8 @@ def _nested_positions(
         except SegmenterError as exc:
             raise ExperimentError(f"nested spec {spec!r}: {exc}") from exc
         nested = nest_segmentations(picked, labels)
-        coarse = align_levels(nested, enc.offsets).segment
-        fine = align_tokens(nested, enc.offsets, max_intra=max_intra)
+        coarse = align_levels(nested, enc.offsets, boundary=context.boundary).segment
+        fine = align_tokens(nested, enc.offsets, max_intra=max_intra, boundary=context.boundary)
         coarse[:, -1] = fine.segment
         intras.append(np.asarray(fine.intra, dtype=np.int32))
         levels.append(coarse + offsets)
@@ -681,7 +694,8 @@ def run_stream(
     if not spec.segmenter:
         return tokens.stream(split)
     max_intra = model_config(cfg, spec.scheme).max_intra
-    return tokens.stream(split, spec.segmenter, max_intra, cfg.data.separator_chars)
+    d = cfg.data
+    return tokens.stream(split, spec.segmenter, max_intra, d.separator_chars, d.align_boundary)
 
 
 def windows(

@@ -27,6 +27,7 @@ CSV_FIELDS = (
     "blocks",
     "tokens",
     "step",
+    "seed",
 )
 
 
@@ -121,6 +122,7 @@ def flat_rows(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                     "blocks": r["blocks"],
                     "tokens": r["tokens"],
                     "step": ev.get("step"),
+                    "seed": ev.get("seed", ""),
                 }
             )
     return rows
@@ -160,7 +162,10 @@ def save_figure(fig: Any, path: Path) -> Path:
 
 
 def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
-    """One PNG per corpus: perplexity (log scale) against evaluation length, a line per run."""
+    """One PNG per corpus: perplexity (log scale) against evaluation length, a line per run
+    (the mean over seeds, with its 95% interval as a band)."""
+    from experiments.stats import aggregate_evals
+
     plt = pyplot()
 
     paths = []
@@ -168,12 +173,18 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
     for corpus in sorted({e["corpus"] for e in evals}):
         fig, ax = plt.subplots(figsize=(8.4, 4.2))
         lengths: set[int] = set()
-        for ev in (e for e in evals if e["corpus"] == corpus):
+        for ev in aggregate_evals(e for e in evals if e["corpus"] == corpus):
             xs = [r["length"] for r in ev["results"]]
             ys = [r["ppl"] for r in ev["results"]]
             lengths.update(xs)
-            label = run_label(ev)
-            ax.plot(xs, ys, marker="o", label=label, color=colours[label])
+            n = min(r["n"] for r in ev["results"])
+            base = run_label(ev)
+            label = base + (f", {n} seeds" if n > 1 else "")
+            ax.plot(xs, ys, marker="o", label=label, color=colours[base])
+            if n > 1:  # the t-based 95% interval of the mean over seeds
+                lo = [r["ppl"] - r["ppl_half"] for r in ev["results"]]
+                hi = [r["ppl"] + r["ppl_half"] for r in ev["results"]]
+                ax.fill_between(xs, lo, hi, color=colours[base], alpha=0.18, linewidth=0)
         train_len = evals[0].get("train_len")
         if train_len:
             ax.axvline(
@@ -227,16 +238,77 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
 
 
 def ppl_table(evals: list[dict[str, Any]]) -> str:
-    """Markdown table: a row per run, a column per evaluation length."""
+    """Markdown table: a row per run (mean ± t-based 95% interval over its seeds), a column per
+    evaluation length."""
+    from experiments.stats import Interval, aggregate_evals
+
     if not evals:
         return "(no evaluations)"
-    lengths = sorted({r["length"] for e in evals for r in e["results"]})
-    head = "| corpus | run | steps | " + " | ".join(str(n) for n in lengths) + " |"
-    lines = [head, "|" + "---|" * (3 + len(lengths))]
-    for e in evals:
-        by = {r["length"]: r["ppl"] for r in e["results"]}
-        cells = " | ".join(f"{by[n]:.2f}" if n in by else "" for n in lengths)
-        lines.append(f"| {e['corpus']} | {run_label(e)} | {e.get('step', '')} | {cells} |")
+    rows = aggregate_evals(evals)
+    lengths = sorted({r["length"] for e in rows for r in e["results"]})
+    head = "| corpus | run | steps | seeds | " + " | ".join(str(n) for n in lengths) + " |"
+    lines = [head, "|" + "---|" * (4 + len(lengths))]
+    for e in rows:
+        by = {r["length"]: Interval(r["ppl"], r["ppl_half"], r["n"]) for r in e["results"]}
+        cells = " | ".join(by[n].format() if n in by else "" for n in lengths)
+        n_seeds = len(e["seeds"])
+        lines.append(
+            f"| {e['corpus']} | {run_label(e)} | {e.get('step', '')} | {n_seeds} | {cells} |"
+        )
+    if any(len(e["seeds"]) > 1 for e in rows):
+        lines += ["", "Mean perplexity over seeds ± the half-width of its t-based 95% interval."]
+    return "\n".join(lines)
+
+
+def baseline_of(scheme: str) -> str | None:
+    """The token-level twin a segment-level scheme is compared with: RoPE for rotary schemes,
+    ALiBi for biased ones (read from the scheme registry); None for token-level schemes."""
+    from bipe_core.schemes import scheme_class
+
+    cls = scheme_class(scheme)
+    if not cls.uses_segments:
+        return None
+    return "rope" if cls.rotary else "alibi" if cls.has_bias else None
+
+
+def gap_table(evals: list[dict[str, Any]]) -> str:
+    """Markdown table: each segment-level run's perplexity minus its baseline's, per length, with
+    a Welch 95% interval over seeds; ``*`` marks a difference beyond noise (interval excludes 0)."""
+    from experiments.stats import diff_interval, run_key
+
+    per_seed: dict[tuple[str, str, str], dict[int, list[float]]] = {}
+    for ev in evals:
+        cell = per_seed.setdefault(run_key(ev), {})
+        for r in ev["results"]:
+            cell.setdefault(r["length"], []).append(r["ppl"])
+    lengths = sorted({n for cell in per_seed.values() for n in cell})
+    lines = [
+        "| corpus | run | baseline | " + " | ".join(str(n) for n in lengths) + " |",
+        "|" + "---|" * (3 + len(lengths)),
+    ]
+    for (corpus, scheme, segmenter), cell in per_seed.items():
+        base = baseline_of(scheme)
+        ref = per_seed.get((corpus, base, "")) if base else None
+        if ref is None:
+            continue
+        cells = []
+        for n in lengths:
+            if n not in cell or n not in ref:
+                cells.append("")
+                continue
+            d = diff_interval(cell[n], ref[n])
+            cells.append(
+                ("+" if d.mean >= 0 else "") + d.format() + (" *" if d.excludes(0) else "")
+            )
+        label = run_label({"scheme": scheme, "segmenter": segmenter})
+        lines.append(f"| {corpus} | {label} | {base} | " + " | ".join(cells) + " |")
+    if len(lines) == 2:
+        return "(no run with its baseline)"
+    lines += [
+        "",
+        "Perplexity difference to the baseline (mean over seeds ± Welch 95% interval); "
+        "`*`: beyond noise (the interval excludes 0).",
+    ]
     return "\n".join(lines)
 
 
@@ -294,6 +366,9 @@ def write_summary(
         "",
     ]
     lines += plot_links(out)
+    gaps = gap_table(evals) if evals else ""
+    if gaps and not gaps.startswith("("):
+        lines += ["## Difference to the token-level baseline", "", gaps, ""]
     for head, body in sections or []:
         lines += [f"## {head}", "", body, ""]
     lines += [

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ExperimentConfig, RunSpec, from_dict, run_specs
+from experiments.config import ExperimentConfig, RunSpec, from_dict, run_seed, run_specs
 from experiments.errors import ExperimentError
 from experiments.pool import Job, run_jobs
 
@@ -42,6 +42,7 @@ def _run_one(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str
         if res.interrupted:
             return 130
         ev = evaluate_run(out, cfg, cache_dir)
+        ev["seed"] = cfg.train.seed
         ev["train"] = {
             "seconds": round(res.seconds, 1),
             "tokens_per_s": round(res.tokens_per_s, 1),
@@ -110,8 +111,10 @@ def _job(cfg: ExperimentConfig, spec: RunSpec, out: Path, cache_dir: str | Path 
     """The pool job that trains and evaluates one run (SIGTERM: it checkpoints after its step)."""
     run_dir = out / "runs" / spec.name
     run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_dict = cfg.to_dict()
+    cfg_dict["train"]["seed"] = run_seed(cfg, spec)
     args = (
-        cfg.to_dict(),
+        cfg_dict,
         (spec.corpus, spec.scheme, spec.segmenter),
         str(run_dir),
         str(cache_dir) if cache_dir else None,
@@ -138,6 +141,7 @@ def _collect(
     for spec in specs:
         ev = _done(out / "runs" / spec.name, cfg)
         if ev is not None:
+            ev.setdefault("seed", run_seed(cfg, spec))  # eval.json files from before issue 12
             result.evals.append(ev)
         else:
             err = out / "runs" / spec.name / "error.txt"
@@ -236,7 +240,15 @@ def segmentation_stats(cfg: ExperimentConfig, cache_dir: str | Path | None) -> l
         tokens = corpus_tokens(cfg, corpus_name, cache_dir)
         for seg in cfg.segmenters:
             try:
-                rows.append(segment_stats(tokens, seg, "train", separator_chars=d.separator_chars))
+                rows.append(
+                    segment_stats(
+                        tokens,
+                        seg,
+                        "train",
+                        separator_chars=d.separator_chars,
+                        boundary=d.align_boundary,
+                    )
+                )
             except ExperimentError:
                 raise
             except Exception as exc:  # a segmenter without its optional dependency

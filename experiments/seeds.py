@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
@@ -37,13 +36,11 @@ def read_seed_rows(dirs: Sequence[str | Path]) -> list[list[dict[str, str]]]:
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float]:
-    """Mean and the half-width of its 95% Student-t interval."""
-    from scipy import stats
+    """Mean and the half-width of its 95% Student-t interval (`experiments.stats.t_interval`)."""
+    from experiments.stats import t_interval
 
-    n = len(values)
-    mean = sum(values) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
-    return mean, float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    iv = t_interval(values)
+    return iv.mean, iv.half
 
 
 def _by_run(seeds: list[list[dict[str, str]]]) -> dict[tuple[str, str], dict[int, list[float]]]:

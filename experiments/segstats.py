@@ -85,11 +85,12 @@ def segment_stats(
     windows: tuple[int, ...] = (128, 256, 1024),
     throughput_chars: int = 200_000,
     separator_chars: str = DEFAULT_SEPARATOR_CHARS,
+    boundary: str = "start",
 ) -> SegStats:
     """Segment-length distribution of ``segmenter`` on ``split``, by document-length bin."""
     from scipy import stats
 
-    stream = tokens.stream(split, segmenter, None, separator_chars)
+    stream = tokens.stream(split, segmenter, None, separator_chars, boundary)
     per_doc = per_document_lengths(stream.segment, stream.doc_starts)
     if not per_doc:
         raise ExperimentError(f"{tokens.corpus.name}/{split} has no documents to segment")

@@ -17,6 +17,13 @@ def test_overflow_choices_agree_between_segmenters_and_core():
     assert seg == core == ("split", "clamp")
 
 
+def test_alignment_boundaries_agree_between_segmenters_and_experiments():
+    from experiments.config import ALIGN_BOUNDARIES
+    from segmenters.align import BOUNDARIES
+
+    assert ALIGN_BOUNDARIES == BOUNDARIES == ("start", "word")
+
+
 def _module_constants(package: str) -> dict[tuple[str, str], list[str]]:
     """(name, value source) of top-level UPPER_CASE constants -> the modules of ``package`` with it."""
     seen: dict[tuple[str, str], list[str]] = {}

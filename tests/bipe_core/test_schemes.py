@@ -20,7 +20,8 @@ from bipe_core.schemes import (
 )
 
 ALL = [
-    "alibi", "bipe_alibi", "bipe_rope", "hier_alibi", "hier_rope", "learned", "nope", "rope",
+    "alibi", "bipe_alibi", "bipe_alibi_io", "bipe_rope", "bipe_rope_io", "hier_alibi", "hier_rope",
+    "learned", "nope", "rope",
     "sinusoidal",
 ]  # fmt: skip
 SEP = 9
@@ -98,7 +99,7 @@ def test_scheme_flags_and_shapes(name):
     assert sch.rotate(q, pos).shape == q.shape
     idx = sch.bias_index(pos)
     assert (idx is not None) == sch.has_bias == (sch.slopes is not None)
-    assert sch.rotary == (name in ("rope", "bipe_rope", "hier_rope"))
+    assert sch.rotary == (name in ("rope", "bipe_rope", "bipe_rope_io", "hier_rope"))
     if name in ("nope", "rope", "alibi"):
         assert torch.equal(y, x)
     if not sch.rotary:
@@ -310,7 +311,9 @@ def test_registry_facts_and_options_are_declared_by_each_class(name):
     assert cls.uses_segments == name.startswith(("bipe", "hier"))
     assert cls.intra_table == cls.uses_segments
     assert cls.uses_levels == name.startswith("hier")
-    assert cls.default_alibi_factor == (96.0 if name in ("bipe_alibi", "hier_alibi") else 1.0)
+    assert cls.default_alibi_factor == (
+        96.0 if name in ("bipe_alibi", "bipe_alibi_io", "hier_alibi") else 1.0
+    )
     options = set(cls.option_names())
     assert ("alibi_factor" in options) == cls.has_bias
     assert ("rope_theta" in options) == cls.rotary
@@ -332,3 +335,104 @@ def test_every_rotary_scheme_needs_an_even_head_dim(name):
         get_scheme(name, d_model=10, n_heads=2)
     with pytest.raises(ConfigError, match="even"):
         ModelConfig(vocab_size=16, d_model=10, n_heads=2, n_layers=1, scheme=name)
+
+
+# ------------------------------------------------------------------ inner-order variants (issue 12)
+def test_paper_schemes_give_the_logits_of_the_original_code():
+    """bipe_rope and bipe_alibi are unchanged: logits equal those the original commit (9d850ca)
+    gave for the same seeded tiny model (golden_bipe_logits.json, written with that code)."""
+    import json
+    from pathlib import Path
+
+    from tests.bipe_core.tiny import tiny_model
+
+    golden = json.loads((Path(__file__).parent / "golden_bipe_logits.json").read_text())
+    ids = torch.tensor(golden["ids"])
+    for name in ("bipe_rope", "bipe_alibi"):
+        m = tiny_model(name, vocab_size=40, separator=9, level_separator=8, seed=0)
+        with torch.no_grad():
+            logits = m(ids)
+        got = logits[:, :, :4].reshape(-1).double()
+        assert (got - torch.tensor(golden[name], dtype=torch.float64)).abs().max() < 1e-6
+        assert abs(float(logits.double().sum()) - golden[name + "_sum"]) < 1e-4
+
+
+def test_bipe_rope_io_without_bands_is_bipe_rope_bit_for_bit():
+    from tests.bipe_core.tiny import tiny_model
+
+    ids = torch.randint(0, 40, (2, 30), generator=torch.Generator().manual_seed(3))
+    ids[:, ::7] = 9
+    kw = dict(vocab_size=40, separator=9, level_separator=8, seed=1)
+    base = tiny_model("bipe_rope", **kw)
+    io = tiny_model("bipe_rope_io", inner_frac=0.0, still_frac=0.0, **kw)
+    with torch.no_grad():
+        assert torch.equal(base(ids), io(ids))
+
+
+def test_bipe_rope_io_bands_rotate_by_their_index():
+    Dh = 16
+    sch = get_scheme("bipe_rope_io", d_model=2 * Dh, n_heads=2, inner_frac=0.25, still_frac=0.25)
+    assert sch.freq_level.tolist() == [0, 0, 1, 1, 1, 1, 2, 2]
+    pos = _pos(T=20, seed=5)
+    q, k = (torch.randn(2, 2, 20, Dh, dtype=torch.float64) for _ in range(2))
+
+    def scores(p):
+        return sch.rotate(q, p) @ sch.rotate(k, p).transpose(-1, -2)
+
+    base = scores(pos)
+    # relative in segment and in intra: shifting either index by a constant changes nothing
+    shifted = Positions(pos.token + 50, pos.intra + 3, pos.segment + 11)
+    assert torch.allclose(base, scores(shifted), atol=1e-9)
+    # within one segment (equal segment index) the score now depends on the intra distance
+    same = pos.segment[:, :, None] == pos.segment[:, None, :]
+    plain = q @ k.transpose(-1, -2)
+    differ = same & (pos.intra[:, :, None] != pos.intra[:, None, :])
+    mask = differ[:, None].expand_as(base)
+    assert not torch.allclose(base[mask], plain[mask])
+    # the lowest quarter of pairs is never rotated: rotation leaves those coordinates alone
+    rot = sch.rotate(q, shifted)
+    half = Dh // 2
+    for j in (6, 7):
+        assert torch.equal(rot[..., j], q[..., j]) and torch.equal(
+            rot[..., j + half], q[..., j + half]
+        )
+    token = get_scheme("bipe_rope_io", d_model=2 * Dh, n_heads=2, inner_index="token")
+    moved = Positions(pos.token, pos.intra + 5, pos.segment)
+    assert torch.allclose(
+        token.rotate(q, pos) @ token.rotate(k, pos).transpose(-1, -2),
+        token.rotate(q, moved) @ token.rotate(k, moved).transpose(-1, -2),
+        atol=1e-9,
+    )  # "token" mode ignores intra in rotation
+
+
+def test_bipe_alibi_io_logits_equal_two_level_formula():
+    H, Dh, T = 4, 16, 40
+    sch = get_scheme("bipe_alibi_io", d_model=H * Dh, n_heads=H, intra_alibi_factor=2.0)
+    pos = _pos(T=T, B=1, seed=7)
+    q, k, v = (torch.randn(1, H, T, Dh, dtype=torch.float64) for _ in range(3))
+    m = torch.tensor(alibi_slopes_list(H), dtype=torch.float64)[:, None, None]
+    n, i = pos.segment[0].double(), pos.intra[0].double()
+    bias = -96 * m * (n[:, None] - n[None, :]) - 2.0 * m * (i[:, None] - i[None, :])
+    expected = _manual_attention(q, k, v, q @ k.transpose(-1, -2) / math.sqrt(Dh) + bias)
+    idx = sch.bias_index(pos)
+    got = attention(q.float(), k.float(), v.float(), slopes=sch.slopes, q_index=idx, k_index=idx)
+    assert (got.double() - expected).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"inner_frac": 1.5},
+        {"inner_frac": 0.7, "still_frac": 0.5},
+        {"inner_index": "segment"},
+        {"still_frac": True},
+    ],
+)
+def test_bipe_rope_io_bad_options_are_config_errors(options):
+    with pytest.raises(ConfigError):
+        get_scheme("bipe_rope_io", d_model=32, n_heads=2, **options)
+
+
+def test_bipe_alibi_io_bad_factor_is_a_config_error():
+    with pytest.raises(ConfigError, match="intra_alibi_factor"):
+        get_scheme("bipe_alibi_io", d_model=32, n_heads=2, intra_alibi_factor=0)

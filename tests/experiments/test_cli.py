@@ -119,3 +119,35 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--steps", "5"]) == 0
     out = capsys.readouterr().out
     assert "report directory:" in out and (tmp_path / "demo" / "summary.md").is_file()
+
+
+def test_run_over_seeds_keeps_a_dir_per_seed_and_reports_intervals(tmp_path, cache_dir, capsys):
+    out = tmp_path / "exp"
+    argv = [
+        "run", "--preset", "tiny", "--out", str(out), "--cache-dir", str(cache_dir),
+        "--workers", "1", "--set", "schemes=alibi", "--set", "train.seeds=2", *MICRO,
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert (out / "runs" / "sample-alibi" / "eval.json").is_file()
+    assert (out / "runs" / "sample-alibi-s1" / "eval.json").is_file()
+    import json
+
+    seeds = sorted(e["seed"] for e in json.loads((out / "results.json").read_text())["evaluations"])
+    assert seeds == [0, 1]
+    assert "±" in (out / "summary.md").read_text()
+    assert "seed" in (out / "results.csv").read_text().splitlines()[0]
+    assert main(argv) == 0
+    assert "2 runs (2 already done)" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_budget_command_end_to_end(tmp_path, cache_dir):
+    out = tmp_path / "budget"
+    argv = [
+        "budget", "--preset", "tiny", "--steps", "2,4", "--out", str(out), "--cache-dir",
+        str(cache_dir), "--workers", "1", "--set", "schemes=alibi,bipe_alibi",
+        "--set", "train.seeds=2", *MICRO,
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert (out / "budget.md").is_file() and (out / "gap_vs_budget_sample.png").is_file()
+    assert (out / "steps4" / "runs" / "sample-bipe_alibi-punct-s1" / "eval.json").is_file()

@@ -109,3 +109,33 @@ def test_sep_is_a_registered_position_source_and_segmenters_are_the_default():
     assert sep.name == TOKEN_SEPARATORS and not sep.segments_text
     assert punct.name == "segmenter" and punct.segments_text
     assert sep.cache_tag("sep", ".\n") != sep.cache_tag("sep", "!")
+
+
+def test_alignment_boundary_is_part_of_the_positions_cache_key(tmp_path):
+    t = CorpusTokens(_toy(), 300, tmp_path)
+    old = t.stream("train", "punct", max_intra=16, boundary="start")
+    new = t.stream("train", "punct", max_intra=16, boundary="word")
+    assert sorted(p.name for p in t.dir.glob("train.punct-m16*.segment.npy")) == [
+        "train.punct-m16-bword.segment.npy",
+        "train.punct-m16.segment.npy",  # "start" keeps the original name
+    ]
+    # " Second" follows "here. " inside a line: it moves to the next segment under "word"
+    assert not np.array_equal(old.segment, new.segment)
+    assert new.segment.max() == old.segment.max()  # same boundaries, placed differently
+    again = CorpusTokens(_toy(), 300, tmp_path).stream(
+        "train", "punct", max_intra=16, boundary="start"
+    )
+    assert np.array_equal(again.segment, old.segment)  # no stale "word" cache reused for "start"
+    sep = t.stream("train", "sep", max_intra=16, boundary="word")  # token-level: no alignment
+    assert np.array_equal(sep.segment, t.stream("train", "sep", max_intra=16).segment)
+
+
+def test_boundary_stats_count_what_the_word_boundary_moves(tmp_path):
+    from experiments.alignstats import boundary_stats, format_boundary_stats
+
+    t = CorpusTokens(_toy(), 300, tmp_path)
+    old, new = (boundary_stats(t, "punct", "train", b) for b in ("start", "word"))
+    assert old.boundaries == new.boundaries > 0 and old.tokens == new.tokens
+    assert old.moved == new.moved > 0  # " Second" after "here. " changes segment
+    assert new.inside_word == 0
+    assert "| word |" in format_boundary_stats([old, new])

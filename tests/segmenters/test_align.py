@@ -188,3 +188,96 @@ def test_real_hf_encoding() -> None:
     assert (align_tokens(seg, enc.offsets).segment == pos.segment).all()
     with pytest.raises(SegmenterInputError, match=r"tokenizers\.Encoding"):
         align_encoding(seg, object())
+
+
+# ------------------------------------------------------------------ boundary="word" (issue 12)
+
+
+@st.composite
+def spaced_seg_and_tiling(draw):
+    """A text of words, spaces and newlines, cut into segments, and tokens tiling it."""
+    text = draw(st.text(alphabet="ab .\n\u00a0", min_size=1, max_size=40))
+    n = len(text)
+    cuts = sorted(c for c in draw(st.sets(st.integers(1, n), max_size=8)) if c < n)
+    ends = [*cuts, n]
+    seg = make_segmentation(text, zip([0, *ends[:-1]], ends))
+    bounds = sorted(c for c in draw(st.sets(st.integers(1, n), max_size=20)) if c < n)
+    offsets = list(zip([0, *bounds], [*bounds, n]))
+    return seg, offsets
+
+
+def _segment_of(seg: Segmentation, char: int) -> int:
+    return next(k for k, s in enumerate(seg.segments) if s.start <= char < s.end)
+
+
+@given(spaced_seg_and_tiling())
+def test_word_boundary_places_tokens_by_first_non_space_char(data) -> None:
+    seg, offsets = data
+    got = align_tokens(seg, offsets, boundary="word")
+    for (s, e), src in zip(offsets, got.source.tolist()):
+        solid = [i for i in range(s, e) if not seg.text[i].isspace()]
+        assert src == _segment_of(seg, solid[0] if solid else s)
+
+
+@given(spaced_seg_and_tiling())
+def test_word_boundary_equals_start_without_leading_space(data) -> None:
+    seg, offsets = data
+    if any(seg.text[s].isspace() for s, _ in offsets):
+        return
+    a = align_tokens(seg, offsets, boundary="word")
+    b = align_tokens(seg, offsets, boundary="start")
+    assert a.segment.tolist() == b.segment.tolist() and a.intra.tolist() == b.intra.tolist()
+
+
+def test_bad_boundary_is_a_typed_error() -> None:
+    seg = get_segmenter("punct").segment("Hi. Bye.")
+    with pytest.raises(SegmenterOptionError, match="boundary"):
+        align_tokens(seg, [(0, 2)], boundary="left")
+
+
+def test_word_boundary_on_a_real_byte_level_bpe() -> None:
+    """With a locally trained byte-level BPE (as experiments.data trains it), "start" places the
+    space-led first word of a sentence in the previous segment; "word" never opens a segment
+    inside a word and puts every token's letters in its segment."""
+    tokenizers = pytest.importorskip("tokenizers")
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    sentences = [
+        "And God said, Let there be light. And there was light.",
+        "Haste thee; the hasty man hath haste. Hast thou seen him? He hasteth away!",
+        "The evening and the morning were the first day. Then the second.",
+    ]
+    corpus = [" ".join(sentences[i % 3 :] + sentences[: i % 3]) for i in range(30)]
+    tok = tokenizers.Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=300, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
+    tok.train_from_iterator(corpus, trainer=trainer)
+    text = "\n".join(corpus[:3])
+    seg = get_segmenter("punct").segment(text)
+    enc = tok.encode(text)
+    offsets = np.asarray(enc.offsets)
+    starts = {s.start for s in seg.segments}
+
+    def opening_chars(pos):
+        opens = np.flatnonzero(np.diff(pos.segment) > 0) + 1
+        out = []
+        for i in opens:
+            s, e = offsets[i]
+            solid = [c for c in range(s, e) if not text[c].isspace()]
+            out.append((int(s), solid[0] if solid else int(s)))
+        return out
+
+    old = align_encoding(seg, enc, boundary="start")
+    new = align_encoding(seg, enc, boundary="word")
+    # the old alignment opens segments after a space-led word (" And" stays behind)
+    assert any(first not in starts for _, first in opening_chars(old))
+    for s, first in opening_chars(new):
+        assert first in starts  # every new segment opens at a segment's first word
+        assert s == 0 or not (text[s - 1].isalnum() and text[s].isalnum())  # never mid-word
+    for (s, e), src in zip(offsets.tolist(), new.source.tolist()):
+        solid = [c for c in range(s, e) if not text[c].isspace()]
+        if solid:
+            assert seg.segments[src].start <= solid[0] < seg.segments[src].end
