@@ -136,7 +136,7 @@ def _check_compatible(path: Path, info: dict[str, Any]) -> None:
     # Continuing under another schedule or other data would record numbers that no single
     # configuration produced.
     old_exp, new_exp = old.get("experiment", {}), info.get("experiment", {})
-    for section, free in (("train", RESUMABLE_TRAIN_KEYS), ("data", ("corpora",))):
+    for section, free in (("train", RESUMABLE_TRAIN_KEYS), ("data", RESUMABLE_DATA_KEYS)):
         was, now = old_exp.get(section, {}), new_exp.get(section, {})
         changed = sorted(k for k in now if k not in free and k in was and was[k] != now[k])
         if changed:
@@ -148,9 +148,11 @@ def _check_compatible(path: Path, info: dict[str, Any]) -> None:
             )
 
 
-# Training settings that may change between a run and its resumption: they do not change what
-# is computed (logging, checkpoint spacing, threads, the progress bar).
-RESUMABLE_TRAIN_KEYS = ("log_every", "ckpt_every", "threads", "progress")
+# Settings that may change between a run and its resumption: they do not change what one run
+# computes (logging, checkpoint spacing, threads, the progress bar, how many seeds the grid has,
+# the corpus list of the grid, how many processes prepare the cache).
+RESUMABLE_TRAIN_KEYS = ("log_every", "ckpt_every", "threads", "progress", "seeds")
+RESUMABLE_DATA_KEYS = ("corpora", "prep_workers")
 
 
 @dataclass
