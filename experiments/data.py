@@ -18,8 +18,8 @@ memory-mapped, so a corpus larger than memory streams from its source to disk an
 
 Segment ids count up across the whole split (each document opens a new segment), so any window
 cut from the stream can be re-based with `window_positions`. Positions come from a *position
-source*: any registered segmenter spec (text spans aligned to tokens), a source registered here
-under its own name, such as the paper's token-level ``sep`` path (separator token ids close
+source* (`experiments.position_sources`): any registered segmenter spec (text spans aligned to
+tokens), a source registered there under its own name, such as the paper's token-level ``sep`` path (separator token ids close
 segments), or a nested spec (``code@file > code@definition > code@line``, see experiments.specs)
 whose streams also carry ``levels`` (N, K), coarse to fine, for the hierarchical schemes.
 """
@@ -49,8 +49,23 @@ from experiments.corpora import (
     load_corpus,
 )
 from experiments.errors import ExperimentError
-from experiments.shards import ArraySpec, atomic_write, build_sharded
-from experiments.specs import is_nested, parse_spec, split_levels
+from experiments.position_sources import (
+    POSITION_ARRAYS,
+    ShardBatch,
+    ShardContext,
+    level_arrays,
+    position_shard,
+    position_source,
+)
+from experiments.shards import (
+    ArraySpec,
+    atomic_write,
+    build_sharded,
+    safe_name,
+    shard_tokenizer,
+    short_hash,
+)
+from experiments.specs import split_levels
 
 if TYPE_CHECKING:
     import torch
@@ -90,23 +105,6 @@ IDS_ARRAYS = (
     ArraySpec("ids", "int32"),
     ArraySpec("docs", "int64", offset=lambda shard: len(shard["ids"])),
 )
-POSITION_ARRAYS = (
-    ArraySpec("intra", "int32"),
-    ArraySpec(
-        "segment", "int64", offset=lambda s: int(s["segment"].max()) + 1 if len(s["segment"]) else 0
-    ),
-)
-
-
-def level_arrays(k: int) -> tuple[ArraySpec, ...]:
-    """One cached column per hierarchical level (coarse -> fine), each re-based like ``segment``."""
-
-    def offset(name: str) -> Callable[[dict[str, np.ndarray]], int]:
-        return lambda s: int(s[name].max()) + 1 if len(s[name]) else 0
-
-    return tuple(ArraySpec(f"level{j}", "int64", offset=offset(f"level{j}")) for j in range(k))
-
-
 @dataclass
 class CorpusIndex:
     """What one pass over a corpus learns: its content fingerprint and every document's split."""
@@ -127,7 +125,7 @@ def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) 
     path = None
     if corpus.reader is not None:
         key = json.dumps([corpus.reader.change_key, val_frac, test_frac, corpus.reader.max_docs])
-        path = base / "index" / f"{_safe(corpus.name)}-{_short_hash(key)}.json"
+        path = base / "index" / f"{safe_name(corpus.name)}-{short_hash(key)}.json"
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
             d["plan"] = SplitPlan(**d["plan"])
@@ -191,7 +189,7 @@ class CorpusTokens:
         self.shard_chars = max(int(shard_chars), 1)
         base = Path(cache_dir) if cache_dir else default_cache_dir()
         self.index = corpus_index(corpus, base, val_frac, test_frac)
-        name = f"{_safe(corpus.name)}-{self.index.fingerprint}"
+        name = f"{safe_name(corpus.name)}-{self.index.fingerprint}"
         if self.fractions != DEFAULT_FRACTIONS:
             name += f"-v{val_frac:g}-t{test_frac:g}"
         self.dir = base / name / f"bpe{vocab_size}"
@@ -213,7 +211,7 @@ class CorpusTokens:
 
     def _key(self, *parts: object) -> str:
         tok = hashlib.sha1((self.dir / "tokenizer.json").read_bytes()).hexdigest()
-        return _short_hash(json.dumps([self.index.fingerprint, self.fractions, tok, *parts]))
+        return short_hash(json.dumps([self.index.fingerprint, self.fractions, tok, *parts]))
 
     def _text_tasks(
         self, split: str, fn: Callable, args: tuple, with_ids: bool = False
@@ -354,7 +352,7 @@ class CorpusTokens:
             def tasks() -> Iterator[tuple[Callable, tuple]]:
                 head = (source.compute, context, segmenter, max_intra)
                 for fn, (*prefix, texts, ids) in self._text_tasks(
-                    split, _position_shard, head, with_ids=True
+                    split, position_shard, head, with_ids=True
                 ):
                     yield fn, (*prefix, ShardBatch(texts=texts, doc_ids=ids))
 
@@ -369,7 +367,7 @@ class CorpusTokens:
                     batch = ShardBatch(
                         ids=np.array(ids[lo:hi]), doc_starts=np.array(starts[a:b]) - lo
                     )
-                    yield _position_shard, (*prefix, batch)
+                    yield position_shard, (*prefix, batch)
 
         arrays, _ = build_sharded(
             self.dir, stem, arrays_spec, self._key("pos", split, stem), tasks, self.workers
@@ -391,19 +389,6 @@ def _doc_ranges(starts: np.ndarray, n_tokens: int, size: int) -> Iterator[tuple[
         a = b
 
 
-_TOKENIZERS: dict[tuple[str, int], object] = {}
-
-
-def shard_tokenizer(path: str):
-    """The tokenizer saved at ``path``, loaded once per process (workers load their own)."""
-    from tokenizers import Tokenizer
-
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _TOKENIZERS:
-        _TOKENIZERS[key] = Tokenizer.from_file(path)
-    return _TOKENIZERS[key]
-
-
 def _encode_shard(tokenizer_path: str, texts: list[str]) -> tuple[dict[str, np.ndarray], dict]:
     """Token ids of a shard of documents and each document's local first token (a worker task)."""
     encs = shard_tokenizer(tokenizer_path).encode_batch(texts)
@@ -412,199 +397,6 @@ def _encode_shard(tokenizer_path: str, texts: list[str]) -> tuple[dict[str, np.n
     ids = np.concatenate([np.asarray(e.ids, dtype=np.int32) for e in encs])
     meta = {"chars": sum(len(t) for t in texts), "docs": len(texts)}
     return {"ids": ids, "docs": starts}, meta
-
-
-# ------------------------------------------------------------------------ position sources
-
-
-@dataclass(frozen=True)
-class ShardContext:
-    """What every shard of one position build shares: the tokenizer file, separator token ids."""
-
-    tokenizer_path: str
-    separator_ids: list[int]
-    boundary: str = "start"  # segmenters.align's token boundary, for text segmenters
-
-
-@dataclass
-class ShardBatch:
-    """One shard of a split: document texts (text sources) or token ids and document starts."""
-
-    texts: list[str] | None = None
-    doc_ids: list[str] | None = None  # beside ``texts``: each document's id (its file name)
-    ids: np.ndarray | None = None  # int32, documents concatenated
-    doc_starts: np.ndarray | None = None  # int64, local to ``ids``
-
-
-@dataclass(frozen=True)
-class PositionSource:
-    """How a token stream gets its (intra, segment) positions: a segmenter or a registered rule.
-
-    ``compute`` runs on one shard, possibly in a worker process (so it is a top-level function),
-    and returns the shard's positions with segment ids counted from 0 across its documents.
-    """
-
-    name: str
-    compute: Callable[
-        [ShardBatch, ShardContext, str, int | None], tuple[np.ndarray, ...]
-    ]  # (batch, context, spec, max_intra) -> (intra int32, segment int64[, levels int64 (N, K)])
-    # True when a text segmenter runs on ``batch.texts`` (its speed can be measured)
-    segments_text: bool
-    tag: Callable[[str, str], str]  # cache-file tag from (spec, separator_chars)
-    levels: bool = False  # compute also returns (N, K) hierarchical levels as a third array
-
-    def cache_tag(self, spec: str, separator_chars: str) -> str:
-        """The part of the cache file names that identifies this source and its options."""
-        return self.tag(spec, separator_chars)
-
-
-_POSITION_SOURCES: dict[str, PositionSource] = {}
-
-
-def register_position_source(source: PositionSource) -> PositionSource:
-    """Add a non-segmenter position source, used wherever a segmenter spec is accepted."""
-    _POSITION_SOURCES[source.name] = source
-    return source
-
-
-def position_source(spec: str) -> PositionSource:
-    """The source a spec names: a registered one (``sep``), a nested spec, or else a segmenter."""
-    if is_nested(spec):
-        split_levels(spec)  # a malformed level raises here
-        return _NESTED_SOURCE
-    name, _ = parse_spec(spec)
-    return _POSITION_SOURCES.get(name, _SEGMENTER_SOURCE)
-
-
-def _position_shard(
-    compute: Callable, context: ShardContext, spec: str, max_intra: int | None, batch: ShardBatch
-) -> tuple[dict[str, np.ndarray], dict]:
-    """One shard's positions as a `build_sharded` task."""
-    out = compute(batch, context, spec, max_intra)
-    arrays = {"intra": out[0], "segment": out[1]}
-    if len(out) > 2:  # hierarchical levels (N, K): one column each
-        arrays.update({f"level{j}": out[2][:, j] for j in range(out[2].shape[1])})
-    return arrays, {}
-
-
-_SEGMENTERS: dict[str, object] = {}
-
-
-def _segmenter_positions(
-    batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Positions from a registered text segmenter, aligned to each document's token offsets."""
-    from experiments.segment_report import DocumentSegmenters
-    from segmenters.align import align_tokens
-
-    if spec not in _SEGMENTERS:  # once per process: models and parsers load slowly
-        _SEGMENTERS[spec] = DocumentSegmenters(*parse_spec(spec))
-    segmenters = _SEGMENTERS[spec]
-    encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
-    intras, segs, offset = [], [], 0
-    for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
-        # the document's name picks the code segmenter's grammar (a .py file parses as Python)
-        seg_obj = segmenters.for_document(doc_id)
-        pos = align_tokens(
-            seg_obj.segment(text), enc.offsets, max_intra=max_intra, boundary=context.boundary
-        )
-        segment = np.asarray(pos.segment, dtype=np.int64)
-        intras.append(np.asarray(pos.intra, dtype=np.int32))
-        segs.append(segment + offset)
-        # every document opens a new segment, so ids never repeat across documents
-        offset += int(segment.max()) + 1 if segment.size else 0
-    return np.concatenate(intras), np.concatenate(segs)
-
-
-def _separator_source_positions(
-    batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
-) -> tuple[np.ndarray, np.ndarray]:
-    return token_separator_positions(batch.ids, batch.doc_starts, context.separator_ids, max_intra)
-
-
-_SEGMENTER_SOURCE = PositionSource(
-    "segmenter", _segmenter_positions, True, lambda spec, chars: _safe(spec)
-)
-# The paper's token-level path: every token containing a separator character closes a segment.
-TOKEN_SEPARATORS = register_position_source(
-    PositionSource(
-        "sep",
-        _separator_source_positions,
-        False,
-        lambda spec, chars: "sep-" + _short_hash(chars),
-    )
-).name
-
-
-def token_separator_positions(
-    ids: np.ndarray, doc_starts: np.ndarray, separator_ids: list[int], max_intra: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The paper's token-level positions via `bipe_core.positions.build_positions`, per document.
-
-    A separator token is the last token of its segment; segments longer than ``max_intra`` split.
-    """
-    import torch
-
-    from bipe_core.positions import build_positions
-
-    intras, segs, offset = [], [], 0
-    bounds = [*doc_starts.tolist(), len(ids)]
-    sep = torch.tensor(sorted(separator_ids), dtype=torch.long)
-    for a, b in itertools.pairwise(bounds):
-        if b <= a:
-            continue
-        doc = torch.from_numpy(ids[a:b].astype(np.int64))[None]
-        pos, _ = build_positions(doc, sep, max_intra=max_intra, overflow="split")
-        segment = pos.segment.reshape(-1).numpy().astype(np.int64)
-        intras.append(pos.intra.reshape(-1).numpy().astype(np.int32))
-        segs.append(segment + offset)
-        offset += int(segment.max()) + 1
-    return np.concatenate(intras), np.concatenate(segs)
-
-
-def _nested_positions(
-    batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of a nested spec: the finest level as (intra, segment), every level as levels.
-
-    Coarse levels are aligned without ``max_intra`` (only the finest level's intra index is
-    bounded); a finest segment longer than ``max_intra`` splits, which keeps the levels nested.
-    """
-    from experiments.segment_report import DocumentSegmenters
-    from segmenters import SegmenterError
-    from segmenters.align import align_levels, align_tokens
-    from segmenters.nested import nest_segmentations
-
-    parts = split_levels(spec)
-    segmenters = {inner: DocumentSegmenters(*parse_spec(inner)) for inner, _ in parts}
-    labels = [f"{i}:{inner}@{level or ''}" for i, (inner, level) in enumerate(parts)]
-    encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
-    intras, levels = [], []
-    offsets = np.zeros(len(parts), dtype=np.int64)
-    for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
-        done = {inner: seg.for_document(doc_id).segment(text) for inner, seg in segmenters.items()}
-        try:
-            picked = [
-                done[inner].at_level(level) if level else done[inner] for inner, level in parts
-            ]
-        except SegmenterError as exc:
-            raise ExperimentError(f"nested spec {spec!r}: {exc}") from exc
-        nested = nest_segmentations(picked, labels)
-        coarse = align_levels(nested, enc.offsets, boundary=context.boundary).segment
-        fine = align_tokens(nested, enc.offsets, max_intra=max_intra, boundary=context.boundary)
-        coarse[:, -1] = fine.segment
-        intras.append(np.asarray(fine.intra, dtype=np.int32))
-        levels.append(coarse + offsets)
-        # every document opens a new segment at every level
-        offsets += coarse.max(axis=0) + 1 if len(coarse) else 0
-    lv = np.concatenate(levels).astype(np.int64)
-    return np.concatenate(intras), lv[:, -1].copy(), lv
-
-
-# reads text like a segmenter; a nested spec runs several segmenters, so segstats reports no speed
-_NESTED_SOURCE = PositionSource(
-    "nested", _nested_positions, True, lambda spec, chars: "nest-" + _safe(spec), levels=True
-)
 
 
 def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -622,14 +414,6 @@ def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray
 def window_levels(levels: np.ndarray) -> np.ndarray:
     """Re-base hierarchical levels (..., T, K) of a window: every level starts at 0."""
     return levels - levels[..., :1, :]
-
-
-def _safe(spec: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in spec)
-
-
-def _short_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
 
 
 def describe(tokens: CorpusTokens, split: str = "train") -> dict[str, object]:

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from experiments.data import DEFAULT_SEPARATOR_CHARS, CorpusTokens, position_source
+from experiments.data import DEFAULT_SEPARATOR_CHARS, CorpusTokens
 from experiments.errors import ExperimentError
+from experiments.position_sources import position_source
 
 
 @dataclass

@@ -14,6 +14,7 @@ build's key and lengths. An interrupted build resumes: done shards are kept, the
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -262,3 +263,26 @@ def _merge(
     out = load_built(directory, stem, arrays, key)
     assert out is not None  # just written
     return out
+
+
+_TOKENIZERS: dict[tuple[str, int], object] = {}
+
+
+def shard_tokenizer(path: str):
+    """The tokenizer saved at ``path``, loaded once per process (workers load their own)."""
+    from tokenizers import Tokenizer
+
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _TOKENIZERS:
+        _TOKENIZERS[key] = Tokenizer.from_file(path)
+    return _TOKENIZERS[key]
+
+
+def safe_name(spec: str) -> str:
+    """``spec`` with every character but letters, digits, ``-`` and ``_`` made ``_`` (file names)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in spec)
+
+
+def short_hash(text: str) -> str:
+    """The first 8 hex digits of the SHA-1 of ``text`` (cache keys and file names)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]

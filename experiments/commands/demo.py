@@ -145,7 +145,7 @@ def _demo_segmenter() -> str:
         get_segmenter("punct")
         return "punct"
     except Exception:  # the token-level separator path needs only bipe_core
-        from experiments.data import TOKEN_SEPARATORS
+        from experiments.position_sources import TOKEN_SEPARATORS
 
         return TOKEN_SEPARATORS
 

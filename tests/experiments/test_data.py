@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
-from experiments.data import TOKEN_SEPARATORS, CorpusTokens, window_positions
+from experiments.data import CorpusTokens, window_positions
 from experiments.errors import ExperimentError
+from experiments.position_sources import TOKEN_SEPARATORS
 
 INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
 
@@ -103,7 +104,7 @@ def test_bad_vocab_and_empty_split_raise(tmp_path):
 
 
 def test_sep_is_a_registered_position_source_and_segmenters_are_the_default():
-    from experiments.data import position_source
+    from experiments.position_sources import position_source
 
     sep, punct = position_source("sep"), position_source("fixed:size=3")
     assert sep.name == TOKEN_SEPARATORS and not sep.segments_text

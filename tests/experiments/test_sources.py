@@ -12,8 +12,9 @@ import pytest
 
 from experiments.cli import main
 from experiments.corpora import Corpus, CorpusInfo, list_corpora, load_corpus, split_documents
-from experiments.data import TOKEN_SEPARATORS, CorpusTokens
+from experiments.data import CorpusTokens
 from experiments.errors import ExperimentError
+from experiments.position_sources import TOKEN_SEPARATORS
 from experiments.shards import ArraySpec, build_sharded
 from experiments.sources import CorpusSourceError
 
