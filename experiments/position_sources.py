@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -106,19 +107,25 @@ def position_shard(
     return arrays, {}
 
 
-_SEGMENTERS: dict[str, object] = {}
+_SEGMENTERS: dict[str, Any] = {}
+
+
+def _document_segmenters(spec: str) -> Any:
+    """The `DocumentSegmenters` of a spec, built once per process: models and parsers load slowly."""
+    from experiments.segment_report import DocumentSegmenters
+
+    if spec not in _SEGMENTERS:
+        _SEGMENTERS[spec] = DocumentSegmenters(*parse_spec(spec))
+    return _SEGMENTERS[spec]
 
 
 def _segmenter_positions(
     batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions from a registered text segmenter, aligned to each document's token offsets."""
-    from experiments.segment_report import DocumentSegmenters
     from segmenters.align import align_tokens
 
-    if spec not in _SEGMENTERS:  # once per process: models and parsers load slowly
-        _SEGMENTERS[spec] = DocumentSegmenters(*parse_spec(spec))
-    segmenters = _SEGMENTERS[spec]
+    segmenters = _document_segmenters(spec)
     encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
     intras, segs, offset = [], [], 0
     for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
@@ -189,13 +196,12 @@ def _nested_positions(
     Coarse levels are aligned without ``max_intra`` (only the finest level's intra index is
     bounded); a finest segment longer than ``max_intra`` splits, which keeps the levels nested.
     """
-    from experiments.segment_report import DocumentSegmenters
     from segmenters import SegmenterError
     from segmenters.align import align_levels, align_tokens
     from segmenters.nested import nest_segmentations
 
     parts = split_levels(spec)
-    segmenters = {inner: DocumentSegmenters(*parse_spec(inner)) for inner, _ in parts}
+    segmenters = {inner: _document_segmenters(inner) for inner, _ in parts}
     labels = [f"{i}:{inner}@{level or ''}" for i, (inner, level) in enumerate(parts)]
     encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
     intras, levels = [], []
