@@ -143,6 +143,18 @@ def write_results(
         writer.writerows(flat_rows(evals))
 
 
+def read_results_csv(report_dir: str | Path) -> list[dict[str, str]]:
+    """The rows of a report directory's results.csv (as `write_results` wrote them)."""
+    from experiments.errors import ExperimentError
+
+    path = Path(report_dir) / "results.csv"
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except OSError as exc:
+        raise ExperimentError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
 def pyplot() -> Any:
     """matplotlib.pyplot on the file-only Agg backend (every report plot goes through here)."""
     import matplotlib

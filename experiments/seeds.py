@@ -10,26 +10,18 @@ Reads the ``results.csv`` of one `bipe run` report directory per seed (same grid
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
 from experiments.errors import ExperimentError
-from experiments.report import run_label
+from experiments.report import read_results_csv, run_label
 
 
 def read_seed_rows(dirs: Sequence[str | Path]) -> list[list[dict[str, str]]]:
     """The rows of ``results.csv`` in each report directory (one list per seed)."""
-    out = []
-    for d in dirs:
-        path = Path(d) / "results.csv"
-        try:
-            with open(path, newline="", encoding="utf-8") as fh:
-                out.append(list(csv.DictReader(fh)))
-        except OSError as exc:
-            raise ExperimentError(f"cannot read {path}: {exc}") from exc
+    out = [read_results_csv(d) for d in dirs]
     if len(out) < 2:
         raise ExperimentError("an interval needs the reports of at least two seeds")
     return out

@@ -124,21 +124,23 @@ def aggregate_evals(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def csv_cell(path: str, scheme: str, segmenter: str = "") -> dict[int, list[float]]:
+def csv_cell(report_dir: str, scheme: str, segmenter: str = "") -> dict[int, list[float]]:
     """Per evaluation length, the per-seed perplexities of one cell of a report's results.csv."""
-    import csv
+    from experiments.report import read_results_csv
 
     out: dict[int, list[float]] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            if r["scheme"] == scheme and (not segmenter or r["segmenter"] == segmenter):
-                out.setdefault(int(r["length"]), []).append(float(r["ppl"]))
+    for r in read_results_csv(report_dir):
+        if r["scheme"] == scheme and (not segmenter or r["segmenter"] == segmenter):
+            out.setdefault(int(r["length"]), []).append(float(r["ppl"]))
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """Print cell A minus cell B per length (Welch 95%), each cell a scheme in a report dir."""
     import argparse
+    import sys
+
+    from experiments.errors import ExperimentError
 
     ap = argparse.ArgumentParser(
         prog="python -m experiments.stats",
@@ -149,14 +151,19 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("dir_b")
     ap.add_argument("scheme_b")
     args = ap.parse_args(argv)
-    a = csv_cell(f"{args.dir_a}/results.csv", args.scheme_a)
-    b = csv_cell(f"{args.dir_b}/results.csv", args.scheme_b)
+    try:
+        a = csv_cell(args.dir_a, args.scheme_a)
+        b = csv_cell(args.dir_b, args.scheme_b)
+    except ExperimentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     cells = []
     for n in sorted(set(a) & set(b)):
         d = diff_interval(a[n], b[n])
         cells.append(f"{n}: {d.mean:+.2f} ± {d.half:.2f}{' *' if d.excludes(0) else ''}")
     print(f"{args.scheme_a} ({args.dir_a}) - {args.scheme_b} ({args.dir_b}): " + " | ".join(cells))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
