@@ -143,6 +143,19 @@ def write_results(
         writer.writerows(flat_rows(evals))
 
 
+def write_csv(
+    path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...] | None = None
+) -> Path:
+    """A CSV of ``rows`` with the given columns (default: every key, in first-seen order)."""
+    if fields is None:
+        fields = tuple(dict.fromkeys(k for r in rows for k in r))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
 def read_results_csv(report_dir: str | Path) -> list[dict[str, str]]:
     """The rows of a report directory's results.csv (as `write_results` wrote them)."""
     from experiments.errors import ExperimentError

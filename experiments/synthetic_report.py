@@ -10,7 +10,6 @@ flat size (minimal DFA states) and against the bilevel size (top + bottom states
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections import defaultdict
@@ -241,18 +240,6 @@ def probe_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def write_csv(
-    path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...] | None = None
-) -> Path:
-    """A CSV with the given columns (default: the first row's keys)."""
-    fields = fields or (tuple(rows[0]) if rows else ())
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 # ------------------------------------------------------------------------------ plots
 def plot_acc_vs_width(out: Path, rows: list[dict[str, Any]], target: float) -> list[Path]:
     """Per test factor: word accuracy against width, a panel per automaton, a line per scheme."""
@@ -426,16 +413,16 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
     mins = min_width_rows(rows, sizes, cfg.target, cfg.widths, cfg.seeds)
     fits = fit_rows(mins)
     probes = probe_rows(res.results)
-    write_csv(out / "cells.csv", rows, CELL_FIELDS)
-    write_csv(out / "min_width.csv", mins, MIN_WIDTH_FIELDS)
-    write_csv(
+    report.write_csv(out / "cells.csv", rows, CELL_FIELDS)
+    report.write_csv(out / "min_width.csv", mins, MIN_WIDTH_FIELDS)
+    report.write_csv(
         out / "fits.csv",
         fits,
         ("scheme", "size", "size_field", "points", "best", "formula", "ssr", "aic", "spearman"),
     )
-    write_csv(out / "sizes.csv", list(sizes.values()), ("automaton", "family", *SIZE_FIELDS))
+    report.write_csv(out / "sizes.csv", list(sizes.values()), ("automaton", "family", *SIZE_FIELDS))
     if probes:
-        write_csv(out / "probes.csv", probes)
+        report.write_csv(out / "probes.csv", probes)
     if rows:
         plot_acc_vs_width(out, rows, cfg.target)
         plot_min_width(out, mins, cfg.widths)

@@ -4,7 +4,6 @@ sets) and `report` (one Bi-NFA's size report)."""
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from pathlib import Path
@@ -183,16 +182,6 @@ def _pairs(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    keys: list[str] = []
-    for r in rows:
-        keys.extend(k for k in r if k not in keys)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        w.writerows(rows)
-
-
 def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
     import matplotlib
 
@@ -271,8 +260,10 @@ def run_compare(args: argparse.Namespace) -> int:
             f"of {args.by} for a fit to rely on",
             file=sys.stderr,
         )
-    _write_csv(out / "sizes.csv", rows)
-    _write_csv(out / "fits.csv", fits)
+    from experiments.report import write_csv
+
+    write_csv(out / "sizes.csv", rows)
+    write_csv(out / "fits.csv", fits)
     _plot(out / "sizes.png", rows)
     if args.json:
         print(json.dumps({"sizes": rows, "fits": fits}, indent=2, default=str))
