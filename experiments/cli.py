@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "experiments.commands.train",
     "experiments.commands.synthetic",
     "experiments.commands.budget",
+    "experiments.commands.seeds",
 )
 
 # The modules of the "lm" extra; a light install (`pip install bipe`) has none of them.

@@ -1,5 +1,6 @@
 """Statistics over seeds, in one place: the t-based 95% interval of a mean, the Welch interval of
-a difference of means, and the grouping of per-seed evaluations into one row per run.
+a difference of means, the grouping of per-seed evaluations into one row per run, and the tables
+that `bipe stats` prints from the ``results.csv`` of report directories.
 
 An experimental claim rests on several seeds with an interval (docs/experiments.md); a cell with
 one seed has no interval (``half`` is NaN) and is reported as a probe.
@@ -10,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 LEVEL = 0.95  # every interval in the reports is a 95% one
@@ -124,46 +126,110 @@ def aggregate_evals(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def csv_cell(report_dir: str, scheme: str, segmenter: str = "") -> dict[int, list[float]]:
-    """Per evaluation length, the per-seed perplexities of one cell of a report's results.csv."""
-    from experiments.report import read_results_csv
+# -- report directories: the cells of results.csv, keyed by seed -------------------------------
 
-    out: dict[int, list[float]] = {}
-    for r in read_results_csv(report_dir):
-        if r["scheme"] == scheme and (not segmenter or r["segmenter"] == segmenter):
-            out.setdefault(int(r["length"]), []).append(float(r["ppl"]))
-    return out
+# (corpus, run label) -> length -> {(report index, seed): perplexity}
+Cells = dict[tuple[str, str], dict[int, dict[tuple[int, str], float]]]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Print cell A minus cell B per length (Welch 95%), each cell a scheme in a report dir."""
-    import argparse
-    import sys
+def report_cells(dirs: Sequence[str | Path]) -> Cells:
+    """Every cell of the given reports' results.csv files, one perplexity per (report, seed).
 
+    A report of several seeds (``train.seeds``) and several reports of one seed each (one per
+    ``train.seed``) read alike; the report index keeps equal seeds of different reports apart.
+    """
+    from experiments.errors import ExperimentError
+    from experiments.report import read_results_csv, run_label
+
+    cells: Cells = {}
+    for i, d in enumerate(dirs):
+        for r in read_results_csv(d):
+            try:
+                key = (r["corpus"], run_label(r))
+                length, ppl = int(r["length"]), float(r["ppl"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ExperimentError(f"{d}/results.csv has a malformed row: {r}") from exc
+            seeds = cells.setdefault(key, {}).setdefault(length, {})
+            seed = (i, r.get("seed") or "")
+            if seed in seeds:
+                raise ExperimentError(
+                    f"{d}/results.csv has {key[1]} at {length} twice for seed {seed[1] or '?'}"
+                )
+            seeds[seed] = ppl
+    if not cells:
+        raise ExperimentError(f"no results in {', '.join(map(str, dirs))}")
+    return cells
+
+
+def find_cell(cells: Cells, name: str, corpus: str | None = None) -> tuple[str, str]:
+    """The one cell called ``name`` (a run label as the tables print it, or a bare scheme name)."""
     from experiments.errors import ExperimentError
 
-    ap = argparse.ArgumentParser(
-        prog="python -m experiments.stats",
-        description="perplexity of cell A minus cell B, per length, with a Welch 95% interval",
-    )
-    ap.add_argument("dir_a")
-    ap.add_argument("scheme_a")
-    ap.add_argument("dir_b")
-    ap.add_argument("scheme_b")
-    args = ap.parse_args(argv)
-    try:
-        a = csv_cell(args.dir_a, args.scheme_a)
-        b = csv_cell(args.dir_b, args.scheme_b)
-    except ExperimentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    cells = []
-    for n in sorted(set(a) & set(b)):
-        d = diff_interval(a[n], b[n])
-        cells.append(f"{n}: {d.mean:+.2f} ± {d.half:.2f}{' *' if d.excludes(0) else ''}")
-    print(f"{args.scheme_a} ({args.dir_a}) - {args.scheme_b} ({args.dir_b}): " + " | ".join(cells))
-    return 0
+    keys = [k for k in cells if corpus is None or k[0] == corpus]
+    found = [k for k in keys if k[1] == name] or [k for k in keys if k[1].split(" (")[0] == name]
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(sorted({repr(k[1]) for k in keys})) or "none"
+    if not found:
+        where = f" on corpus {corpus!r}" if corpus else ""
+        raise ExperimentError(f"no cell {name!r}{where}; the cells are {known}")
+    many = ", ".join(f"{c}: {label!r}" for c, label in found)
+    raise ExperimentError(f"{name!r} names several cells ({many}); give the run label or --corpus")
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def seeds_table(cells: Cells) -> str:
+    """Markdown: per run and length, mean perplexity ± 95% interval over its seeds."""
+    lengths = sorted({n for by in cells.values() for n in by})
+    lines = [
+        "| corpus | run | seeds | " + " | ".join(map(str, lengths)) + " | last / first |",
+        "|" + "---|" * (4 + len(lengths)),
+    ]
+    for (corpus, label), by in cells.items():
+        row = [t_interval(list(by[n].values())).format() if n in by else "" for n in lengths]
+        first, last = by[min(by)], by[max(by)]
+        common = sorted(set(first) & set(last))
+        ratio = t_interval([last[s] / first[s] for s in common]).format(3) if common else ""
+        n = min(len(v) for v in by.values())
+        lines.append(f"| {corpus} | {label} | {n} | {' | '.join(row)} | {ratio} |")
+    return "\n".join(lines)
+
+
+def ratio_table(cells: Cells, pairs: Sequence[tuple[str, str]], corpus: str | None = None) -> str:
+    """Markdown: per pair (a, b) and length, the mean per-seed ratio ppl(a) / ppl(b) ± 95%."""
+    from experiments.errors import ExperimentError
+
+    corpora = [corpus] if corpus else sorted({c for c, _ in cells})
+    lengths = sorted({n for by in cells.values() for n in by})
+    lines = [
+        "| corpus | ppl ratio | " + " | ".join(map(str, lengths)) + " |",
+        "|" + "---|" * (2 + len(lengths)),
+    ]
+    for c in corpora:
+        for a, b in pairs:
+            ka, kb = find_cell(cells, a, c), find_cell(cells, b, c)
+            row = []
+            for n in lengths:
+                va, vb = cells[ka].get(n, {}), cells[kb].get(n, {})
+                common = sorted(set(va) & set(vb))  # a ratio pairs runs of the same seed
+                row.append(t_interval([va[s] / vb[s] for s in common]).format(3) if common else "")
+            if not any(row):
+                raise ExperimentError(f"{ka[1]!r} and {kb[1]!r} share no seed on {c!r}")
+            lines.append(f"| {c} | {ka[1]} / {kb[1]} | {' | '.join(row)} |")
+    return "\n".join(lines)
+
+
+def diff_line(
+    dir_a: str | Path, name_a: str, dir_b: str | Path, name_b: str, corpus: str | None = None
+) -> str:
+    """One line: cell A minus cell B per length (Welch 95%, ``*`` beyond noise)."""
+    from experiments.errors import ExperimentError
+
+    ca, cb = report_cells([dir_a]), report_cells([dir_b])
+    ka, kb = find_cell(ca, name_a, corpus), find_cell(cb, name_b, corpus)
+    parts = []
+    for n in sorted(set(ca[ka]) & set(cb[kb])):
+        d = diff_interval(list(ca[ka][n].values()), list(cb[kb][n].values()))
+        parts.append(f"{n}: {d.mean:+.2f} ± {d.half:.2f}{' *' if d.excludes(0) else ''}")
+    if not parts:
+        raise ExperimentError(f"{ka[1]!r} and {kb[1]!r} share no evaluation length")
+    return f"{ka[1]} ({dir_a}) - {kb[1]} ({dir_b}): " + " | ".join(parts)

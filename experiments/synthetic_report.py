@@ -119,12 +119,13 @@ def cell_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def width_interval(widths: list[int]) -> tuple[float, float | None, float | None]:
     """Geometric mean of per-seed minimal widths and its 95% t-interval (None with one seed)."""
-    from experiments.seeds import mean_interval
+    from experiments.stats import t_interval
 
     logs = [float(v) for v in np.log2(np.asarray(widths, dtype=float))]
     if len(logs) < 2:
         return 2 ** (sum(logs) / len(logs)), None, None
-    mean, half = mean_interval(logs)
+    iv = t_interval(logs)
+    mean, half = iv.mean, iv.half
     return 2**mean, 2 ** (mean - half), 2 ** (mean + half)
 
 

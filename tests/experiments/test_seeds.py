@@ -1,53 +1,123 @@
-"""Seed tables: means with t-intervals and paired ratios from several `bipe run` reports."""
+"""`bipe seeds`: seed tables, paired ratios and cell differences read from real report files."""
 
 from __future__ import annotations
 
 import csv
 
 import pytest
+from scipy import stats as sps
 
+from experiments.cli import main
 from experiments.errors import ExperimentError
-from experiments.seeds import main, mean_interval, paired_table, read_seed_rows, seeds_table
-
-FIELDS = ["corpus", "scheme", "segmenter", "length", "ppl"]
-
-
-def _report(path, ppl):
-    path.mkdir()
-    with open(path / "results.csv", "w", newline="") as fh:
-        w = csv.DictWriter(fh, FIELDS)
-        w.writeheader()
-        for scheme, seg, base in (("rope", "", 10.0), ("hier_rope", "a > b", 12.0)):
-            for length, k in ((64, 1.0), (128, 1.5)):
-                w.writerow(dict(zip(FIELDS, ("c", scheme, seg, length, base * k + ppl))))
-    return path
+from experiments.report import write_results
+from experiments.stats import diff_line, find_cell, ratio_table, report_cells, seeds_table
 
 
-def test_mean_interval_is_students_t():
-    mean, half = mean_interval([1.0, 2.0, 3.0])
-    assert mean == 2.0 and half == pytest.approx(4.302653 * 1.0 / 3**0.5, rel=1e-5)
+def _evals(scheme, segmenter, ppls, lengths=(64, 128), seed0=0):
+    """Evaluations of one cell, one per seed, at every length: ppl, then ppl + 1 at the next."""
+    rows = lambda p: [  # noqa: E731
+        {"length": n, "multiplier": n / 64, "loss": 1.0, "ppl": p + k, "blocks": 1, "tokens": n,
+         "seconds": 0.1} for k, n in enumerate(lengths)
+    ]  # fmt: skip
+    return [
+        {"corpus": "c", "scheme": scheme, "segmenter": segmenter, "step": 5, "seed": seed0 + i,
+         "results": rows(p)} for i, p in enumerate(ppls)
+    ]  # fmt: skip
 
 
-def test_tables_over_three_seeds(tmp_path, capsys):
-    dirs = [_report(tmp_path / f"s{i}", i) for i in range(3)]
-    seeds = read_seed_rows(dirs)
-    table = seeds_table(seeds)
-    assert "| c | rope | 11.00 ± 2.48 | 16.00 ± 2.48 |" in table
-    assert "| c | hier_rope (a > b) | 13.00 ± 2.48 | 19.00 ± 2.48 |" in table
-    ratios = paired_table(seeds, [("hier_rope", "rope")])
-    expected = sum((12 + i) / (10 + i) for i in range(3)) / 3
-    assert f"| c | hier_rope / rope | {expected:.3f} ± " in ratios
-    assert main([*map(str, dirs), "--pair", "hier_rope:rope"]) == 0
-    assert "hier_rope / rope" in capsys.readouterr().out
+@pytest.fixture
+def report(tmp_path):
+    """A report of three seeds: rope, and bipe_rope with two segmenters."""
+    out = tmp_path / "multi"
+    out.mkdir()
+    write_results(
+        out,
+        _evals("rope", None, [10.0, 11.0, 12.0])
+        + _evals("bipe_rope", "punct", [12.0, 13.0, 14.0])
+        + _evals("bipe_rope", "fixed:size=120", [20.0, 22.0, 24.0]),
+    )
+    return out
 
 
-def test_bad_input_is_a_typed_error(tmp_path, capsys):
-    a, b = _report(tmp_path / "a", 0), _report(tmp_path / "b", 1)
-    with pytest.raises(ExperimentError, match="at least two seeds"):
-        read_seed_rows([a])
-    with pytest.raises(ExperimentError, match="cannot read"):
-        read_seed_rows([a, tmp_path / "missing"])
-    with pytest.raises(ExperimentError, match="no "):
-        paired_table(read_seed_rows([a, b]), [("alibi", "rope")])
-    assert main([str(a), str(b), "--pair", "rope"]) == 2
+def test_table_of_a_multi_seed_report(report):
+    table = seeds_table(report_cells([report]))
+    half = sps.t.ppf(0.975, 2) / 3**0.5  # sd 1 over 3 seeds
+    assert f"| c | rope | 3 | 11.00 ± {half:.2f} | 12.00 ± {half:.2f} |" in table
+    assert "| c | bipe_rope (fixed:size=120) | 3 | 22.00 ± " in table
+
+
+def test_one_report_per_seed_reads_like_one_multi_seed_report(tmp_path, report):
+    dirs = []
+    for i, (a, b) in enumerate(((10.0, 12.0), (11.0, 13.0), (12.0, 14.0))):
+        d = tmp_path / f"s{i}"
+        d.mkdir()
+        # every per-seed report says seed 0: the report index keeps them apart
+        write_results(d, _evals("rope", None, [a]) + _evals("bipe_rope", "punct", [b]))
+        dirs.append(d)
+    split = report_cells(dirs)
+    whole = report_cells([report])
+    for key in split:
+        assert sorted(split[key][64].values()) == sorted(whole[key][64].values())
+    assert ratio_table(split, [("bipe_rope", "rope")]) == ratio_table(
+        report_cells([report]), [("bipe_rope (punct)", "rope")]
+    )
+
+
+def test_ratios_pair_runs_of_the_same_seed(report):
+    table = ratio_table(report_cells([report]), [("bipe_rope (punct)", "rope")])
+    mean = sum(b / a for a, b in ((10, 12), (11, 13), (12, 14))) / 3
+    assert f"| c | bipe_rope (punct) / rope | {mean:.3f} ± " in table
+
+
+def test_cells_are_named_by_label_or_unambiguous_scheme(report):
+    cells = report_cells([report])
+    assert find_cell(cells, "rope") == ("c", "rope")
+    assert find_cell(cells, "bipe_rope (punct)") == ("c", "bipe_rope (punct)")
+    with pytest.raises(ExperimentError, match="names several cells"):
+        find_cell(cells, "bipe_rope")  # two segmenters: never pooled into one cell
+    with pytest.raises(ExperimentError, match="no cell 'alibi'"):
+        find_cell(cells, "alibi")
+    with pytest.raises(ExperimentError, match="on corpus 'other'"):
+        find_cell(cells, "rope", corpus="other")
+
+
+def test_diff_is_welch_and_marks_noise(report, tmp_path):
+    line = diff_line(report, "bipe_rope (fixed:size=120)", report, "rope")
+    w = sps.ttest_ind([20, 22, 24], [10, 11, 12], equal_var=False)
+    assert line.startswith("bipe_rope (fixed:size=120) (")
+    assert "64: +11.00 ± " in line and " *" in line and w.pvalue < 0.05
+    same = diff_line(report, "rope", report, "rope")
+    assert "64: +0.00 ± 2.27 |" in same and " *" not in same  # the same cell: pure noise
+
+
+def test_command_line(report, capsys):
+    assert main(["seeds", "table", str(report), "--pair", "bipe_rope (punct):rope"]) == 0
+    out = capsys.readouterr().out
+    assert "| c | rope | 3 |" in out and "bipe_rope (punct) / rope" in out
+    assert main(["seeds", "diff", str(report), "bipe_rope (punct)", str(report), "rope"]) == 0
+    assert "64: +2.00 ± " in capsys.readouterr().out
+
+
+def test_bad_input_is_a_typed_error(report, tmp_path, capsys):
+    assert main(["seeds", "table", str(tmp_path / "missing")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["seeds", "table", str(report), "--pair", "rope"]) == 2
     assert "A:B" in capsys.readouterr().err
+    assert main(["seeds", "diff", str(report), "bipe_rope", str(report), "rope"]) == 2
+    assert "names several cells" in capsys.readouterr().err
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    with open(bad / "results.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["corpus", "scheme", "segmenter", "length", "ppl", "seed"])
+        w.writerow(["c", "rope", "", "64", "not-a-number", "0"])
+    with pytest.raises(ExperimentError, match="malformed row"):
+        report_cells([bad])
+    (bad / "results.csv").write_text("corpus,scheme,segmenter,length,ppl,seed\n", encoding="utf-8")
+    with pytest.raises(ExperimentError, match="no results"):
+        report_cells([bad])
+    dup = tmp_path / "dup"
+    dup.mkdir()
+    write_results(dup, _evals("rope", None, [1.0]) + _evals("rope", None, [2.0]))
+    with pytest.raises(ExperimentError, match="twice"):
+        report_cells([dup])

@@ -120,24 +120,3 @@ def test_budget_gaps_table_and_plot(tmp_path):
     assert [p.name for p in plot_gaps(tmp_path, rows)] == ["gap_vs_budget_c.png"]
     with pytest.raises(ExperimentError, match="budgets"):
         budget_configs(cfg, [0])
-
-
-def test_csv_cell_reads_what_write_results_wrote(tmp_path):
-    import pytest
-
-    from experiments.errors import ExperimentError
-    from experiments.report import write_results
-    from experiments.stats import csv_cell, main
-
-    rows = [{"length": 64, "multiplier": 1.0, "loss": 3.0, "ppl": p, "blocks": 1, "tokens": 64,
-             "seconds": 0.1} for p in (20.0,)]  # fmt: skip
-    evals = [
-        {"corpus": "c", "scheme": s, "segmenter": None, "step": 1, "seed": k, "results": rows}
-        for s in ("rope", "alibi")
-        for k in (0, 1)
-    ]
-    write_results(tmp_path, evals)
-    assert csv_cell(str(tmp_path), "rope") == {64: [20.0, 20.0]}
-    with pytest.raises(ExperimentError, match="cannot read"):
-        csv_cell(str(tmp_path / "missing"), "rope")
-    assert main([str(tmp_path / "missing"), "rope", str(tmp_path), "alibi"]) == 2
