@@ -301,7 +301,8 @@ def _tiny() -> ExperimentConfig:
 
 
 def _cpu_small() -> ExperimentConfig:
-    # About 20 minutes on 2 idle cores: 6 runs of 500 steps x 8 x 256 tokens, two at a time.
+    # About 23 minutes on 2 idle cores: 18 runs (6 cells x 3 seeds) of 500 steps x 8 x 256 tokens,
+    # two at a time (1,364 s measured on KJV, docs/results.md section 1).
     # "fixed:size=120" cuts 120-character segments: the mean length of punct's KJV segments
     # (about 40 BPE tokens), so natural and fixed segments differ in placement, not in size.
     cfg = ExperimentConfig(

@@ -22,7 +22,7 @@ from experiments.validate import (
 # something; each --help says so.
 PRESET_NOTE = {
     "tiny": "tiny: seconds on a CPU; `bipe run` defaults to cpu-small",
-    "cpu-small": "cpu-small: about 20 minutes on 2 cores; `bipe train` defaults to tiny",
+    "cpu-small": "cpu-small: about 25 minutes on 2 idle cores; `bipe train` defaults to tiny",
 }
 
 
