@@ -39,14 +39,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from experiments.config import DEFAULT_SEPARATOR_CHARS, ExperimentConfig, RunSpec, model_config
-from experiments.corpora import (
+from experiments.corpora import load_corpus
+from experiments.documents import (
     SPLITS,
     Corpus,
     Document,
     SplitPlan,
     SplitPlanner,
     fingerprint_documents,
-    load_corpus,
 )
 from experiments.errors import ExperimentError
 from experiments.position_sources import (

@@ -11,7 +11,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from experiments.corpora import CORPORA, Corpus, Document, _limit
+from experiments.corpora import CORPORA
+from experiments.documents import Corpus, Document, limit_documents
 from experiments.errors import ExperimentError
 
 EMBOSS_TEST = Path("/usr/share/EMBOSS/test")
@@ -54,7 +55,7 @@ def load_series(max_docs: int | None = None) -> Corpus:
                 values = frame[col].to_numpy()
             values = [float(v) for v in values if v == v]  # v != v only for NaN
             docs.append(Document(f"series/{name}/{col}", values_text(values)))
-    return Corpus(CORPORA["series"][0], _limit(docs, max_docs), {"max_docs": max_docs})
+    return Corpus(CORPORA["series"][0], limit_documents(docs, max_docs), {"max_docs": max_docs})
 
 
 def _emboss_records(kind: str, files: list[Path], fmt: str, max_docs: int | None) -> Corpus:
@@ -75,7 +76,7 @@ def _emboss_records(kind: str, files: list[Path], fmt: str, max_docs: int | None
             if doc_id not in seen and len(rec.seq):
                 seen.add(doc_id)
                 docs.append(Document(doc_id, str(rec.seq)))
-    return Corpus(CORPORA[kind][0], _limit(docs, max_docs), {"max_docs": max_docs})
+    return Corpus(CORPORA[kind][0], limit_documents(docs, max_docs), {"max_docs": max_docs})
 
 
 def load_genbank_dna(max_docs: int | None = None) -> Corpus:
@@ -108,5 +109,5 @@ def load_markdown_docs(max_docs: int | None = None, root: Path | None = None) ->
             seen.add(stem)
             docs.append(Document(f"markdown/nodejs/{stem}", text))
     return Corpus(
-        CORPORA["markdown"][0], _limit(docs, max_docs), {"max_docs": max_docs, "root": str(root)}
+        CORPORA["markdown"][0], limit_documents(docs, max_docs), {"max_docs": max_docs, "root": str(root)}
     )

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from experiments.corpora import Corpus, CorpusInfo, Document, register_corpus
+from experiments.corpora import register_corpus
+from experiments.documents import Corpus, CorpusInfo, Document
 from experiments.errors import ExperimentError
 
 INSTALL_HINT = 'pip install "bipe[corpora]" (datasets, pyarrow)'

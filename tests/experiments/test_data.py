@@ -8,8 +8,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
+from experiments.corpora import load_corpus
 from experiments.data import CorpusTokens, window_positions
+from experiments.documents import Corpus, CorpusInfo, Document
 from experiments.errors import ExperimentError
 from experiments.position_sources import TOKEN_SEPARATORS
 

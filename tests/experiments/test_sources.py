@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from experiments.cli import main
-from experiments.corpora import Corpus, CorpusInfo, list_corpora, load_corpus, split_documents
+from experiments.corpora import list_corpora, load_corpus
 from experiments.data import CorpusTokens
+from experiments.documents import Corpus, CorpusInfo, split_documents
 from experiments.errors import ExperimentError
 from experiments.position_sources import TOKEN_SEPARATORS
 from experiments.shards import ArraySpec, build_sharded
