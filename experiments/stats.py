@@ -128,15 +128,17 @@ def aggregate_evals(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # -- report directories: the cells of results.csv, keyed by seed -------------------------------
 
-# (corpus, run label) -> length -> {(report index, seed): perplexity}
-Cells = dict[tuple[str, str], dict[int, dict[tuple[int, str], float]]]
+# (corpus, run label) -> length -> {seed (or "report <i>" without one): perplexity}
+Cells = dict[tuple[str, str], dict[int, dict[str, float]]]
 
 
 def report_cells(dirs: Sequence[str | Path]) -> Cells:
-    """Every cell of the given reports' results.csv files, one perplexity per (report, seed).
+    """Every cell of the given reports' results.csv files, one perplexity per seed.
 
     A report of several seeds (``train.seeds``) and several reports of one seed each (one per
-    ``train.seed``) read alike; the report index keeps equal seeds of different reports apart.
+    ``train.seed``) read alike, and runs of the same seed pair up across reports (a seed fixes the
+    batch order). Rows without a seed (reports written before seeds were recorded) are keyed by
+    their report instead, so each such report counts as one seed.
     """
     from experiments.errors import ExperimentError
     from experiments.report import read_results_csv, run_label
@@ -150,10 +152,11 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExperimentError(f"{d}/results.csv has a malformed row: {r}") from exc
             seeds = cells.setdefault(key, {}).setdefault(length, {})
-            seed = (i, r.get("seed") or "")
+            seed = r.get("seed") or f"report {i}"
             if seed in seeds:
                 raise ExperimentError(
-                    f"{d}/results.csv has {key[1]} at {length} twice for seed {seed[1] or '?'}"
+                    f"{key[1]} at {length} appears twice for seed {seed} (in {d}/results.csv "
+                    "or an earlier report given): give each seed's run once"
                 )
             seeds[seed] = ppl
     if not cells:

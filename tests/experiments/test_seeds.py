@@ -51,16 +51,40 @@ def test_one_report_per_seed_reads_like_one_multi_seed_report(tmp_path, report):
     for i, (a, b) in enumerate(((10.0, 12.0), (11.0, 13.0), (12.0, 14.0))):
         d = tmp_path / f"s{i}"
         d.mkdir()
-        # every per-seed report says seed 0: the report index keeps them apart
-        write_results(d, _evals("rope", None, [a]) + _evals("bipe_rope", "punct", [b]))
+        write_results(
+            d, _evals("rope", None, [a], seed0=i) + _evals("bipe_rope", "punct", [b], seed0=i)
+        )
         dirs.append(d)
-    split = report_cells(dirs)
-    whole = report_cells([report])
-    for key in split:
-        assert sorted(split[key][64].values()) == sorted(whole[key][64].values())
+    split, whole = report_cells(dirs), report_cells([report])
+    assert split[("c", "rope")] == whole[("c", "rope")]
     assert ratio_table(split, [("bipe_rope", "rope")]) == ratio_table(
-        report_cells([report]), [("bipe_rope (punct)", "rope")]
+        whole, [("bipe_rope (punct)", "rope")]
     )
+
+
+def test_runs_of_one_seed_pair_across_reports(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    write_results(a, _evals("rope", None, [10.0, 11.0, 12.0]))
+    write_results(b, _evals("bipe_rope_io", "punct", [11.0, 11.5, 13.5]))
+    table = ratio_table(report_cells([a, b]), [("bipe_rope_io", "rope")])
+    mean = (11 / 10 + 11.5 / 11 + 13.5 / 12) / 3
+    assert f"| c | bipe_rope_io (punct) / rope | {mean:.3f} ± " in table
+
+
+def test_reports_without_seeds_count_one_seed_each(tmp_path):
+    dirs = []
+    for i, p in enumerate((10.0, 11.0, 12.0)):
+        d = tmp_path / f"old{i}"
+        d.mkdir()
+        with open(d / "results.csv", "w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["corpus", "scheme", "segmenter", "length", "ppl"])  # no seed column
+            w.writerows([["c", "rope", "", "64", p], ["c", "alibi", "", "64", p + 2]])
+        dirs.append(d)
+    cells = report_cells(dirs)
+    assert sorted(cells[("c", "rope")][64].values()) == [10.0, 11.0, 12.0]
+    assert "| c | alibi / rope | 1.183 ± " in ratio_table(cells, [("alibi", "rope")])
 
 
 def test_ratios_pair_runs_of_the_same_seed(report):
@@ -119,5 +143,7 @@ def test_bad_input_is_a_typed_error(report, tmp_path, capsys):
     dup = tmp_path / "dup"
     dup.mkdir()
     write_results(dup, _evals("rope", None, [1.0]) + _evals("rope", None, [2.0]))
-    with pytest.raises(ExperimentError, match="twice"):
+    with pytest.raises(ExperimentError, match="twice for seed 0"):
         report_cells([dup])
+    with pytest.raises(ExperimentError, match="twice for seed 0"):
+        report_cells([report, report])  # the same report twice is not three more seeds
