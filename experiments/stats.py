@@ -156,7 +156,8 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
             if seed in seeds:
                 raise ExperimentError(
                     f"{key[1]} at {length} appears twice for seed {seed} (in {d}/results.csv "
-                    "or an earlier report given): give each seed's run once"
+                    "or an earlier report given): give each seed's run once, and compare reports "
+                    "whose runs share a label with `bipe seeds diff`"
                 )
             seeds[seed] = ppl
     if not cells:
