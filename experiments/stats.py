@@ -1,6 +1,6 @@
 """Statistics over seeds, in one place: the t-based 95% interval of a mean, the Welch interval of
 a difference of means, the grouping of per-seed evaluations into one row per run, and the tables
-that `bipe stats` prints from the ``results.csv`` of report directories.
+that `bipe seeds` prints from the ``results.csv`` of report directories.
 
 An experimental claim rests on several seeds with an interval (docs/experiments.md); a cell with
 one seed has no interval (``half`` is NaN) and is reported as a probe.

@@ -49,15 +49,26 @@ def run_table(args: argparse.Namespace) -> int:
     """`bipe seeds table`: print the seed table, then the ratio table of any --pair."""
     from experiments.stats import ratio_table, report_cells, seeds_table
 
-    pairs = [tuple(x.split(":", 1)) for x in args.pair]
-    if any(len(pair) != 2 or not all(pair) for pair in pairs):
-        raise ExperimentError("--pair takes two cells as A:B, e.g. --pair bipe_rope:rope")
+    pairs = [split_pair(x) for x in args.pair]
     cells = report_cells(args.dirs)
     print(seeds_table(cells))
     if pairs:
         print()
         print(ratio_table(cells, pairs, args.corpus))  # type: ignore[arg-type]
     return 0
+
+
+def split_pair(text: str) -> tuple[str, str]:
+    """``A:B`` as (A, B), split at the colon outside parentheses (labels such as
+    ``bipe_rope (fixed:size=120)`` hold colons of their own)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ":" and depth == 0 and 0 < i < len(text) - 1:
+            return text[:i], text[i + 1 :]
+    raise ExperimentError(
+        f"--pair takes two cells as A:B, e.g. --pair bipe_rope:rope, got {text!r}"
+    )
 
 
 def run_diff(args: argparse.Namespace) -> int:

@@ -122,6 +122,19 @@ def test_command_line(report, capsys):
     assert "64: +2.00 ± " in capsys.readouterr().out
 
 
+def test_pairs_split_outside_the_labels_own_colons(report, capsys):
+    from experiments.commands.seeds import split_pair
+
+    assert split_pair("bipe_rope (fixed:size=120):rope") == ("bipe_rope (fixed:size=120)", "rope")
+    assert split_pair("rope:bipe_rope (fixed:size=120)") == ("rope", "bipe_rope (fixed:size=120)")
+    argv = ["seeds", "table", str(report), "--pair", "bipe_rope (fixed:size=120):rope"]
+    assert main(argv) == 0
+    assert "| c | bipe_rope (fixed:size=120) / rope | 2.000 ± " in capsys.readouterr().out
+    for bad in ("rope", ":rope", "rope:", "(a:b)"):
+        with pytest.raises(ExperimentError, match="A:B"):
+            split_pair(bad)
+
+
 def test_bad_input_is_a_typed_error(report, tmp_path, capsys):
     assert main(["seeds", "table", str(tmp_path / "missing")]) == 2
     assert "cannot read" in capsys.readouterr().err
