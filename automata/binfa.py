@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Hashable, Iterable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,7 @@ from automata.io import from_json as nfa_from_json
 from automata.io import read_document
 from automata.io import to_dict as nfa_to_dict
 from automata.nfa import EPSILON, NFA, sorted_symbols
-
-if TYPE_CHECKING:
-    from automata.sizes import SizeReport
+from automata.sizes import SizeReport, size_report
 
 JSON_FORMAT = "bipe-binfa"
 JSON_VERSION = 1
@@ -315,8 +313,6 @@ class BiNFA:
     # ------------------------------------------------------------------ reports and JSON
     def size_report(self, max_dfa_states: int = 20_000) -> SizeReport:
         """Sizes of every part (see docs/theory.md section 5); minimal DFA within the budget."""
-        from automata.sizes import size_report
-
         return size_report(self, max_dfa_states=max_dfa_states)
 
     def to_dict(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import networkx as nx
 
 from automata.exceptions import AutomataFormatError, AutomataInputError
 from automata.nfa import EPSILON, NFA, sorted_symbols
+from automata.table import table_to_networkx
 
 JSON_FORMAT = "bipe-nfa"
 JSON_VERSION = 1
@@ -22,19 +23,8 @@ def to_networkx(nfa: NFA) -> nx.MultiDiGraph:
     Graph attributes ``start``, ``finals`` (frozenset) and ``alphabet`` (frozenset) make it lossless;
     state order is the node insertion order.
     """
-    g = nx.MultiDiGraph(start=nfa.start, finals=nfa.finals, alphabet=nfa.alphabet)
-    finals = nfa.final_indices
-    lab = nfa.states
-    g.add_nodes_from(
-        (s, {"start": i == nfa.start_index, "final": i in finals}) for i, s in enumerate(lab)
-    )
-    g.add_edges_from(
-        (lab[i], lab[j], {"symbol": a})
-        for i, d in enumerate(nfa.succ_table())
-        for a, ts in d.items()
-        for j in ts
-    )
-    return g
+    parts = (nfa.states, nfa.alphabet, nfa.succ_table(), nfa.start_index, nfa.final_indices)
+    return table_to_networkx(*parts)
 
 
 def from_networkx(graph: nx.MultiDiGraph) -> NFA:

@@ -19,6 +19,7 @@ from automata.table import (
     table_from_arrays,
     table_from_int_edges,
     table_from_triples,
+    table_to_networkx,
 )
 from automata.validation import (
     EPSILON,
@@ -414,7 +415,6 @@ class NFA:
         if g is None:
             import networkx as nx
 
-            from automata.io import to_networkx  # automata.io imports this module
-
-            g = self._cache["graph"] = nx.freeze(to_networkx(self))
+            parts = (self._labels, self._alphabet, self._succ, self._start, self._final_idx)
+            g = self._cache["graph"] = nx.freeze(table_to_networkx(*parts))
         return g

@@ -6,17 +6,36 @@ See docs/theory.md section 5 for what each field means.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from automata.dfa import minimize
 from automata.exceptions import BudgetExceededError
-from automata.intnfa import first_symbols, intersection_nonempty, length_bounds, nullable
+from automata.intnfa import IntNFA, first_symbols, intersection_nonempty, length_bounds, nullable
+from automata.nfa import NFA
 
-if TYPE_CHECKING:
-    from automata.binfa import BiNFA
-    from automata.nfa import NFA
+
+class BilevelAutomaton(Protocol):
+    """What a size report reads of a Bi-NFA: a structural type, as `automata.binfa` imports us."""
+
+    @property
+    def top(self) -> NFA: ...
+    @property
+    def bottoms(self) -> Mapping[Hashable, NFA]: ...
+    @property
+    def alphabet(self) -> frozenset[Hashable]: ...
+    @property
+    def types(self) -> tuple[Hashable, ...]: ...
+    @property
+    def symbols(self) -> tuple[Hashable, ...]: ...
+    @property
+    def int_top(self) -> IntNFA: ...
+    @property
+    def int_bottoms(self) -> tuple[IntNFA, ...]: ...
+    def flatten(self) -> NFA: ...
+    def needed_pairs(self) -> list[tuple[int, int]]: ...
 
 
 @dataclass
@@ -112,7 +131,7 @@ def minimal_dfa_sizes(nfa: NFA, max_states: int) -> tuple[int, int]:
     return dfa.num_states, dfa.num_states + (0 if complete else 1)
 
 
-def marking(binfa: BiNFA) -> tuple[str, dict[str, list[str]]]:
+def marking(binfa: BilevelAutomaton) -> tuple[str, dict[str, list[str]]]:
     """'marked' (first tokens name the type), 'unambiguous' (disjoint languages) or 'ambiguous'."""
     bottoms = binfa.int_bottoms
     firsts = [first_symbols(b) for b in bottoms]
@@ -130,7 +149,7 @@ def marking(binfa: BiNFA) -> tuple[str, dict[str, list[str]]]:
     return "unambiguous", shown
 
 
-def size_report(binfa: BiNFA, max_dfa_states: int = 20_000) -> SizeReport:
+def size_report(binfa: BilevelAutomaton, max_dfa_states: int = 20_000) -> SizeReport:
     """Build the SizeReport of a Bi-NFA (flattening it; minimal DFA only within the budget)."""
     top = binfa.top
     bottoms = {str(g): binfa.bottoms[g] for g in binfa.types}

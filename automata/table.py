@@ -1,4 +1,5 @@
-"""The NFA's integer successor table: building it from triples, int edges or arrays, and closures.
+"""The NFA's integer successor table: building it from triples, int edges or arrays, closures, and
+the networkx graph of a table.
 
 The table is ``table[i][symbol] = (j1, j2, ...)``: per state index a dict from symbol (`EPSILON`
 for epsilon moves) to a sorted tuple of distinct target indices. Every NFA constructor ends here;
@@ -8,10 +9,13 @@ the algorithms read it through `NFA.succ_table()`.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automata.exceptions import AlphabetError, AutomataInputError
 from automata.validation import EPSILON, checked_iter, describe, lookup
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 Table = list[dict[Hashable, tuple[int, ...]]]
 
@@ -173,3 +177,31 @@ def table_from_arrays(n: int, symbols: tuple, src: Any, sym: Any, dst: Any) -> T
     for s, a, i, j in zip((heads // width).tolist(), (heads % width - 1).tolist(), lo.tolist(), hi):
         table[s][names[a]] = targets[i:j]
     return table
+
+
+def table_to_networkx(
+    labels: tuple[Hashable, ...],
+    alphabet: frozenset[Hashable],
+    table: Table,
+    start: int,
+    finals: frozenset[int],
+) -> nx.MultiDiGraph:
+    """The MultiDiGraph of an NFA's parts, shaped as `automata.io.to_networkx` documents.
+
+    It lives here, below `automata.nfa`, because both `NFA.graph` and `automata.io` need it.
+    """
+    import networkx as nx  # lazily, like NFA.graph: most uses of the table never need networkx
+
+    g = nx.MultiDiGraph(
+        start=labels[start],
+        finals=frozenset(labels[i] for i in finals),
+        alphabet=alphabet,
+    )
+    g.add_nodes_from((s, {"start": i == start, "final": i in finals}) for i, s in enumerate(labels))
+    g.add_edges_from(
+        (labels[i], labels[j], {"symbol": a})
+        for i, d in enumerate(table)
+        for a, ts in d.items()
+        for j in ts
+    )
+    return g
