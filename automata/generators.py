@@ -1,7 +1,9 @@
 """Seeded Bi-NFA generators: random instances with controlled sizes and named families.
 
 Every family has a marked form (the first token of a segment names its type) or is naturally
-marked/ambiguous; `FAMILIES` maps a name to a builder `f(n_types, n_states, seed) -> BiNFA`.
+marked/ambiguous. The catalogue registry `FAMILIES` holds the named families, each a builder
+`f(n_types, n_states, seed) -> BiNFA`: `register_family` adds one, `list_families` names them all,
+`family_builder` looks one up, `make_family` builds an instance.
 The modular counters are the control of docs/theory.md: minimal flat DFA 1 + sum of the moduli when
 marked, 1 + the product of the moduli when unmarked (sink not counted).
 """
@@ -12,6 +14,7 @@ import string
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import catalogue
 import numpy as np
 
 from automata.binfa import BiNFA
@@ -226,24 +229,70 @@ def arithmetic(n_types: int, n_states: int) -> BiNFA:
     return BiNFA(free_top(types), bottoms, separator=SEPARATOR, alphabet=sigma)
 
 
-FAMILIES: dict[str, Callable[[int, int, int], BiNFA]] = {
-    "random": lambda k, n, seed: random_binfa(k, n, 2, seed),
-    "random-marked": lambda k, n, seed: random_binfa(k, n, 2, seed, marked=True),
-    "mod-marked": lambda k, n, seed: modular_counters(k, True, min_modulus=n),
-    "mod-unmarked": lambda k, n, seed: modular_counters(k, False, min_modulus=n),
-    "star-free": lambda k, n, seed: star_free(k, n, seed),
-    "dyck": lambda k, n, seed: dyck(k, max(n, 3)),
-    "arithmetic": lambda k, n, seed: arithmetic(k, n),
-}
-"""Named families: builder(n_types, n_states, seed). For the counters n_states is the smallest modulus."""
+FamilyBuilder = Callable[[int, int, int], BiNFA]
+
+# Third-party packages add families through the entry-point group "bipe.families" (catalogue reads it).
+FAMILIES = catalogue.Registry(("bipe.families",), entry_points=True)
+"""The named families (supports `in`, not iteration: `list_families()` names them)."""
+
+
+def register_family(
+    name: str, builder: FamilyBuilder | None = None
+) -> FamilyBuilder | Callable[[FamilyBuilder], FamilyBuilder]:
+    """Register `builder(n_types, n_states, seed) -> BiNFA` as family `name`: a decorator or a call.
+
+    Registering the same builder again is a no-op; another builder under a taken name (in-process
+    or by an entry point) raises AutomataInputError.
+    """
+    if not isinstance(name, str) or not name:
+        raise AutomataInputError(f"a family name must be a non-empty str, got {name!r}")
+
+    def add(fn: FamilyBuilder) -> FamilyBuilder:
+        if not callable(fn):
+            raise AutomataInputError(f"the builder of family {name!r} is not callable: {fn!r}")
+        taken = catalogue.REGISTRY.get((*FAMILIES.namespace, name))
+        if taken is None:
+            taken = FAMILIES.get_entry_point(name)
+        if taken is not None and taken is not fn:
+            raise AutomataInputError(f"family {name!r} is already registered to {taken!r}")
+        return FAMILIES.register(name, func=fn)
+
+    return add if builder is None else add(builder)
+
+
+def list_families() -> list[str]:
+    """The sorted names of every family, registered here or by an entry point (none is loaded)."""
+    prefix = tuple(FAMILIES.namespace)
+    here = {key[-1] for key in catalogue.REGISTRY if key[:-1] == prefix}
+    group = catalogue.AVAILABLE_ENTRY_POINTS.select(group=FAMILIES.entry_point_namespace)
+    return sorted(here | {ep.name for ep in group})
+
+
+def family_builder(name: str) -> FamilyBuilder:
+    """The builder of family `name` (AutomataInputError naming the valid families otherwise)."""
+    if isinstance(name, str):
+        try:
+            return FAMILIES.get(name)
+        except catalogue.RegistryError:
+            pass
+    raise AutomataInputError(f"unknown family {name!r}; choose one of {list_families()}")
+
+
+# For the counters n_states is the smallest modulus.
+register_family("random", lambda k, n, seed: random_binfa(k, n, 2, seed))
+register_family("random-marked", lambda k, n, seed: random_binfa(k, n, 2, seed, marked=True))
+register_family("mod-marked", lambda k, n, seed: modular_counters(k, True, min_modulus=n))
+register_family("mod-unmarked", lambda k, n, seed: modular_counters(k, False, min_modulus=n))
+register_family("star-free", lambda k, n, seed: star_free(k, n, seed))
+register_family("dyck", lambda k, n, seed: dyck(k, max(n, 3)))
+register_family("arithmetic", lambda k, n, seed: arithmetic(k, n))
 
 
 def make_family(name: str, n_types: int, n_states: int, seed: int = 0) -> BiNFA:
     """Build a named family instance (AutomataInputError naming the valid families otherwise)."""
-    if name not in FAMILIES:
-        raise AutomataInputError(f"unknown family {name!r}; choose one of {sorted(FAMILIES)}")
+    builder = family_builder(name)
     # checked here because some builders read n_states as a lower bound and would build a default
     _check_int("n_types", n_types, 1)
     _check_int("n_states", n_states, 1)
     _check_int("seed", seed, 0)
-    return FAMILIES[name](n_types, n_states, seed)
+    return builder(n_types, n_states, seed)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from automata.dfa import determinize
 from automata.exceptions import AutomataInputError
 from automata.nfa import NFA
 from automata.ops import remove_epsilons
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 # Counts stay exact in int64 while every entry is below this bound; past it we switch to Python ints.
 _INT64_SAFE = 2**62
@@ -21,6 +24,9 @@ def transition_matrices(nfa: NFA) -> dict[Hashable, sp.csr_matrix]:
 
     Rows and columns follow `nfa.states` order. Epsilon moves, if any, appear under key EPSILON (None).
     """
+    # scipy.sparse is imported here, not at the top: it adds about 0.15 s to `import automata`
+    import scipy.sparse as sp
+
     n = nfa.num_states
     rows: dict[Hashable, list[int]] = {a: [] for a in nfa.alphabet}
     cols: dict[Hashable, list[int]] = {a: [] for a in nfa.alphabet}
@@ -63,6 +69,8 @@ def _check_len(max_len: int) -> None:
 
 def _propagate(nfa: NFA, max_len: int) -> list[int]:
     """Paths from the start of each length ending in a final state, via v <- v @ (sum of matrices)."""
+    import scipy.sparse as sp
+
     n = nfa.num_states
     total = sp.csr_matrix((n, n), dtype=np.int64)
     for m in transition_matrices(nfa).values():

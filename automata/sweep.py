@@ -13,7 +13,7 @@ import numpy as np
 
 from automata.accounting import fit_growth, model_bounds, table_params
 from automata.exceptions import AutomataInputError
-from automata.generators import FAMILIES, make_family
+from automata.generators import FAMILIES, list_families, make_family
 
 DEFAULT_FAMILIES = ("mod-marked", "mod-unmarked", "random")
 
@@ -42,7 +42,7 @@ def size_table(
     """
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
-        raise AutomataInputError(f"unknown families {unknown}; choose from {sorted(FAMILIES)}")
+        raise AutomataInputError(f"unknown families {unknown}; choose from {list_families()}")
     rows: list[dict[str, Any]] = []
     for family in families:
         for n in states:

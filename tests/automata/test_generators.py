@@ -7,7 +7,7 @@ from math import prod
 
 import pytest
 
-from automata import FAMILIES, AutomataInputError, BiNFA, make_family, random_binfa
+from automata import AutomataInputError, BiNFA, list_families, make_family, random_binfa
 from automata.generators import arithmetic, dyck, modular_counters, primes_from, star_free
 from automata.ops import trim
 
@@ -66,7 +66,7 @@ def test_modular_counter_growth_linear_vs_product():
 
 
 def test_families_build_and_accept_their_examples():
-    for name in FAMILIES:
+    for name in list_families():
         b = make_family(name, 2, 4, seed=3)
         assert b.flatten().num_states == b.flat_size()[0]
     a = arithmetic(3, 14)  # base 3
