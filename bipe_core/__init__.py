@@ -15,10 +15,12 @@ from importlib import metadata
 __bipe__ = True  # marker: this package is BiPE Lab's (experiments.check_packages looks for it)
 __version__ = next((d.version for d in metadata.distributions(name="bipe")), "0+unknown")
 
+from bipe_core.alibi import alibi_slopes
 from bipe_core.attention import attention, reference_attention
 from bipe_core.cache import KVCache
-from bipe_core.checkpoint import load_checkpoint, save_checkpoint
+from bipe_core.checkpoint import load_checkpoint, read_state_dict, save_checkpoint
 from bipe_core.config import ModelConfig
+from bipe_core.debug import set_debug
 from bipe_core.errors import (
     BipeCoreError,
     CheckpointError,
@@ -58,6 +60,7 @@ __all__ = [
     "SegmentState",
     "ShapeError",
     "UnknownSchemeError",
+    "alibi_slopes",
     "attention",
     "bilevel_ids",
     "build_positions",
@@ -68,8 +71,10 @@ __all__ = [
     "load_checkpoint",
     "load_hf_llama",
     "positions_from_arrays",
+    "read_state_dict",
     "reference_attention",
     "register_scheme",
     "save_checkpoint",
     "scheme_class",
+    "set_debug",
 ]

@@ -20,16 +20,15 @@ float32 inside (linear extra memory) and returned in their dtype.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from bipe_core.attention_spec import AttentionSpec, validate_attention
 from bipe_core.debug import check_finite, is_debug
-from bipe_core.errors import ConfigError, ShapeError
+from bipe_core.errors import ConfigError
+from bipe_core.flex import flex_attention_path
 
 __all__ = ["IMPLS", "attention", "reference_attention"]
 
@@ -37,97 +36,9 @@ IMPLS = ("auto", "sdpa", "blocked", "reference", "flex")
 DEFAULT_BLOCK = 512
 
 
-@dataclass
-class _Spec:
-    """Validated attention inputs in canonical shapes."""
-
-    B: int
-    H: int
-    Tq: int
-    Tk: int
-    Dh: int
-    scale: float
-    slopes: Tensor | None  # (K, H)
-    q_index: Tensor | None  # (B, Tq, K)
-    k_index: Tensor | None  # (B, Tk, K)
-    q_doc: Tensor | None
-    k_doc: Tensor | None
-    key_padding_mask: Tensor | None
-    causal: bool
-
-    @property
-    def needs_mask(self) -> bool:
-        """Whether a boolean mask beyond plain square causality is needed."""
-        return (
-            self.q_doc is not None
-            or self.key_padding_mask is not None
-            or (self.causal and self.Tq != self.Tk and self.Tq > 1)
-        )
-
-
-def _validate(
-    q: Tensor,
-    k: Tensor,
-    v: Tensor,
-    slopes: Tensor | None,
-    q_index: Tensor | None,
-    k_index: Tensor | None,
-    q_doc: Tensor | None,
-    k_doc: Tensor | None,
-    key_padding_mask: Tensor | None,
-    causal: bool,
-    scale: float | None,
-) -> _Spec:
-    for name, t in (("q", q), ("k", k), ("v", v)):
-        if not isinstance(t, Tensor) or t.dim() != 4:
-            raise ShapeError(f"{name} must be a (batch, heads, length, head_dim) tensor")
-        if not t.dtype.is_floating_point:
-            raise ShapeError(f"{name} must be floating point, got {t.dtype}")
-    B, H, Tq, Dh = q.shape
-    if k.shape[:2] != (B, H) or k.shape[3] != Dh:
-        raise ShapeError(f"k {tuple(k.shape)} does not fit q {tuple(q.shape)}")
-    Tk = k.shape[2]
-    if v.shape[:3] != (B, H, Tk):
-        raise ShapeError(f"v {tuple(v.shape)} does not fit k {tuple(k.shape)}")
-    if q.dtype != k.dtype or q.dtype != v.dtype:
-        raise ShapeError(f"q, k, v dtypes differ: {q.dtype}, {k.dtype}, {v.dtype}")
-    if causal and Tq > Tk:
-        raise ShapeError(f"causal attention needs Tq <= Tk, got Tq={Tq}, Tk={Tk}")
-    if scale is None:
-        scale = 1.0 / math.sqrt(Dh)
-    sl = qi = ki = None
-    if slopes is not None:
-        if q_index is None or k_index is None:
-            raise ShapeError("slopes need both q_index and k_index")
-        sl = slopes[None] if slopes.dim() == 1 else slopes
-        if sl.dim() != 2 or sl.shape[1] != H:
-            raise ShapeError(
-                f"slopes must be (heads,) or (levels, heads) with heads={H}, got {tuple(slopes.shape)}"
-            )
-        K = sl.shape[0]
-        qi = q_index[..., None] if q_index.dim() == 2 else q_index
-        ki = k_index[..., None] if k_index.dim() == 2 else k_index
-        if tuple(qi.shape) != (B, Tq, K) or tuple(ki.shape) != (B, Tk, K):
-            raise ShapeError(
-                f"q_index/k_index must be (batch, Tq[, {K}]) / (batch, Tk[, {K}]) = "
-                f"{(B, Tq)} / {(B, Tk)}, got {tuple(q_index.shape)} / {tuple(k_index.shape)}"
-            )
-    elif q_index is not None or k_index is not None:
-        raise ShapeError("q_index/k_index given without slopes")
-    if (q_doc is None) != (k_doc is None):
-        raise ShapeError("q_doc and k_doc must be given together")
-    if q_doc is not None and (tuple(q_doc.shape) != (B, Tq) or tuple(k_doc.shape) != (B, Tk)):  # type: ignore[union-attr]
-        raise ShapeError(f"q_doc/k_doc must be {(B, Tq)}/{(B, Tk)}")
-    if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (B, Tk):
-            raise ShapeError(
-                f"key_padding_mask must be {(B, Tk)}, got {tuple(key_padding_mask.shape)}"
-            )
-        key_padding_mask = key_padding_mask.bool()
-    return _Spec(B, H, Tq, Tk, Dh, float(scale), sl, qi, ki, q_doc, k_doc, key_padding_mask, causal)
-
-
-def _allowed(spec: _Spec, start: int, end: int, kend: int, device: torch.device) -> Tensor | None:
+def _allowed(
+    spec: AttentionSpec, start: int, end: int, kend: int, device: torch.device
+) -> Tensor | None:
     """(B or 1, 1, end-start, kend) bool mask of keys [0, kend) visible to queries [start, end)."""
     mask: Tensor | None = None
     if spec.causal:
@@ -151,7 +62,7 @@ def _split_hi_lo(c: Tensor) -> tuple[Tensor, Tensor]:
     return hi, c64 - hi
 
 
-def _single_call_exact(spec: _Spec) -> bool:
+def _single_call_exact(spec: AttentionSpec) -> bool:
     """Whether one fold with a single reference keeps the bias products exact in float32:
     significant bits of c_hi plus bits of the query-index range must fit in 23."""
     assert spec.slopes is not None and spec.q_index is not None
@@ -167,7 +78,7 @@ def _single_call_exact(spec: _Spec) -> bool:
 
 
 def _bias_dims(
-    spec: _Spec, start: int, end: int, kstart: int, kend: int, dtype: torch.dtype
+    spec: AttentionSpec, start: int, end: int, kstart: int, kend: int, dtype: torch.dtype
 ) -> tuple[Tensor, Tensor]:
     """Extra q/k dims carrying the bias of queries [start, end) against keys [kstart, kend).
 
@@ -204,7 +115,7 @@ def _bias_dims(
     return qx.to(dtype), kx.to(dtype).expand(B, H, kend - kstart, pad)
 
 
-def _block(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, start: int, end: int) -> Tensor:
+def _block(q: Tensor, k: Tensor, v: Tensor, spec: AttentionSpec, start: int, end: int) -> Tensor:
     """Attention of queries [start, end) in one SDPA call over the keys they can see."""
     kend = spec.Tk - spec.Tq + end if spec.causal else spec.Tk
     blk = end - start
@@ -255,7 +166,7 @@ def _block(q: Tensor, k: Tensor, v: Tensor, spec: _Spec, start: int, end: int) -
 MIN_BIAS_ROWS = 16
 
 
-def _chunks(spec: _Spec, block_size: int) -> list[tuple[int, int]]:
+def _chunks(spec: AttentionSpec, block_size: int) -> list[tuple[int, int]]:
     """Query ranges [start, end) that the blocked path runs as separate SDPA calls."""
     if spec.slopes is None:
         return [(s, min(s + block_size, spec.Tq)) for s in range(0, spec.Tq, block_size)]
@@ -273,7 +184,7 @@ def _chunks(spec: _Spec, block_size: int) -> list[tuple[int, int]]:
 
 
 def _run_blocks(
-    q: Tensor, k: Tensor, v: Tensor, spec: _Spec, chunks: list[tuple[int, int]]
+    q: Tensor, k: Tensor, v: Tensor, spec: AttentionSpec, chunks: list[tuple[int, int]]
 ) -> Tensor:
     """Loop over query blocks; under autograd each block is recomputed in backward (checkpointed)
     so per-block masks and q/k/v copies are not kept alive: memory stays linear in length."""
@@ -289,6 +200,14 @@ def _run_blocks(
         else:
             outs.append(_block(q, k, v, spec, s, e))
     return outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)
+
+
+def _auto_impl(spec: AttentionSpec, block_size: int) -> str:
+    """What impl="auto" runs: one SDPA call when no mask is needed and the bias stays exact."""
+    one_call = not spec.needs_mask and (
+        spec.slopes is None or spec.Tq <= block_size or _single_call_exact(spec)
+    )
+    return "sdpa" if one_call else "blocked"
 
 
 def attention(
@@ -317,7 +236,7 @@ def attention(
         raise ConfigError(f"attention impl must be one of {IMPLS}, got {impl!r}")
     if not isinstance(block_size, int) or block_size < 1:
         raise ConfigError(f"block_size must be a positive int, got {block_size!r}")
-    spec = _validate(
+    spec = validate_attention(
         q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale
     )
     q_dtype = q.dtype
@@ -330,14 +249,9 @@ def attention(
             key_padding_mask=key_padding_mask, causal=causal, scale=scale,
         )  # fmt: skip
     if impl == "flex":
-        from bipe_core.flex import flex_attention_path
-
         return flex_attention_path(q, k, v, spec)
     if impl == "auto":
-        one_call = not spec.needs_mask and (
-            spec.slopes is None or spec.Tq <= block_size or _single_call_exact(spec)
-        )
-        impl = "sdpa" if one_call else "blocked"
+        impl = _auto_impl(spec, block_size)
     if spec.B == 0 or spec.Tq == 0:
         return q.new_zeros(spec.B, spec.H, spec.Tq, v.shape[-1])
     low = q.dtype in (torch.float16, torch.bfloat16) and spec.slopes is not None
@@ -373,7 +287,7 @@ def reference_attention(
 
     Written like the paper's eager code path (scores, + bias, mask, softmax, @ v) with in-place
     updates, so it is also a fair memory/speed baseline for the benchmarks."""
-    spec = _validate(
+    spec = validate_attention(
         q, k, v, slopes, q_index, k_index, q_doc, k_doc, key_padding_mask, causal, scale
     )
     scores = torch.matmul(q, k.transpose(-1, -2)).mul_(spec.scale)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bipe_core.errors import ConfigError
 from bipe_core.positions import OVERFLOW_MODES
-from bipe_core.schemes import INNER_INDICES, INTRA_INITS, INTRA_KINDS, list_schemes, scheme_class
+from bipe_core.rope import parse_rope_scaling
+from bipe_core.schemes import (
+    INNER_INDICES,
+    INTRA_INITS,
+    INTRA_KINDS,
+    PositionalScheme,
+    list_schemes,
+    scheme_class,
+)
 
 
 @dataclass
@@ -48,6 +57,8 @@ class ModelConfig:
         None  # {"type": "linear"|"ntk"|"yarn", "factor": 4.0, ...}
     )
     alibi_factor: float | None = None  # None: scheme default (96 for bipe_alibi, 1 otherwise)
+    # hier_alibi: slope multiplier per segment level, coarse -> fine; None: 1 for every level
+    level_factors: tuple[float, ...] | None = None
     # inner-order variants (bipe_alibi_io, bipe_rope_io; docs/core.md); other schemes ignore them
     intra_alibi_factor: float = 1.0  # bipe_alibi_io: slope multiplier of the intra-index bias
     inner_index: str = "intra"  # bipe_rope_io: index of the fastest pairs, "intra" or "token"
@@ -67,6 +78,8 @@ class ModelConfig:
         self.level_separator_ids = tuple(
             tuple(int(s) for s in level) for level in (self.level_separator_ids or ())
         )
+        if isinstance(self.level_factors, list | tuple):
+            self.level_factors = tuple(self.level_factors)
         if self.n_kv_heads is None:
             self.n_kv_heads = self.n_heads
         if self.max_intra is None:
@@ -98,81 +111,12 @@ class ModelConfig:
     def validate(self) -> None:
         """Raise ConfigError naming every bad field (UnknownSchemeError for a bad scheme name)."""
         scheme = scheme_class(self.scheme)  # UnknownSchemeError names the valid ones
-        bad: list[str] = []
-        for name in (
-            "vocab_size",
-            "d_model",
-            "n_layers",
-            "n_heads",
-            "n_kv_heads",
-            "max_positions",
-            "max_intra",
-            "ffn_hidden",
-            "ffn_multiple_of",
-        ):
-            if name == "ffn_hidden" and self.ffn_hidden is None:
-                continue  # derived from d_model, which is reported instead
-            if not _is_pos_int(getattr(self, name)):
-                bad.append(f"{name}={getattr(self, name)!r} (must be a positive integer)")
-        if not bad:
-            if self.d_model % self.n_heads:
-                bad.append(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
-            elif self.head_dim % 2 and scheme.rotary:
-                bad.append(f"head_dim={self.head_dim} must be even for rotary schemes")
-            if self.n_heads % self.n_kv_heads:
-                bad.append(
-                    f"n_heads={self.n_heads} is not a multiple of n_kv_heads={self.n_kv_heads}"
-                )
-        if self.n_levels is not None:
-            if not _is_pos_int(self.n_levels):
-                bad.append(f"n_levels={self.n_levels!r} (must be a positive integer or None)")
-            elif self.level_separator_ids and self.n_levels != len(self.level_separator_ids) + 1:
-                bad.append(
-                    f"n_levels={self.n_levels} disagrees with {len(self.level_separator_ids)} "
-                    "level_separator_ids sets (n_levels counts them plus the segment level)"
-                )
-        for sid in (*self.separator_ids, *(s for lvl in self.level_separator_ids for s in lvl)):
-            if _is_pos_int(self.vocab_size) and not 0 <= sid < self.vocab_size:
-                bad.append(f"separator id {sid} is outside the vocabulary [0, {self.vocab_size})")
-        for name, choices in (
-            ("intra", INTRA_KINDS),
-            ("intra_init", INTRA_INITS),
-            ("overflow", OVERFLOW_MODES),
-            ("inner_index", INNER_INDICES),
-        ):
-            if getattr(self, name) not in choices:
-                bad.append(f"{name}={getattr(self, name)!r} (choose one of {', '.join(choices)})")
-        for name in ("inner_frac", "still_frac"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-                bad.append(f"{name}={value!r} (must be a number in [0, 1])")
-        if (
-            all(isinstance(getattr(self, n), int | float) for n in ("inner_frac", "still_frac"))
-            and self.inner_frac + self.still_frac > 1
-        ):
-            bad.append(
-                f"inner_frac + still_frac = {self.inner_frac + self.still_frac} (must be <= 1)"
-            )
-        for name in ("rope_theta", "norm_eps", "init_std", "alibi_factor", "intra_alibi_factor"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not value > 0
-                or not math.isfinite(value)
-            ):
-                bad.append(f"{name}={value!r} (must be a positive finite number)")
-        if (
-            isinstance(self.dropout, bool)
-            or not isinstance(self.dropout, int | float)
-            or not 0.0 <= self.dropout < 1.0
-        ):
-            bad.append(f"dropout={self.dropout!r} (must be in [0, 1))")
-        if isinstance(self.rope_theta, int | float) and not self.rope_theta > 1:
-            bad.append(f"rope_theta={self.rope_theta!r} (must be > 1)")
-        bad.extend(_rope_scaling_problems(self.rope_scaling, self.max_positions))
-        if not isinstance(self.extra, dict):
-            bad.append(f"extra={self.extra!r} (must be a dict)")
+        bad = [
+            f"{name}={getattr(self, name)!r} ({why})"
+            for name, check, why in _FIELD_RULES
+            if not check(getattr(self, name))
+        ]
+        bad.extend(_relation_problems(self, scheme))
         if bad:
             raise ConfigError("Invalid ModelConfig: " + "; ".join(bad))
 
@@ -181,6 +125,8 @@ class ModelConfig:
         out = dataclasses.asdict(self)
         out["separator_ids"] = list(self.separator_ids)
         out["level_separator_ids"] = [list(level) for level in self.level_separator_ids]
+        if self.level_factors is not None:
+            out["level_factors"] = list(self.level_factors)
         return out
 
     @classmethod
@@ -215,11 +161,91 @@ def _is_pos_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _rope_scaling_problems(scaling: Any, max_positions: Any) -> list[str]:
-    from bipe_core.rope import parse_rope_scaling
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
+
+def _is_positive_finite(value: Any) -> bool:
+    return _is_number(value) and value > 0 and math.isfinite(value)
+
+
+def _factors_ok(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, tuple) and len(value) > 0 and all(map(_is_positive_finite, value))
+    )
+
+
+_POSITIVE_INTS = (
+    "vocab_size", "d_model", "n_layers", "n_heads", "n_kv_heads", "max_positions", "max_intra",
+)  # fmt: skip
+_CHOICES = (
+    ("intra", INTRA_KINDS),
+    ("intra_init", INTRA_INITS),
+    ("overflow", OVERFLOW_MODES),
+    ("inner_index", INNER_INDICES),
+)
+
+# (field, check, why): a value failing its check is reported as "field=value (why)"
+_FIELD_RULES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    *((name, _is_pos_int, "must be a positive integer") for name in _POSITIVE_INTS),
+    # None: derived from d_model, which is reported instead
+    ("ffn_hidden", lambda v: v is None or _is_pos_int(v), "must be a positive integer"),
+    ("ffn_multiple_of", _is_pos_int, "must be a positive integer"),
+    ("n_levels", lambda v: v is None or _is_pos_int(v), "must be a positive integer or None"),
+    *(
+        (name, choices.__contains__, f"choose one of {', '.join(choices)}")
+        for name, choices in _CHOICES
+    ),
+    *(
+        (name, lambda v: _is_number(v) and 0 <= v <= 1, "must be a number in [0, 1]")
+        for name in ("inner_frac", "still_frac")
+    ),
+    *(
+        (name, _is_positive_finite, "must be a positive finite number")
+        for name in ("rope_theta", "norm_eps", "init_std", "alibi_factor", "intra_alibi_factor")
+    ),
+    ("dropout", lambda v: _is_number(v) and 0.0 <= v < 1.0, "must be in [0, 1)"),
+    ("rope_theta", lambda v: not isinstance(v, int | float) or v > 1, "must be > 1"),
+    ("level_factors", _factors_ok, "must be None or a list of positive numbers, one per level"),
+    ("extra", lambda v: isinstance(v, dict), "must be a dict"),
+)
+
+
+def _relation_problems(c: ModelConfig, scheme: type[PositionalScheme]) -> list[str]:
+    """What is wrong between fields that are each fine alone."""
+    bad: list[str] = []
+    if all(_is_pos_int(v) for v in (c.d_model, c.n_heads, c.n_kv_heads)):
+        if c.d_model % c.n_heads:
+            bad.append(f"d_model={c.d_model} is not divisible by n_heads={c.n_heads}")
+        elif c.head_dim % 2 and scheme.rotary:
+            bad.append(f"head_dim={c.head_dim} must be even for rotary schemes")
+        if c.n_heads % c.n_kv_heads:
+            bad.append(f"n_heads={c.n_heads} is not a multiple of n_kv_heads={c.n_kv_heads}")
+    sets = len(c.level_separator_ids)
+    if _is_pos_int(c.n_levels) and sets and c.n_levels != sets + 1:
+        bad.append(
+            f"n_levels={c.n_levels} disagrees with {sets} level_separator_ids sets "
+            "(n_levels counts them plus the segment level)"
+        )
+    for sid in (*c.separator_ids, *(s for level in c.level_separator_ids for s in level)):
+        if _is_pos_int(c.vocab_size) and not 0 <= sid < c.vocab_size:
+            bad.append(f"separator id {sid} is outside the vocabulary [0, {c.vocab_size})")
+    fracs = (c.inner_frac, c.still_frac)
+    if all(isinstance(f, int | float) for f in fracs) and fracs[0] + fracs[1] > 1:
+        bad.append(f"inner_frac + still_frac = {fracs[0] + fracs[1]} (must be <= 1)")
     try:
-        parse_rope_scaling(scaling, max_positions if _is_pos_int(max_positions) else 1)
+        parse_rope_scaling(c.rope_scaling, c.max_positions if _is_pos_int(c.max_positions) else 1)
     except ConfigError as exc:
-        return [str(exc)]
-    return []
+        bad.append(str(exc))
+    factors, levels = c.level_factors, c.segment_levels
+    if (
+        "level_factors" in scheme.option_names()
+        and isinstance(factors, tuple)
+        and _is_pos_int(levels)
+        and len(factors) != levels
+    ):
+        bad.append(
+            f"level_factors={list(factors)} has {len(factors)} factors for {levels} segment "
+            "levels (one per level: the level_separator_ids sets plus the segment level)"
+        )
+    return bad

@@ -4,15 +4,13 @@ and padding as a block-sparse `mask_mod`. On CPU the SDPA paths are faster and s
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
+from bipe_core.attention_spec import AttentionSpec
 from bipe_core.errors import ConfigError
-
-if TYPE_CHECKING:
-    from bipe_core.attention import _Spec
 
 __all__ = ["flex_attention_path"]
 
@@ -26,7 +24,13 @@ def _compiled() -> Any:
 
 
 def flex_attention_path(
-    q: Tensor, k: Tensor, v: Tensor, spec: _Spec, *, compiled: bool = True, cuda_only: bool = True
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    spec: AttentionSpec,
+    *,
+    compiled: bool = True,
+    cuda_only: bool = True,
 ) -> Tensor:
     """Attention through compiled FlexAttention; raises ConfigError off CUDA.
 

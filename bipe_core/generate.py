@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 from torch import Tensor
@@ -19,12 +19,33 @@ from bipe_core.errors import InputError, ShapeError
 
 if TYPE_CHECKING:
     from bipe_core.cache import KVCache
-    from bipe_core.model import DecoderLM
+    from bipe_core.config import ModelConfig
+
+
+class Decoder(Protocol):
+    """What decoding uses of a `bipe_core.DecoderLM`, typed structurally: `bipe_core.model` imports
+    this module (for `DecoderLM.generate`), so this module cannot import it back."""
+
+    config: ModelConfig
+    training: bool
+
+    def __call__(self, input_ids: Tensor, **kwargs: Any) -> Tensor: ...
+
+    def eval(self) -> Any:
+        """Switch dropout off (`nn.Module.eval`)."""
+
+    def train(self, mode: bool = True) -> Any:
+        """Set training mode (`nn.Module.train`)."""
+
+    def new_cache(self, batch: int, capacity: int = 64) -> KVCache:
+        """An empty KV cache for `batch` rows."""
+
+    def _check_ids(self, ids: Tensor) -> None: ...
 
 
 @torch.no_grad()
 def generate(
-    model: DecoderLM,
+    model: Decoder,
     input_ids: Tensor,
     max_new_tokens: int,
     *,
@@ -58,7 +79,7 @@ def generate(
 
 
 def _check_args(
-    model: DecoderLM,
+    model: Decoder,
     input_ids: Tensor,
     max_new_tokens: int,
     temperature: float,
@@ -84,7 +105,7 @@ def _check_args(
 
 
 @contextmanager
-def _eval_mode(model: DecoderLM) -> Iterator[None]:
+def _eval_mode(model: Decoder) -> Iterator[None]:
     """Run the body in eval mode (no dropout) and give the caller back the mode it had."""
     was_training = model.training
     model.eval()
@@ -95,7 +116,7 @@ def _eval_mode(model: DecoderLM) -> Iterator[None]:
 
 
 def _decode(
-    model: DecoderLM,
+    model: Decoder,
     input_ids: Tensor,
     mask: Tensor | None,
     max_new_tokens: int,
@@ -126,7 +147,7 @@ def _decode(
 
 
 def _next_logits(
-    model: DecoderLM, seq: Tensor, next_input: Tensor, mask: Tensor | None, cache: KVCache | None
+    model: Decoder, seq: Tensor, next_input: Tensor, mask: Tensor | None, cache: KVCache | None
 ) -> Tensor:
     """Logits (B, V) for the next token: from the cache and the newest tokens, or the whole `seq`."""
     if cache is None:

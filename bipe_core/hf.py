@@ -153,38 +153,7 @@ def export_hf_llama(
         )
     if scheme_class(cfg.scheme).intra_table and cfg.intra != "learned":
         raise ConfigError("only a learned intra table has a LLaMA layout (intra='learned')")
-    hf: dict[str, Any] = {
-        "architectures": ["LlamaForCausalLM"],
-        "model_type": "llama",
-        "hidden_act": "silu",
-        "vocab_size": cfg.vocab_size,
-        "hidden_size": cfg.d_model,
-        "intermediate_size": cfg.ffn_hidden,
-        "num_hidden_layers": cfg.n_layers,
-        "num_attention_heads": cfg.n_heads,
-        "num_key_value_heads": cfg.n_kv_heads,
-        "head_dim": cfg.head_dim,
-        "max_position_embeddings": cfg.max_positions,
-        "rms_norm_eps": cfg.norm_eps,
-        "initializer_range": cfg.init_std,
-        "tie_word_embeddings": cfg.tie_embeddings,
-        "attention_bias": False,
-        "mlp_bias": False,
-        "rope_theta": cfg.rope_theta,
-        "rope_parameters": _rope_to_hf(cfg),
-        "torch_dtype": str(dtype or next(model.parameters()).dtype).removeprefix("torch."),
-    }
-    if cfg.rope_scaling is not None:  # transformers 4.x reads this key, 5.x rope_parameters
-        hf["rope_scaling"] = {k: v for k, v in hf["rope_parameters"].items() if k != "rope_theta"}
-    if cfg.scheme != "rope" or cfg.separator_ids:
-        hf.update(
-            rpe_type=cfg.scheme,
-            log_scale=False,
-            train_scale=cfg.max_intra,
-            bipe_separator_ids=list(cfg.separator_ids),
-        )
-        if scheme_class(cfg.scheme).has_bias:
-            hf["bipe_alibi_factor"] = cfg.alibi_factor
+    hf = _hf_config(cfg, str(dtype or next(model.parameters()).dtype))
     inverse = {ours: theirs for theirs, ours in hf_key_map(cfg.n_layers).items()}
     intra_key = model.intra_table_key()
     if intra_key is not None:
@@ -206,6 +175,43 @@ def export_hf_llama(
     text = json.dumps(hf, indent=2, sort_keys=True) + "\n"
     atomic_write(root / "config.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return root
+
+
+def _hf_config(cfg: ModelConfig, dtype_name: str) -> dict[str, Any]:
+    """The LLaMA ``config.json`` of a config, with the keys that keep what LLaMA cannot say."""
+    hf: dict[str, Any] = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_act": "silu",
+        "vocab_size": cfg.vocab_size,
+        "hidden_size": cfg.d_model,
+        "intermediate_size": cfg.ffn_hidden,
+        "num_hidden_layers": cfg.n_layers,
+        "num_attention_heads": cfg.n_heads,
+        "num_key_value_heads": cfg.n_kv_heads,
+        "head_dim": cfg.head_dim,
+        "max_position_embeddings": cfg.max_positions,
+        "rms_norm_eps": cfg.norm_eps,
+        "initializer_range": cfg.init_std,
+        "tie_word_embeddings": cfg.tie_embeddings,
+        "attention_bias": False,
+        "mlp_bias": False,
+        "rope_theta": cfg.rope_theta,
+        "rope_parameters": _rope_to_hf(cfg),
+        "torch_dtype": dtype_name.removeprefix("torch."),
+    }
+    if cfg.rope_scaling is not None:  # transformers 4.x reads this key, 5.x rope_parameters
+        hf["rope_scaling"] = {k: v for k, v in hf["rope_parameters"].items() if k != "rope_theta"}
+    if cfg.scheme != "rope" or cfg.separator_ids:
+        hf.update(
+            rpe_type=cfg.scheme,
+            log_scale=False,
+            train_scale=cfg.max_intra,
+            bipe_separator_ids=list(cfg.separator_ids),
+        )
+        if scheme_class(cfg.scheme).has_bias:
+            hf["bipe_alibi_factor"] = cfg.alibi_factor
+    return hf
 
 
 def _rope_to_hf(cfg: ModelConfig) -> dict[str, Any]:

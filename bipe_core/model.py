@@ -9,124 +9,20 @@ Dh head dim, V vocabulary. Rotary schemes use the LLaMA rotate-half layout over 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from bipe_core.attention import attention
+from bipe_core.blocks import Block, LayerContext, RMSNorm
 from bipe_core.cache import KVCache
 from bipe_core.config import ModelConfig
 from bipe_core.debug import is_debug
 from bipe_core.errors import ConfigError, InputError, ShapeError
+from bipe_core.generate import generate
 from bipe_core.positions import Positions, SegmentState, build_positions
 from bipe_core.schemes import PositionalScheme, scheme_class
-
-
-class RMSNorm(nn.Module):
-    """Root-mean-square norm computed in fp32, as LLaMA does."""
-
-    def __init__(self, dim: int, eps: float) -> None:
-        super().__init__()
-        self.eps = eps
-        self.weight = nn.Parameter(torch.ones(dim))
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Scale x by the inverse root mean square of its last dimension, then by the learned weight."""
-        h = x.float()
-        h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * h.to(x.dtype)
-
-
-class SwiGLU(nn.Module):
-    """LLaMA feed-forward: down(silu(gate(x)) * up(x))."""
-
-    def __init__(self, d_model: int, hidden: int) -> None:
-        super().__init__()
-        self.w_gate = nn.Linear(d_model, hidden, bias=False)
-        self.w_up = nn.Linear(d_model, hidden, bias=False)
-        self.w_down = nn.Linear(hidden, d_model, bias=False)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """SwiGLU feed-forward: down(silu(gate(x)) * up(x))."""
-        return self.w_down(F.silu(self.w_gate(x)) * self.w_up(x))
-
-
-@dataclass
-class _Context:
-    """What every layer's attention needs about positions, computed once per forward pass."""
-
-    pos: Positions
-    scheme: PositionalScheme
-    cos_sin: tuple[Tensor, Tensor] | None
-    q_index: Tensor | None
-    k_index: Tensor | None
-    q_doc: Tensor | None
-    k_doc: Tensor | None
-    k_mask: Tensor | None
-    cache: KVCache | None
-    impl: str
-
-
-class SelfAttention(nn.Module):
-    """Causal multi-head (optionally grouped-query) attention with the scheme's rotation/bias."""
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.n_heads, self.n_kv_heads = config.n_heads, config.n_kv_heads
-        self.head_dim = config.head_dim
-        d = config.d_model
-        self.wq = nn.Linear(d, self.n_heads * self.head_dim, bias=False)
-        self.wk = nn.Linear(d, self.n_kv_heads * self.head_dim, bias=False)
-        self.wv = nn.Linear(d, self.n_kv_heads * self.head_dim, bias=False)
-        self.wo = nn.Linear(self.n_heads * self.head_dim, d, bias=False)
-
-    def forward(self, x: Tensor, ctx: _Context, layer: int) -> Tensor:
-        """Causal self-attention of one layer, reading and extending the cache in ctx when present."""
-        B, T, _ = x.shape  # (B, T, D)
-        q = self.wq(x).view(B, T, self.n_heads, self.head_dim).transpose(1, 2)  # (B, H, T, Dh)
-        k = self.wk(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)  # (B, Hkv, T, Dh)
-        v = self.wv(x).view(B, T, self.n_kv_heads, self.head_dim).transpose(1, 2)
-        if ctx.scheme.rotary:
-            q = ctx.scheme.rotate(q, ctx.pos, ctx.cos_sin)
-            k = ctx.scheme.rotate(k, ctx.pos, ctx.cos_sin)
-        if ctx.cache is not None:
-            k, v = ctx.cache.append(layer, k, v)  # (B, Hkv, S, Dh): keys are cached already rotated
-        if self.n_kv_heads != self.n_heads:
-            rep = self.n_heads // self.n_kv_heads
-            k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-        y = attention(
-            q,
-            k,
-            v,
-            slopes=ctx.scheme.slopes,
-            q_index=ctx.q_index,
-            k_index=ctx.k_index,
-            q_doc=ctx.q_doc,
-            k_doc=ctx.k_doc,
-            key_padding_mask=ctx.k_mask,
-            causal=True,
-            impl=ctx.impl,
-        )  # (B, H, T, Dh)
-        return self.wo(y.transpose(1, 2).reshape(B, T, self.n_heads * self.head_dim))
-
-
-class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
-
-    def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.attn_norm = RMSNorm(config.d_model, config.norm_eps)
-        self.attn = SelfAttention(config)
-        self.mlp_norm = RMSNorm(config.d_model, config.norm_eps)
-        self.mlp = SwiGLU(config.d_model, config.ffn_hidden)
-        self.drop = nn.Dropout(config.dropout)
-
-    def forward(self, x: Tensor, ctx: _Context, layer: int) -> Tensor:
-        """One pre-norm block: x + attn(norm(x)), then + mlp(norm(x))."""
-        x = x + self.drop(self.attn(self.attn_norm(x), ctx, layer))
-        return x + self.drop(self.mlp(self.mlp_norm(x)))
 
 
 def build_scheme(config: ModelConfig) -> PositionalScheme:
@@ -195,24 +91,8 @@ class DecoderLM(nn.Module):
         ``attention_mask`` (1 = real token) may pad on either side; padded positions get meaningless
         logits. With a ``cache`` the ids are the continuation of the cached tokens.
         """
-        self._check_ids(input_ids)
-        B, T = input_ids.shape
-        if attention_mask is not None and tuple(attention_mask.shape) != (B, T):
-            raise ShapeError(
-                f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
-            )
+        self._check_forward_args(input_ids, targets, attention_mask, cache, reduction)
         multi_label = targets is not None and targets.dtype.is_floating_point
-        V = self.config.vocab_size
-        if multi_label and tuple(targets.shape) != (B, T, V):
-            raise ShapeError(
-                f"float (multi-label) targets must have shape {(B, T, V)}, got {tuple(targets.shape)}"
-            )
-        if targets is not None and not multi_label and tuple(targets.shape) != (B, T):
-            raise ShapeError(f"targets must have shape {(B, T)}, got {tuple(targets.shape)}")
-        if reduction not in ("mean", "sum"):
-            raise ConfigError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-        if cache is not None and cache.batch != B:
-            raise ShapeError(f"cache holds {cache.batch} rows but input_ids has {B}")
         pos, state = self._positions(input_ids, positions, attention_mask, document_ids, cache)
         debug = self.config.debug or is_debug()
         x = self.drop(self.pos.embed(self.tok_emb(input_ids), pos))  # (B, T, D)
@@ -290,8 +170,6 @@ class DecoderLM(nn.Module):
 
     def generate(self, input_ids: Tensor, max_new_tokens: int, **kwargs: object) -> Tensor:
         """Greedy (or sampled) continuation; see `bipe_core.generate.generate` for the options."""
-        from bipe_core.generate import generate
-
         return generate(self, input_ids, max_new_tokens, **kwargs)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ parameters
@@ -335,6 +213,34 @@ class DecoderLM(nn.Module):
         return None if name is None else f"pos.{name}"
 
     # ------------------------------------------------------------------ helpers
+    def _check_forward_args(
+        self,
+        input_ids: Tensor,
+        targets: Tensor | None,
+        attention_mask: Tensor | None,
+        cache: KVCache | None,
+        reduction: str,
+    ) -> None:
+        """Raise a typed error for the first argument of `forward` that does not fit the others."""
+        self._check_ids(input_ids)
+        B, T = input_ids.shape
+        if attention_mask is not None and tuple(attention_mask.shape) != (B, T):
+            raise ShapeError(
+                f"attention_mask must have shape {(B, T)}, got {tuple(attention_mask.shape)}"
+            )
+        multi_label = targets is not None and targets.dtype.is_floating_point
+        V = self.config.vocab_size
+        if multi_label and tuple(targets.shape) != (B, T, V):
+            raise ShapeError(
+                f"float (multi-label) targets must have shape {(B, T, V)}, got {tuple(targets.shape)}"
+            )
+        if targets is not None and not multi_label and tuple(targets.shape) != (B, T):
+            raise ShapeError(f"targets must have shape {(B, T)}, got {tuple(targets.shape)}")
+        if reduction not in ("mean", "sum"):
+            raise ConfigError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        if cache is not None and cache.batch != B:
+            raise ShapeError(f"cache holds {cache.batch} rows but input_ids has {B}")
+
     def _check_ids(self, ids: Tensor) -> None:
         if not isinstance(ids, Tensor):
             raise InputError(f"input_ids must be a torch.Tensor, got {type(ids).__name__}")
@@ -415,7 +321,7 @@ class DecoderLM(nn.Module):
         )
         return pos, new_state
 
-    def _context(self, pos: Positions, cache: KVCache | None) -> _Context:
+    def _context(self, pos: Positions, cache: KVCache | None) -> LayerContext:
         scheme = self.pos
         index = scheme.bias_index(pos) if scheme.has_bias else None
         k_index, k_doc, k_mask = index, pos.document, pos.attention_mask
@@ -428,7 +334,7 @@ class DecoderLM(nn.Module):
         if q_doc is None and k_doc is not None:
             # the cached keys carry documents and the new chunk continues the last one
             q_doc = k_doc[:, -pos.shape[1] :]
-        return _Context(
+        return LayerContext(
             pos=pos,
             scheme=scheme,
             cos_sin=cos_sin,

@@ -227,7 +227,7 @@ def test_debug_mode_from_environment(monkeypatch):
 @pytest.mark.parametrize("name", ["rope", "bipe_alibi", "hier_alibi"])
 def test_flex_score_and_mask_functions_match_reference(name):
     # eager Flex on CPU checks the score_mod/mask_mod semantics the CUDA path compiles
-    from bipe_core.attention import _validate
+    from bipe_core.attention_spec import validate_attention as _validate
     from bipe_core.flex import flex_attention_path
 
     q, k, v, kw = _setup(name, "docs", seed=5)
