@@ -1,4 +1,7 @@
-"""The segmentation contract: `Segment`, `Segmentation`, the invariant checker and `BaseSegmenter`."""
+"""The segmentation contract: `Segmentation`, the invariant checker and `BaseSegmenter`.
+
+`Segment` lives in `segmenters.segment` and is named here too, where segmenters import it.
+"""
 
 from __future__ import annotations
 
@@ -10,40 +13,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
+import numpy as np
+
 from segmenters.errors import InvariantError, SegmenterInputError, SegmenterOptionError
+from segmenters.segment import Segment, same_source
+from segmenters.spans import SpanSequence
 
 _Job = TypeVar("_Job")
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """A half-open span ``[start, end)`` of indices into ``source``: a str, or a 1-D numpy array
-    (a numeric or symbol-code sequence, see `segmenters.sequence`)."""
-
-    start: int
-    end: int
-    kind: str = "segment"
-    has_error: bool = False
-    level: str | None = None
-    # The whole text, shared by reference (not a copy), so `.text` needs no extra argument.
-    source: Any = field(default="", repr=False, compare=False)
-
-    @property
-    def text(self) -> Any:
-        """The characters of this segment (the values, for a sequence)."""
-        return self.source[self.start : self.end]
-
-    def __len__(self) -> int:
-        return self.end - self.start
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of the span and its labels (without the text)."""
-        out: dict[str, Any] = {"start": self.start, "end": self.end, "kind": self.kind}
-        if self.has_error:
-            out["has_error"] = True
-        if self.level is not None:
-            out["level"] = self.level
-        return out
 
 
 @dataclass(frozen=True)
@@ -75,11 +51,9 @@ class Segmentation:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Segmentation):
             return NotImplemented
-        return (
-            same_source(self.text, other.text)
-            and (self.segments, self.level, self.levels, self.segmenter, self.info)
-            == (other.segments, other.level, other.levels, other.segmenter, other.info)
-        )
+        mine = (self.segments, self.level, self.levels, self.segmenter, self.info)
+        theirs = (other.segments, other.level, other.levels, other.segmenter, other.info)
+        return same_source(self.text, other.text) and mine == theirs
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -203,10 +177,6 @@ def spans_from_ends(
     No `Segment` is built until one is read, and the level pickles as one int32 array, which
     is what makes `segment_many(workers=2)` pay off for fast segmenters.
     """
-    import numpy as np
-
-    from segmenters.spans import SpanSequence  # late: spans imports this module
-
     end_arr = np.asarray(ends, dtype=np.int64)
     starts = np.zeros(len(end_arr), dtype=np.int64)
     starts[1:] = end_arr[:-1]
@@ -219,15 +189,6 @@ def _to_segment(text: str, sp: Sequence[Any], level: str) -> Segment:
     kind = sp[2] if len(sp) > 2 else "segment"
     err = bool(sp[3]) if len(sp) > 3 else False
     return Segment(int(sp[0]), int(sp[1]), kind, err, level, text)
-
-
-def same_source(a: Any, b: Any) -> bool:
-    """True when two segmentation sources (str or 1-D array) hold the same items."""
-    if isinstance(a, str) or isinstance(b, str):
-        return isinstance(a, str) and isinstance(b, str) and a == b
-    import numpy as np
-
-    return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f" and b.dtype.kind == "f"))
 
 
 def check_segments(text: Any, segments: Sequence[Segment], where: str = "segments") -> None:

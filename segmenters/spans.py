@@ -14,7 +14,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from segmenters.base import Segment, same_source
+from segmenters.segment import Segment, same_source
 
 
 class SpanSequence(Sequence[Segment]):
