@@ -197,15 +197,46 @@ def add_extras(
     """
     add: dict[int, str] = {}
     drop: list[tuple[int, int]] = []
-    chains: dict[str, list[Any]] = {}  # style -> [first value, last value, last start, members]
-    counted: list[list[Any]] = []  # member lists of chains of two or more markers
-    cands: list[tuple[int, int, bool]] = []  # marker start, end, follows a bullet
     ascii_only = text.isascii()
     if greek and not ascii_only:
         add.update(dict.fromkeys(_greek_question_ends(text), "t"))
     if list_items and not ascii_only:
         add.update(dict.fromkeys(_inline_bullets(text), "i"))
-    for m in _marker_candidates(text) if list_items else ():
+    if list_items:
+        starts, drop = _list_item_cuts(text)
+        for start in starts:
+            add.setdefault(start, "i")  # a bullet or a Greek end already there keeps its group
+    if not add and not drop:
+        return ends, groups
+    return _apply_cuts(text, ends, groups, add, drop)
+
+
+def _list_item_cuts(text: str) -> tuple[list[int], list[tuple[int, int]]]:
+    """Where list items start, and the spans (marker plus blanks) in which no cut may stay.
+
+    A marker right after a bullet starts no item itself (the bullet does), but the first
+    pass's cut after it is still dropped.
+    """
+    cands, members = _list_markers(text)
+    starts: list[int] = []
+    drop: list[tuple[int, int]] = []
+    for idx, (start, end, bulleted) in enumerate(cands):
+        if idx in members or bulleted:
+            if not bulleted:
+                starts.append(start)
+            stop = end
+            while stop < len(text) and text[stop] in " \t":
+                stop += 1
+            drop.append((start, stop))
+    return starts, drop
+
+
+def _list_markers(text: str) -> tuple[list[tuple[int, int, bool]], set[int]]:
+    """Marker candidates as (start, end, follows a bullet), and the indices of those in a list."""
+    chains: dict[str, list[Any]] = {}  # style -> [first value, last value, last start, members]
+    counted: list[list[int]] = []  # member lists of chains of two or more markers
+    cands: list[tuple[int, int, bool]] = []
+    for m in _marker_candidates(text):
         mk = m.group("mk")
         start, end = m.start("mk"), m.end("mk")
         delim = mk[len(mk.rstrip(".)")) :]
@@ -215,27 +246,35 @@ def add_extras(
         while j > 0 and text[j - 1] in " \t":
             j -= 1
         cands.append((start, end, j > 0 and text[j - 1] in BULLETS))
-        idx = len(cands) - 1
         for style, value in _marker_styles(m.group("tok"), ("(" if mk[0] == "(" else "") + delim):
-            chain = chains.get(style)
-            if chain and chain[1] + 1 == value and start - chain[2] <= _SEQ_REACH:
-                chain[1], chain[2] = value, start
-                chain[3].append(idx)
-                if len(chain[3]) == 2 and (style[0] == "d" or delim != "." or chain[0] == 1):
-                    counted.append(chain[3])  # "J. K. Adler" is no list: letters start at a
-            else:
-                chains[style] = [value if style[0] in "dr" else value - 96, value, start, [idx]]
-    members = {i for chain in counted for i in chain}
-    for idx, (start, end, bulleted) in enumerate(cands):
-        if idx in members or bulleted:
-            if not bulleted:  # after a bullet, the bullet starts the item
-                add.setdefault(start, "i")
-            stop = end
-            while stop < len(text) and text[stop] in " \t":
-                stop += 1
-            drop.append((start, stop))
-    if not add and not drop:
-        return ends, groups
+            members = _extend_chain(chains, style, value, start, len(cands) - 1)
+            # "J. K. Adler" is no list: a chain of letters with "." must start at a
+            if members is not None and (style[0] == "d" or delim != "." or chains[style][0] == 1):
+                counted.append(members)  # the same list object: later members count too
+    return cands, {i for chain in counted for i in chain}
+
+
+def _extend_chain(
+    chains: dict[str, list[Any]], style: str, value: int, start: int, idx: int
+) -> list[int] | None:
+    """Add marker ``idx`` to its style's chain, or start a new one; the members once two long."""
+    chain = chains.get(style)
+    if chain and chain[1] + 1 == value and start - chain[2] <= _SEQ_REACH:
+        chain[1], chain[2] = value, start
+        chain[3].append(idx)
+        return chain[3] if len(chain[3]) == 2 else None
+    chains[style] = [value if style[0] in "dr" else value - 96, value, start, [idx]]
+    return None
+
+
+def _apply_cuts(
+    text: str,
+    ends: list[int],
+    groups: list[str],
+    add: dict[int, str],
+    drop: list[tuple[int, int]],
+) -> tuple[list[int], list[str]]:
+    """``ends`` and ``groups`` without the cuts inside each ``drop`` span, with those of ``add``."""
     merged = dict(zip(ends, groups))
     if len(groups) < len(ends):  # a final end without a group (the text's end)
         merged[ends[-1]] = ""
