@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from experiments.analysis.compare import compare_segmenters, format_table, length_stats
 from experiments.cli import main
-from experiments.segment_report import compare_segmenters, format_table, length_stats
 from experiments.specs import parse_value
 
 TEXT = "Hello world. Dr. Smith is here!\r\nNew line\n"
@@ -145,9 +145,11 @@ def test_compare_segmenters_command(sample: Path, capsys: pytest.CaptureFixture[
 
 
 def test_compare_and_format_report_unavailable_segmenters() -> None:
+    import catalogue
+
     from segmenters import register_segmenter
     from segmenters.base import BaseSegmenter
-    from segmenters.registry import _registered
+    from segmenters.registry import SEGMENTERS
 
     @register_segmenter("test-missing", "needs a package that is not installed")
     class Missing(BaseSegmenter):
@@ -157,7 +159,7 @@ def test_compare_and_format_report_unavailable_segmenters() -> None:
     try:
         rows = compare_segmenters("A b. C d.", ["punct", "test-missing"], min_seconds=0.001)
     finally:
-        _registered.pop("test-missing", None)
+        catalogue.REGISTRY.pop((*SEGMENTERS.namespace, "test-missing"), None)
     by = {r["segmenter"]: r for r in rows}
     assert (
         by["punct"]["status"] == "ok" and by["punct"]["count"] == 2 and by["punct"]["mb_per_s"] > 0

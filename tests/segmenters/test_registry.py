@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import textwrap
 from pathlib import Path
 
+import catalogue
 import pytest
 
 from segmenters import (
@@ -17,7 +19,7 @@ from segmenters import (
     register_segmenter,
 )
 from segmenters.base import BaseSegmenter, make_segmentation
-from segmenters.registry import ENTRY_POINT_GROUP, _registered
+from segmenters.registry import ENTRY_POINT_GROUP, SEGMENTERS
 
 
 def test_builtins_listed_with_descriptions() -> None:
@@ -62,7 +64,7 @@ def test_decorator_registration() -> None:
         assert describe_segmenters()["test-whole"] == "the whole text as one segment"
         assert [s.text for s in get_segmenter("test-whole").segment("ab")] == ["ab"]
     finally:
-        _registered.pop("test-whole", None)
+        catalogue.REGISTRY.pop((*SEGMENTERS.namespace, "test-whole"), None)
     assert "test-whole" not in list_segmenters()
 
 
@@ -79,7 +81,7 @@ class CharSegmenter(BaseSegmenter):
 
 
 @pytest.fixture
-def plugin_dist(tmp_path: Path):
+def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A real installed distribution (dist-info + module) on sys.path that exposes a plug-in."""
     (tmp_path / "bipe_test_plugin.py").write_text(textwrap.dedent(PLUGIN))
     info = tmp_path / "bipe_test_plugin-0.1.dist-info"
@@ -89,6 +91,9 @@ def plugin_dist(tmp_path: Path):
         f"[{ENTRY_POINT_GROUP}]\nchars = bipe_test_plugin:CharSegmenter\n"
     )
     sys.path.insert(0, str(tmp_path))
+    # catalogue reads the entry points once, at import: this "install" comes later, so look again
+    # (monkeypatch puts the old list back, as if the distribution were uninstalled)
+    monkeypatch.setattr(catalogue, "AVAILABLE_ENTRY_POINTS", importlib.metadata.entry_points())
     try:
         yield
     finally:
