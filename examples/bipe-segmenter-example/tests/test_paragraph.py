@@ -13,8 +13,8 @@ from segmenters import (
     describe_segmenters,
     get_segmenter,
     list_segmenters,
+    nest_segmentations,
 )
-from segmenters.nested import nest_segmentations
 
 
 def test_the_entry_point_registers_the_segmenter():

@@ -10,8 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from segmenters import BaseSegmenter, Segmentation, SegmenterOptionError, check_text
-from segmenters.base import positive_int_option, spans_from_ends
+from segmenters import (
+    BaseSegmenter,
+    Segmentation,
+    SegmenterOptionError,
+    check_text,
+    positive_int_option,
+    spans_from_ends,
+)
 
 __all__ = ["ParagraphSegmenter"]
 __version__ = "0.1.0"
