@@ -72,7 +72,7 @@ def child(corpus: Path, cache: Path, tokenizer: Path, workers: int) -> dict:
     """Prepare the corpus once (in a fresh process) and report times and peak memory."""
     sys.path.insert(0, str(REPO))
     from experiments.corpora import load_corpus
-    from experiments.data import CorpusTokens
+    from experiments.pipeline import CorpusTokens
 
     t0, c0 = time.perf_counter(), _cpu()
     tokens = CorpusTokens(load_corpus(f"jsonl:path={corpus}"), 1024, cache, workers=workers)
@@ -147,7 +147,7 @@ def main() -> None:
         size = make_corpus(corpus, mb)
         sys.path.insert(0, str(REPO))
         from experiments.corpora import load_corpus
-        from experiments.data import CorpusTokens
+        from experiments.pipeline import CorpusTokens
 
         # one BPE for every run, trained on the first 20 MB (training is not what is measured)
         sample = work / "sample.jsonl"

@@ -164,10 +164,14 @@ def bench_workers(code_texts: list[str], kjv: str | None, size: int) -> None:
         t1s, t2s, cpu1s, parents, kidss = [], [], [], [], []
         for _ in range(3):
             c0 = time.process_time()
-            t1s.append(timed(lambda s=seg, t=texts: s.segment_many(t, workers=1), time.perf_counter))
+            t1s.append(
+                timed(lambda s=seg, t=texts: s.segment_many(t, workers=1), time.perf_counter)
+            )
             cpu1s.append(time.process_time() - c0)
             kids0, c0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
-            t2s.append(timed(lambda s=seg, t=texts: s.segment_many(t, workers=2), time.perf_counter))
+            t2s.append(
+                timed(lambda s=seg, t=texts: s.segment_many(t, workers=2), time.perf_counter)
+            )
             parents.append(time.process_time() - c0)
             kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             kidss.append((kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime))

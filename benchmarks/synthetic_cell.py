@@ -4,7 +4,7 @@ Three ways to train the same model (same init, same AdamW, same number of steps)
 language, alternated and repeated so that load hits them alike; speed is tokens per CPU-second of
 this process (one torch thread), which other jobs on the machine disturb far less than wall time:
 
-* cell:        `experiments.synthetic.train_cell` (sampling, batches, positions, lr schedule,
+* cell:        `experiments.synthetic.task.train_cell` (sampling, batches, positions, lr schedule,
                clipping, loss check: everything a cell does while it trains);
 * bare:        a plain loop drawing words from the same sampler and building the same tensors,
                then forward + backward + clipping + AdamW step (no schedule, no statistics);
@@ -28,9 +28,10 @@ from pathlib import Path
 import torch
 from _common import quick_parser  # first: benchmark scripts shadow package names
 
-from experiments.synthetic import Cell, build_cell_model, to_tensors, train_cell, word_batch
-from experiments.synthetic_config import load_synthetic_config, make_sampler
-from experiments.train import make_optimizer
+from experiments.engine.trainer import make_optimizer
+from experiments.synthetic.config import load_synthetic_config, make_sampler
+from experiments.synthetic.task import Cell, build_cell_model, train_cell
+from experiments.synthetic.words import to_tensors, word_batch
 
 AUTOMATON = "random:types=2,states=5"
 
@@ -108,7 +109,7 @@ def main() -> None:
 
 def time_preset(preset: str) -> None:
     """Wall time of ``bipe synthetic --preset NAME`` in a fresh process, into a temporary folder."""
-    from experiments.synthetic import collect
+    from experiments.synthetic.task import collect
 
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:

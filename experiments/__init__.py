@@ -1,5 +1,13 @@
 """Experiments: the `bipe` command line, corpora, training, evaluation, reports and plots.
 
+The package is a few rooms, each importing only the rooms below it (tests/test_layers.py checks
+it): `corpora` (documents, the corpus registry, named corpora and sources) -> `pipeline` (token
+cache, position sources, streams and batches) -> `engine` (one config system with presets, one
+training loop, one sweep engine) -> `analysis` (statistics, results, reports) -> the tasks `lm`
+(the language-model grid) and `synthetic` (Bi-NFA languages) -> `commands` (one module per `bipe`
+sub-command) -> `cli`. The names a user needs are importable from here, loaded on first use
+(``from experiments import train_run`` imports torch; ``import experiments`` does not).
+
 Importing it checks that the other packages of the `bipe` distribution found on sys.path really are
 BiPE Lab's: `automata`, for one, is also the import name of PyPI's automata-lib. A package of another
 distribution found first on sys.path (shadowed), or installed over ours in the same directory
@@ -168,3 +176,43 @@ def check_packages() -> None:
 
 
 check_packages()
+
+# The public API: name -> the module that defines it, imported on first access (PEP 562).
+_API = {
+    **dict.fromkeys(("ExperimentError", "MissingDependencyError"), "experiments.errors"),
+    **dict.fromkeys(
+        ("ExperimentConfig", "RunSpec", "apply_overrides", "load_config", "preset", "run_specs"),
+        "experiments.lm.config",
+    ),
+    **dict.fromkeys(("SyntheticConfig", "load_synthetic_config"), "experiments.synthetic.config"),
+    **dict.fromkeys(
+        ("Corpus", "CorpusInfo", "Document", "list_corpora", "load_corpus", "register_corpus"),
+        "experiments.corpora",
+    ),
+    **dict.fromkeys(
+        ("CorpusTokens", "TokenStream", "batch_at", "register_position_source"),
+        "experiments.pipeline",
+    ),
+    **dict.fromkeys(("corpus_tokens", "prepare_data"), "experiments.lm.data"),
+    "train_run": "experiments.lm.train",
+    "evaluate_run": "experiments.lm.evaluate",
+    "run_experiment": "experiments.lm.grid",
+    "run_budget": "experiments.lm.budget",
+    **dict.fromkeys(("TrainConfig", "fingerprint", "register_preset"), "experiments.engine.config"),
+    **dict.fromkeys(("TASKS", "Task", "SweepResult"), "experiments.engine.sweep"),
+    **dict.fromkeys(("compare_segmenters", "format_table"), "experiments.analysis.compare"),
+    **dict.fromkeys(("diff_interval", "t_interval"), "experiments.analysis.stats"),
+}
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str) -> object:
+    if name not in _API:
+        raise AttributeError(f"module 'experiments' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_API[name]), name)
+    globals()[name] = value  # the next access skips this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

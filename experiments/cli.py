@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "experiments.commands.automata",
     "experiments.commands.demo",
     "experiments.commands.train",
+    "experiments.commands.run",
+    "experiments.commands.corpus",
     "experiments.commands.synthetic",
     "experiments.commands.budget",
     "experiments.commands.seeds",

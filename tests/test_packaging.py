@@ -68,7 +68,7 @@ def test_cli_parser_and_version_are_light() -> None:
 
 
 def test_install_layout() -> None:
-    """Plain `pip install bipe` brings four light dependencies; torch and co. come with "lm"."""
+    """Plain `pip install bipe` brings five light dependencies; torch and co. come with "lm"."""
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
@@ -76,7 +76,7 @@ def test_install_layout() -> None:
         """The lower-cased project names of requirement strings."""
         return {re.split(r"[\[<>=!~; ]", r, maxsplit=1)[0].lower() for r in reqs}
 
-    assert names(project["dependencies"]) == {"numpy", "regex", "networkx", "scipy"}
+    assert names(project["dependencies"]) == {"numpy", "regex", "networkx", "scipy", "catalogue"}
     extras = project["optional-dependencies"]
     assert names(extras["lm"]) == {"torch", "safetensors", "tokenizers", "matplotlib", "tqdm"}
     for extra in ("all", "dev", "hf"):

@@ -1,7 +1,7 @@
 """Where token-aligned segment boundaries fall: how many move between the alignment boundaries
 ("start" against "word", segmenters.align) and how many open a segment inside a word.
 
-    python -m experiments.alignstats kjv punct --split test --cache-dir DIR
+    python -m experiments.analysis.alignstats kjv punct --split test --cache-dir DIR
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from experiments.data import CorpusTokens
+from experiments.corpora import load_corpus
+from experiments.pipeline import CorpusTokens
 from experiments.specs import parse_spec
 
 
@@ -83,10 +84,9 @@ def format_boundary_stats(rows: list[BoundaryStats]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Print the boundary statistics of one corpus and segmenter under both alignment boundaries."""
-    from experiments.corpora import load_corpus
     from segmenters.align import BOUNDARIES
 
-    ap = argparse.ArgumentParser(prog="python -m experiments.alignstats")
+    ap = argparse.ArgumentParser(prog="python -m experiments.analysis.alignstats")
     ap.add_argument("corpus")
     ap.add_argument("segmenter")
     ap.add_argument("--split", default="test")

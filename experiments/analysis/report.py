@@ -1,4 +1,5 @@
-"""Reports: JSON + CSV results, PNG plots (matplotlib Agg) and a Markdown summary of a run.
+"""Reports: PNG plots (matplotlib Agg), Markdown tables and the summary of a report directory
+(its results files are written by `experiments.analysis.results`).
 
 The summary names the git commit, the full configuration and the machine, so a reader can tell
 what produced the numbers.
@@ -6,7 +7,6 @@ what produced the numbers.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import platform
@@ -16,24 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-CSV_FIELDS = (
-    "corpus",
-    "scheme",
-    "segmenter",
-    "length",
-    "multiplier",
-    "ppl",
-    "loss",
-    "blocks",
-    "tokens",
-    "step",
-    "seed",
-)
-
-
-def run_label(row: dict[str, Any]) -> str:
-    """Legend label of one run: scheme, plus the segmenter for BiPE schemes."""
-    return row["scheme"] + (f" ({row['segmenter']})" if row.get("segmenter") else "")
+from experiments.analysis.results import run_label
+from experiments.analysis.stats import Interval, aggregate_evals, diff_interval, run_key
 
 
 def series_colours(labels: Iterable[str]) -> dict[str, Any]:
@@ -105,69 +89,6 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def flat_rows(evals: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per run x evaluation length (the CSV layout)."""
-    rows = []
-    for ev in evals:
-        for r in ev["results"]:
-            rows.append(
-                {
-                    "corpus": ev["corpus"],
-                    "scheme": ev["scheme"],
-                    "segmenter": ev.get("segmenter") or "",
-                    "length": r["length"],
-                    "multiplier": r["multiplier"],
-                    "ppl": round(r["ppl"], 4),
-                    "loss": round(r["loss"], 5),
-                    "blocks": r["blocks"],
-                    "tokens": r["tokens"],
-                    "step": ev.get("step"),
-                    "seed": ev.get("seed", ""),
-                }
-            )
-    return rows
-
-
-def write_results(
-    out: Path, evals: list[dict[str, Any]], extra: dict[str, Any] | None = None
-) -> None:
-    """results.json (everything) and results.csv (one row per run x length)."""
-    out.mkdir(parents=True, exist_ok=True)
-    data = {"evaluations": evals, **(extra or {})}
-    (out / "results.json").write_text(
-        json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8"
-    )
-    with open(out / "results.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
-        writer.writeheader()
-        writer.writerows(flat_rows(evals))
-
-
-def write_csv(
-    path: Path, rows: list[dict[str, Any]], fields: tuple[str, ...] | None = None
-) -> Path:
-    """A CSV of ``rows`` with the given columns (default: every key, in first-seen order)."""
-    if fields is None:
-        fields = tuple(dict.fromkeys(k for r in rows for k in r))
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(fields), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def read_results_csv(report_dir: str | Path) -> list[dict[str, str]]:
-    """The rows of a report directory's results.csv (as `write_results` wrote them)."""
-    from experiments.errors import ExperimentError
-
-    path = Path(report_dir) / "results.csv"
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
-    except OSError as exc:
-        raise ExperimentError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
 def pyplot() -> Any:
     """matplotlib.pyplot on the file-only Agg backend (every report plot goes through here)."""
     import matplotlib
@@ -189,10 +110,7 @@ def save_figure(fig: Any, path: Path) -> Path:
 def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
     """One PNG per corpus: perplexity (log scale) against evaluation length, a line per run
     (the mean over seeds, with its 95% interval as a band)."""
-    from experiments.stats import aggregate_evals
-
     plt = pyplot()
-
     paths = []
     colours = series_colours(run_label(e) for e in evals)
     for corpus in sorted({e["corpus"] for e in evals}):
@@ -265,8 +183,6 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
 def ppl_table(evals: list[dict[str, Any]]) -> str:
     """Markdown table: a row per run (mean ± t-based 95% interval over its seeds), a column per
     evaluation length."""
-    from experiments.stats import Interval, aggregate_evals
-
     if not evals:
         return "(no evaluations)"
     rows = aggregate_evals(evals)
@@ -299,8 +215,6 @@ def baseline_of(scheme: str) -> str | None:
 def gap_table(evals: list[dict[str, Any]]) -> str:
     """Markdown table: each segment-level run's perplexity minus its baseline's, per length, with
     a Welch 95% interval over seeds; ``*`` marks a difference beyond noise (interval excludes 0)."""
-    from experiments.stats import diff_interval, run_key
-
     per_seed: dict[tuple[str, str, str], dict[int, list[float]]] = {}
     for ev in evals:
         cell = per_seed.setdefault(run_key(ev), {})

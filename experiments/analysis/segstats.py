@@ -17,9 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from experiments.data import DEFAULT_SEPARATOR_CHARS, CorpusTokens
 from experiments.errors import ExperimentError
-from experiments.position_sources import position_source
+from experiments.pipeline import (
+    DEFAULT_ALIGN_BOUNDARY,
+    DEFAULT_SEPARATOR_CHARS,
+    CorpusTokens,
+    position_source,
+)
+from experiments.pipeline.segmenting import DocumentSegmenters
+from experiments.specs import parse_spec
 
 
 @dataclass
@@ -86,7 +92,7 @@ def segment_stats(
     windows: tuple[int, ...] = (128, 256, 1024),
     throughput_chars: int = 200_000,
     separator_chars: str = DEFAULT_SEPARATOR_CHARS,
-    boundary: str = "start",
+    boundary: str = DEFAULT_ALIGN_BOUNDARY,
 ) -> SegStats:
     """Segment-length distribution of ``segmenter`` on ``split``, by document-length bin."""
     from scipy import stats
@@ -97,28 +103,7 @@ def segment_stats(
         raise ExperimentError(f"{tokens.corpus.name}/{split} has no documents to segment")
     doc_len = np.array([int(x.sum()) for x in per_doc])
     all_lengths = np.concatenate(per_doc)
-    edges = np.unique(np.quantile(doc_len, np.linspace(0, 1, n_bins + 1)).astype(int))
-    bins = []
-    groups: list[np.ndarray] = []
-    for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
-        last = i == len(edges) - 2
-        mask = (doc_len >= lo) & ((doc_len <= hi) if last else (doc_len < hi))
-        if not mask.any():
-            continue
-        seg = np.concatenate([per_doc[j] for j in np.flatnonzero(mask)])
-        groups.append(seg)
-        bins.append(
-            LengthBin(
-                int(lo),
-                int(hi),
-                int(mask.sum()),
-                int(seg.size),
-                float((seg < short).mean()),
-                float(np.median(seg)),
-                float(seg.mean()),
-                float(np.quantile(seg, 0.9)),
-            )
-        )
+    bins, groups = _length_bins(per_doc, doc_len, n_bins, short)
     ks_stat = ks_p = mw_p = None
     if len(groups) >= 2 and groups[0].size and groups[-1].size:
         ks = stats.ks_2samp(groups[0], groups[-1])
@@ -146,6 +131,36 @@ def segment_stats(
     )
 
 
+def _length_bins(
+    per_doc: list[np.ndarray], doc_len: np.ndarray, n_bins: int, short: int
+) -> tuple[list[LengthBin], list[np.ndarray]]:
+    """Documents grouped into quantile bins of their token length: each bin's statistics and
+    segment lengths."""
+    edges = np.unique(np.quantile(doc_len, np.linspace(0, 1, n_bins + 1)).astype(int))
+    bins: list[LengthBin] = []
+    groups: list[np.ndarray] = []
+    for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
+        last = i == len(edges) - 2
+        mask = (doc_len >= lo) & ((doc_len <= hi) if last else (doc_len < hi))
+        if not mask.any():
+            continue
+        seg = np.concatenate([per_doc[j] for j in np.flatnonzero(mask)])
+        groups.append(seg)
+        bins.append(
+            LengthBin(
+                int(lo),
+                int(hi),
+                int(mask.sum()),
+                int(seg.size),
+                float((seg < short).mean()),
+                float(np.median(seg)),
+                float(seg.mean()),
+                float(np.quantile(seg, 0.9)),
+            )
+        )
+    return bins, groups
+
+
 def _segments_per_window(segment: np.ndarray, window: int, n: int = 200) -> float:
     """Mean number of distinct segments in a window of ``window`` tokens (evenly spaced windows)."""
     if len(segment) <= window:
@@ -159,9 +174,6 @@ def throughput(tokens: CorpusTokens, segmenter: str, split: str, max_chars: int)
     source = position_source(segmenter)
     if not source.segments_text or source.levels:
         return None  # positions from token ids, or several segmenters: no one speed to time
-    from experiments.segment_report import DocumentSegmenters
-    from experiments.specs import parse_spec
-
     segmenters = DocumentSegmenters(*parse_spec(segmenter))
     docs, size = [], 0
     for d in tokens.documents(split):

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from experiments.analysis.results import read_results_csv, run_label
+from experiments.errors import ExperimentError
+
 LEVEL = 0.95  # every interval in the reports is a 95% one
 
 
@@ -135,14 +138,11 @@ Cells = dict[tuple[str, str], dict[int, dict[str, float]]]
 def report_cells(dirs: Sequence[str | Path]) -> Cells:
     """Every cell of the given reports' results.csv files, one perplexity per seed.
 
-    A report of several seeds (``train.seeds``) and several reports of one seed each (one per
-    ``train.seed``) read alike, and runs of the same seed pair up across reports (a seed fixes the
+    A report of several seeds (``seeds=0,1,2``) and several reports of one seed each (one per
+    seed) read alike, and runs of the same seed pair up across reports (a seed fixes the
     batch order). Rows without a seed (reports written before seeds were recorded) are keyed by
     their report instead, so each such report counts as one seed.
     """
-    from experiments.errors import ExperimentError
-    from experiments.report import read_results_csv, run_label
-
     cells: Cells = {}
     for i, d in enumerate(dirs):
         for r in read_results_csv(d):
@@ -167,8 +167,6 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
 
 def find_cell(cells: Cells, name: str, corpus: str | None = None) -> tuple[str, str]:
     """The one cell called ``name`` (a run label as the tables print it, or a bare scheme name)."""
-    from experiments.errors import ExperimentError
-
     keys = [k for k in cells if corpus is None or k[0] == corpus]
     found = [k for k in keys if k[1] == name] or [k for k in keys if k[1].split(" (")[0] == name]
     if len(found) == 1:
@@ -200,8 +198,6 @@ def seeds_table(cells: Cells) -> str:
 
 def ratio_table(cells: Cells, pairs: Sequence[tuple[str, str]], corpus: str | None = None) -> str:
     """Markdown: per pair (a, b) and length, the mean per-seed ratio ppl(a) / ppl(b) ± 95%."""
-    from experiments.errors import ExperimentError
-
     corpora = [corpus] if corpus else sorted({c for c, _ in cells})
     lengths = sorted({n for by in cells.values() for n in by})
     lines = [
@@ -226,8 +222,6 @@ def diff_line(
     dir_a: str | Path, name_a: str, dir_b: str | Path, name_b: str, corpus: str | None = None
 ) -> str:
     """One line: cell A minus cell B per length (Welch 95%, ``*`` beyond noise)."""
-    from experiments.errors import ExperimentError
-
     ca, cb = report_cells([dir_a]), report_cells([dir_b])
     ka, kb = find_cell(ca, name_a, corpus), find_cell(cb, name_b, corpus)
     parts = []

@@ -9,17 +9,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from experiments.errors import ExperimentError
-from experiments.validate import (
-    add_overwrite_arg,
+from experiments.commands.options import (
+    OVERWRITE,
+    Option,
+    add_options,
     dir_path,
     existing_file,
     file_path,
     int_list_at_least,
     int_range_at_least,
     nonneg_int,
+    opt,
     positive_int,
 )
+from experiments.errors import ExperimentError
 
 TABLE_COLUMNS = (
     "family",
@@ -38,120 +41,125 @@ TABLE_COLUMNS = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add `bipe automata compare|sample|report` to the `bipe` parser."""
-    from automata.generators import FAMILIES
-
-    fams = sorted(FAMILIES)
-    p = sub.add_parser("automata", help="Bi-NFA playground: size sweeps, data sets, size reports")
-    asub = p.add_subparsers(dest="automata_command", metavar="ACTION")
-    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
-
-    c = asub.add_parser(
-        "compare", help="sweep types x bottom states; size table, growth fits, CSV/PNG"
-    )
-    c.add_argument(
+COMPARE = (
+    opt(
         "--families",
         default="mod-marked,mod-unmarked,random",
-        help=f"comma-separated families among {', '.join(fams)} (default: %(default)s)",
-    )
-    c.add_argument(
+        help="comma-separated families among {families} (default: %(default)s)",
+    ),
+    opt(
         "--types",
         type=int_list_at_least(1),
         default=[1, 2, 3, 4, 5],
         help="segment types, e.g. 1-5 or 1,2,4 (default: 1-5)",
-    )
-    c.add_argument(
+    ),
+    opt(
         "--states",
         type=int_list_at_least(1),
         default=[2, 3],
         help="bottom states (smallest modulus for counters), e.g. 2,3 (default: 2,3)",
-    )
-    c.add_argument(
-        "--seeds", type=int_list_at_least(0), default=[0], help="seeds, e.g. 0-2 (default: 0)"
-    )
-    c.add_argument(
+    ),
+    opt("--seeds", type=int_list_at_least(0), default=[0], help="seeds, e.g. 0-2 (default: 0)"),
+    opt(
         "--budget",
         type=positive_int,
         default=20_000,
         help="max DFA states for minimal-DFA counts (default: %(default)s)",
-    )
-    c.add_argument(
+    ),
+    opt(
         "--by",
         choices=("n_types", "n_states", "bottom_states_total"),
         default="n_types",
         help="axis of the fits (default: %(default)s)",
-    )
-    c.add_argument(
-        "--out", type=dir_path, required=True, help="directory for sizes.csv, fits.csv, sizes.png"
-    )
-    add_overwrite_arg(c)
-    c.add_argument("--json", action="store_true", help="print rows and fits as JSON")
-    c.set_defaults(func=run_compare)
-
-    s = asub.add_parser("sample", help="write a JSONL data set of annotated words")
-    _add_binfa_source(s, fams)
-    s.add_argument("--n-words", type=nonneg_int, required=True, help="words to sample")
-    s.add_argument(
-        "--segments",
-        type=int_range_at_least(1),
-        default=(1, 8),
-        help="number of segments, e.g. 4 or 1-8 (default: 1-8)",
-    )
-    s.add_argument(
-        "--min-len", type=nonneg_int, default=1, help="shortest segment (default: %(default)s)"
-    )
-    s.add_argument(
-        "--max-len", type=positive_int, default=12, help="longest segment (default: %(default)s)"
-    )
-    s.add_argument(
-        "--length-dist",
-        choices=("uniform", "geometric"),
-        default="uniform",
-        help="segment-length distribution (default: %(default)s)",
-    )
-    s.add_argument(
-        "--negatives",
-        type=nonneg_int,
-        default=0,
-        help="one-edit + wrong-type negatives per word (default: 0)",
-    )
-    s.add_argument("--out", type=file_path, required=True, help="output .jsonl file")
-    add_overwrite_arg(s)
-    s.set_defaults(func=run_sample)
-
-    r = asub.add_parser("report", help="print the size report of one Bi-NFA")
-    _add_binfa_source(r, fams)
-    r.add_argument(
-        "--budget",
-        type=positive_int,
-        default=20_000,
-        help="max DFA states for minimal-DFA counts (default: %(default)s)",
-    )
-    r.add_argument("--json", action="store_true", help="print the report as JSON")
-    r.set_defaults(func=run_report)
-
-
-def _add_binfa_source(p: argparse.ArgumentParser, fams: list[str]) -> None:
-    """The options `_load` reads: a family with its sizes and seed, or a Bi-NFA JSON file."""
-    p.add_argument(
+    ),
+    opt("--out", type=dir_path, required=True, help="directory for sizes.csv, fits.csv, sizes.png"),
+    *OVERWRITE,
+    opt("--json", action="store_true", help="print rows and fits as JSON"),
+)
+BINFA_SOURCE = (  # what `_load` reads: a family with its sizes and seed, or a Bi-NFA JSON file
+    opt(
         "--family",
         default="mod-marked",
-        choices=fams,
         metavar="NAME",
-        help=f"family, one of {', '.join(fams)} (default: %(default)s)",
-    )
-    p.add_argument("--binfa", type=existing_file, help="a Bi-NFA JSON file (overrides --family)")
-    p.add_argument(
-        "--types", type=positive_int, default=3, help="segment types (default: %(default)s)"
-    )
-    p.add_argument(
+        help="family, one of {families} (default: %(default)s)",
+    ),
+    opt("--binfa", type=existing_file, help="a Bi-NFA JSON file (overrides --family)"),
+    opt("--types", type=positive_int, default=3, help="segment types (default: %(default)s)"),
+    opt(
         "--states",
         type=positive_int,
         default=3,
         help="bottom states (smallest modulus for counters; default: %(default)s)",
+    ),
+    opt("--seed", type=nonneg_int, default=0, help="seed (default: %(default)s)"),
+)
+SAMPLE = (
+    opt("--n-words", type=nonneg_int, required=True, help="words to sample"),
+    opt(
+        "--segments",
+        type=int_range_at_least(1),
+        default=(1, 8),
+        help="number of segments, e.g. 4 or 1-8 (default: 1-8)",
+    ),
+    opt("--min-len", type=nonneg_int, default=1, help="shortest segment (default: %(default)s)"),
+    opt("--max-len", type=positive_int, default=12, help="longest segment (default: %(default)s)"),
+    opt(
+        "--length-dist",
+        choices=("uniform", "geometric"),
+        default="uniform",
+        help="segment-length distribution (default: %(default)s)",
+    ),
+    opt(
+        "--negatives",
+        type=nonneg_int,
+        default=0,
+        help="one-edit + wrong-type negatives per word (default: 0)",
+    ),
+    opt("--out", type=file_path, required=True, help="output .jsonl file"),
+    *OVERWRITE,
+)
+REPORT = (
+    opt(
+        "--budget",
+        type=positive_int,
+        default=20_000,
+        help="max DFA states for minimal-DFA counts (default: %(default)s)",
+    ),
+    opt("--json", action="store_true", help="print the report as JSON"),
+)
+
+
+def _with_families(options: tuple[Option, ...]) -> list[Option]:
+    """The options with the registered family names in their help (and --family's choices)."""
+    from automata import list_families
+
+    names = list_families()
+    out = []
+    for o in options:
+        settings = dict(o.settings)
+        settings["help"] = settings["help"].replace("{families}", ", ".join(names))
+        if o.flags == ("--family",):
+            settings["choices"] = names
+        out.append(Option(o.flags, settings))
+    return out
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `bipe automata compare|sample|report` to the `bipe` parser."""
+    p = sub.add_parser("automata", help="Bi-NFA playground: size sweeps, data sets, size reports")
+    asub = p.add_subparsers(dest="automata_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
+    c = asub.add_parser(
+        "compare", help="sweep types x bottom states; size table, growth fits, CSV/PNG"
     )
-    p.add_argument("--seed", type=nonneg_int, default=0, help="seed (default: %(default)s)")
+    add_options(c, _with_families(COMPARE))
+    c.set_defaults(func=run_compare)
+    s = asub.add_parser("sample", help="write a JSONL data set of annotated words")
+    add_options(s, _with_families(BINFA_SOURCE), SAMPLE)
+    s.set_defaults(func=run_sample)
+    r = asub.add_parser("report", help="print the size report of one Bi-NFA")
+    add_options(r, _with_families(BINFA_SOURCE), REPORT)
+    r.set_defaults(func=run_report)
 
 
 def _load(args: argparse.Namespace) -> Any:
@@ -189,7 +197,7 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from experiments.report import readable_log_y, series_colours
+    from experiments.analysis.report import readable_log_y, series_colours
 
     series = sorted({(r["family"], r["n_states"]) for r in rows})
     colours = series_colours(f"{fam}, n={n}" for fam, n in series)
@@ -235,16 +243,16 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Sweep sizes, print the table and fits, write sizes.csv, fits.csv and sizes.png."""
-    from automata.generators import FAMILIES
+    from automata import FAMILIES, list_families
     from automata.sweep import growth_fits, size_table
-    from experiments.validate import claim_dir
+    from experiments.commands.outputs import claim_dir
 
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     unknown = [f for f in families if f not in FAMILIES]
     if unknown or not families:
         raise ExperimentError(
             f"--families: unknown {', '.join(unknown) or '(none given)'}; "
-            f"choose among {', '.join(sorted(FAMILIES))}"
+            f"choose among {', '.join(list_families())}"
         )
     out = claim_dir(args.out, args.overwrite, ours=lambda p: (p / "sizes.csv").is_file())
     rows = size_table(families, args.types, args.states, args.seeds, max_dfa_states=args.budget)
@@ -260,7 +268,7 @@ def run_compare(args: argparse.Namespace) -> int:
             f"of {args.by} for a fit to rely on",
             file=sys.stderr,
         )
-    from experiments.report import write_csv
+    from experiments.analysis.results import write_csv
 
     write_csv(out / "sizes.csv", rows)
     write_csv(out / "fits.csv", fits)
@@ -292,7 +300,7 @@ def run_sample(args: argparse.Namespace) -> int:
     """Write `--n-words` annotated words (plus negatives) as JSON lines."""
     from automata.negatives import one_edit_negatives, wrong_type_negatives
     from automata.samplers import HierarchicalSampler
-    from experiments.validate import claim_file
+    from experiments.commands.outputs import claim_file
 
     if args.min_len > args.max_len:
         raise ExperimentError(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")

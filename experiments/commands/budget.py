@@ -3,40 +3,79 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
-from experiments.commands.train import _config_args, _load
-from experiments.errors import ExperimentError
+from experiments.commands.options import (
+    CACHE,
+    EXECUTOR,
+    OVERWRITE,
+    add_options,
+    command_line,
+    config_options,
+    dir_path,
+    executor_settings,
+    int_list_at_least,
+    opt,
+    workers_option,
+)
+from experiments.commands.train import load_lm_config
+
+BUDGET = (
+    opt(
+        "--steps",
+        required=True,
+        type=int_list_at_least(1),
+        help="budgets in steps, comma-separated or a range, e.g. 300,900,2700",
+    ),
+    opt(
+        "--out",
+        metavar="DIR",
+        type=dir_path,
+        required=True,
+        help="report directory; one an earlier bipe budget wrote is resumed",
+    ),
+    *OVERWRITE,
+    *workers_option("runs trained side by side"),
+    *EXECUTOR,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `bipe budget` to the `bipe` parser."""
+    from experiments.lm.config import presets
+
     p = sub.add_parser(
         "budget", help="the grid at several step budgets; BiPE's gap to RoPE/ALiBi against tokens"
     )
-    _config_args(p, "tiny")
-    p.add_argument(
-        "--steps", required=True, help="comma-separated budgets in steps, e.g. 300,900,2700"
-    )
-    p.add_argument("--out", metavar="DIR", required=True, help="report directory")
-    p.add_argument("--workers", type=int, help="runs trained side by side (default: config)")
+    add_options(p, config_options(presets(), "tiny", "tiny"), CACHE, BUDGET)
     p.set_defaults(func=run_budget_command)
+
+
+def _is_budget_dir(path: Path) -> bool:
+    """A report directory of a budget sweep written before the owner marker existed."""
+    return (path / "budget.json").is_file() or any(path.glob("steps*/results.json"))
 
 
 def run_budget_command(args: argparse.Namespace) -> int:
     """`bipe budget`: run every budget (resumable) and write budget.md and the gap plot."""
-    from experiments.budget import run_budget
+    from experiments.commands.outputs import claim_dir
+    from experiments.lm.budget import run_budget
 
-    try:
-        steps = [int(s) for s in args.steps.split(",") if s.strip()]
-    except ValueError as exc:
-        raise ExperimentError(f"--steps takes comma-separated integers: {exc}") from exc
-    cfg = _load(args)
-    cmd = "bipe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    if run_budget(cfg, steps, Path(args.out), args.cache_dir, args.workers, command=cmd) is None:
+    cfg = load_lm_config(args)
+    out = claim_dir(args.out, args.overwrite, ours=_is_budget_dir)
+    rows = run_budget(
+        cfg,
+        args.steps,
+        out,
+        args.cache_dir,
+        args.workers,
+        command=command_line(),
+        executor=args.executor,
+        executor_options=executor_settings(args),
+    )
+    if rows is None:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130
-    print(f"report: {Path(args.out).resolve()}/budget.md")
+    print(f"report: {out.resolve()}/budget.md")
     return 0

@@ -9,13 +9,20 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from experiments.validate import add_overwrite_arg, dir_path, positive_int
+from experiments.commands.options import (
+    OVERWRITE,
+    add_options,
+    command_line,
+    dir_path,
+    opt,
+    positive_int,
+    workers_option,
+)
 
 DEMO_SCHEMES = ["rope", "alibi", "bipe_rope", "bipe_alibi"]
 TINY_RUN_NOTE = (
@@ -26,35 +33,36 @@ TINY_RUN_NOTE = (
 )
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    """Add this module's sub-commands to the `bipe` parser."""
-    p = sub.add_parser("demo", help="segmentation, automata sizes and a tiny extrapolation run")
-    p.add_argument(
+DEMO = (
+    opt(
         "--out",
         metavar="DIR",
         type=dir_path,
         help="report directory (default: ./bipe-demo-<UTC time> under the current directory); "
         "a directory an earlier bipe demo wrote is resumed",
-    )
-    add_overwrite_arg(p)
-    p.add_argument(
+    ),
+    *OVERWRITE,
+    opt(
         "--steps",
         type=positive_int,
         help="training steps per scheme (default: the tiny preset's, 600)",
-    )
-    p.add_argument(
-        "--workers", type=positive_int, default=2, help="runs trained side by side (default: 2)"
-    )
-    p.add_argument(
-        "--cache-dir", metavar="DIR", type=dir_path, help="token cache (default: <out>/cache)"
-    )
+    ),
+    *workers_option("runs trained side by side", default=2),
+    opt("--cache-dir", metavar="DIR", type=dir_path, help="token cache (default: <out>/cache)"),
+)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `bipe demo` to the `bipe` parser."""
+    p = sub.add_parser("demo", help="segmentation, automata sizes and a tiny extrapolation run")
+    add_options(p, DEMO)
     p.set_defaults(func=run_demo)
 
 
 def segmentation_section(log) -> str:
     """H1's segmenter comparison on the embedded prose and code samples, as preformatted tables."""
     try:
-        from experiments.segment_report import compare_segmenters, format_table
+        from experiments.analysis.compare import compare_segmenters, format_table
     except ImportError as exc:
         return f"(segmentation comparison unavailable: {exc})"
     parts = []
@@ -123,7 +131,7 @@ def _cell(v: Any) -> str:
 
 def demo_config(steps: int | None = None):
     """The tiny preset with the four schemes of the paper's main figure."""
-    from experiments.config import preset
+    from experiments.lm.config import preset
 
     cfg = preset("tiny")
     cfg.name = "demo"
@@ -145,15 +153,15 @@ def _demo_segmenter() -> str:
         get_segmenter("punct")
         return "punct"
     except Exception:  # the token-level separator path needs only bipe_core
-        from experiments.position_sources import TOKEN_SEPARATORS
+        from experiments.pipeline import TOKEN_SEPARATORS
 
         return TOKEN_SEPARATORS
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """`bipe demo`: print each part and the report path."""
-    from experiments.runner import is_report_dir, run_experiment
-    from experiments.validate import claim_dir
+    from experiments.commands.outputs import claim_dir
+    from experiments.lm.grid import is_report_dir, run_experiment
 
     t0 = time.perf_counter()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
@@ -170,7 +178,7 @@ def run_demo(args: argparse.Namespace) -> int:
     auto = automata_section(log)
     log("\n== 3. tiny extrapolation run: " + ", ".join(DEMO_SCHEMES) + " ==")
     cfg = demo_config(args.steps)
-    cmd = "bipe " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "bipe demo"
+    cmd = command_line() if sys.argv[1:] else "bipe demo"
     res = run_experiment(
         cfg,
         out,
@@ -184,7 +192,7 @@ def run_demo(args: argparse.Namespace) -> int:
             ("Automata size table", auto),
         ],
     )
-    from experiments.report import ppl_table
+    from experiments.analysis.report import ppl_table
 
     log("")
     log(ppl_table(res.evals))

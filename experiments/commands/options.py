@@ -1,26 +1,23 @@
-"""Shared checks of command-line values: argparse types for numbers, lists and paths, and the rule
-that a command never overwrites a user's files.
+"""Command-line options in one place: argparse types for numbers, lists, paths and specs, options
+declared as data (`Option`, added by `add_options`), and the option groups several commands share
+(config, cache, output, workers, executors).
 
 The argparse types raise `argparse.ArgumentTypeError`, so argparse reports the option by name and
-exits with status 2 before any work starts or any file is touched. `claim_dir` and `claim_file`
-are called by commands once they know their output path.
+exits with status 2 before any work starts or any file is touched.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import shlex
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from experiments.engine.sweep import EXECUTORS
 from experiments.errors import ExperimentError
-
-# Written into every directory a bipe command creates, so that running the same command again may
-# resume or refresh it, while a directory holding someone else's files is refused.
-OWNER_MARKER = ".bipe-output"
-
-
-class OutputExistsError(ExperimentError):
-    """An output path holds files that a bipe command did not write (pass --overwrite to replace)."""
 
 
 def int_at_least(low: int) -> Callable[[str], int]:
@@ -128,59 +125,129 @@ def existing_file(text: str) -> Path:
     return path
 
 
-def add_overwrite_arg(p: argparse.ArgumentParser, what: str = "--out") -> None:
-    """The --overwrite flag of commands that write to a user-chosen path."""
-    p.add_argument(
+def probability(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value:g}")
+    return value
+
+
+def spec_list(text: str) -> list[str]:
+    """An argparse type: comma-separated specs, each keeping its own ``key=value`` options."""
+    from experiments.specs import split_specs
+
+    try:
+        specs = split_specs(text)
+    except ExperimentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not specs:
+        raise argparse.ArgumentTypeError(f"no spec in {text!r}")
+    return specs
+
+
+def name_list(text: str) -> list[str]:
+    """An argparse type: comma-separated names (e.g. schemes)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"no name in {text!r}")
+    return names
+
+
+# -- options as data -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option: its flags and what `argparse.ArgumentParser.add_argument` takes."""
+
+    flags: tuple[str, ...]
+    settings: dict[str, Any]
+
+
+def opt(*flags: str, **settings: Any) -> Option:
+    """Declare an option: ``opt("--steps", type=positive_int, help="...")``."""
+    return Option(flags, settings)
+
+
+def add_options(parser: argparse.ArgumentParser, *groups: Iterable[Option]) -> None:
+    """Add every option of ``groups`` to ``parser``, in order."""
+    for group in groups:
+        for o in group:
+            parser.add_argument(*o.flags, **o.settings)
+
+
+def command_line() -> str:
+    """The command as typed (``bipe run --preset tiny ...``), recorded in reports."""
+    return " ".join(["bipe", *(shlex.quote(a) for a in sys.argv[1:])])
+
+
+CACHE = (
+    opt(
+        "--cache-dir",
+        metavar="DIR",
+        type=dir_path,
+        help="tokenizer/token cache (default: $BIPE_CACHE or ~/.cache/bipe)",
+    ),
+)
+OVERWRITE = (
+    opt(
         "--overwrite",
         action="store_true",
-        help=f"replace files in {what} that bipe did not write (default: refuse)",
+        help="replace files in --out that bipe did not write (default: refuse)",
+    ),
+)
+EXECUTOR = (
+    opt(
+        "--executor",
+        default="local",
+        choices=EXECUTORS,
+        help="local (worker processes), slurm or submitit-local (via submitit; default: %(default)s)",
+    ),
+    opt(
+        "--executor-option",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        help="submitit parameter, e.g. slurm_partition=gpu, timeout_min=30 (repeatable)",
+    ),
+)
+
+
+def config_options(presets: list[str], default: str | None, note: str) -> tuple[Option, ...]:
+    """--preset (one of the task's ``presets``), --config and --set: the one way every command
+    is configured."""
+    return (
+        opt(
+            "--preset",
+            default=default,
+            choices=presets,
+            help=f"configuration to start from (default: {note})",
+        ),
+        opt(
+            "--config", metavar="FILE", type=existing_file, help="JSON config laid over the preset"
+        ),
+        opt(
+            "--set",
+            metavar="KEY=VALUE",
+            action="append",
+            default=[],
+            help="override one setting, e.g. --set train.steps=200 (repeatable)",
+        ),
     )
 
 
-def claim_dir(
-    path: str | Path,
-    overwrite: bool = False,
-    ours: Callable[[Path], bool] | None = None,
-) -> Path:
-    """Create ``path`` for a bipe command's output, or reuse one that bipe made before.
-
-    An empty or missing directory is taken; one holding ``OWNER_MARKER`` (or for which ``ours``
-    says yes: outputs of versions before the marker) is reused so runs resume; any other
-    non-empty directory raises OutputExistsError unless ``overwrite``.
-    """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ExperimentError(f"{path} is a file, not a directory; choose another output path")
-    if path.is_dir() and not overwrite and not (path / OWNER_MARKER).exists():
-        entries = sorted(p.name for p in path.iterdir())
-        if entries and not (ours is not None and ours(path)):
-            shown = ", ".join(entries[:4]) + (", ..." if len(entries) > 4 else "")
-            raise OutputExistsError(
-                f"{path} already holds files that bipe did not write ({shown}); choose another "
-                "output directory or pass --overwrite to replace them"
-            )
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        (path / OWNER_MARKER).write_text(
-            "written by bipe: the same command may resume or refresh this directory\n",
-            encoding="utf-8",
-        )
-    except OSError as exc:
-        raise ExperimentError(f"cannot create output directory {path}: {exc.strerror}") from None
-    return path
+def workers_option(what: str, default: int | None = None) -> tuple[Option, ...]:
+    """--workers: how many runs or cells train side by side."""
+    note = f"default: {default}" if default is not None else "default: the config's workers"
+    return (opt("--workers", type=positive_int, default=default, help=f"{what} ({note})"),)
 
 
-def claim_file(path: str | Path, overwrite: bool = False) -> Path:
-    """Check that ``path`` may be written: it must not exist unless ``overwrite``."""
-    path = Path(path)
-    if path.is_dir():
-        raise ExperimentError(f"{path} is a directory, not a file")
-    if path.exists() and not overwrite:
-        raise OutputExistsError(
-            f"{path} already exists; choose another output file or pass --overwrite to replace it"
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExperimentError(f"cannot create directory {path.parent}: {exc.strerror}") from None
-    return path
+def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--executor-option KEY=VALUE`` pairs as a dict of parsed values."""
+    from experiments.specs import parse_options
+
+    return parse_options(args.executor_option, where="--executor-option")

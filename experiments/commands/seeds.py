@@ -47,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_table(args: argparse.Namespace) -> int:
     """`bipe seeds table`: print the seed table, then the ratio table of any --pair."""
-    from experiments.stats import ratio_table, report_cells, seeds_table
+    from experiments.analysis.stats import ratio_table, report_cells, seeds_table
 
     pairs = [split_pair(x) for x in args.pair]
     cells = report_cells(args.dirs)
@@ -73,7 +73,7 @@ def split_pair(text: str) -> tuple[str, str]:
 
 def run_diff(args: argparse.Namespace) -> int:
     """`bipe seeds diff`: print cell A minus cell B at every length both were evaluated at."""
-    from experiments.stats import diff_line
+    from experiments.analysis.stats import diff_line
 
     print(diff_line(args.dir_a, args.cell_a, args.dir_b, args.cell_b, args.corpus))
     return 0

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from experiments.validate import nonneg_int
+from experiments.commands.options import nonneg_int
 
 DEFAULT_WIDTH = 100
 
@@ -91,8 +91,9 @@ def read_input(path: str) -> str:
 
 def run_segment(args: argparse.Namespace) -> int:
     """`bipe segment`: print the segments of FILE."""
+    from experiments.analysis.compare import length_stats
+    from experiments.pipeline.segmenting import file_options
     from experiments.progress import status_printer
-    from experiments.segment_report import file_options, length_stats
     from experiments.specs import parse_options, parse_spec
     from segmenters import get_segmenter
 
@@ -166,8 +167,9 @@ def run_segmenters(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     """`bipe compare-segmenters`: a table of every segmenter on FILE."""
+    from experiments.analysis.compare import compare_segmenters, format_table
+    from experiments.pipeline.segmenting import file_options
     from experiments.progress import status_printer
-    from experiments.segment_report import compare_segmenters, file_options, format_table
 
     text = read_input(args.file)
     options = {"code": file_options("code", None if args.file == "-" else args.file, {})}

@@ -3,11 +3,53 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
-from experiments.validate import add_overwrite_arg, dir_path
+from experiments.commands.options import (
+    EXECUTOR,
+    OVERWRITE,
+    add_options,
+    command_line,
+    config_options,
+    dir_path,
+    executor_settings,
+    int_list_at_least,
+    name_list,
+    opt,
+    probability,
+    spec_list,
+    workers_option,
+)
+
+SWEEP = (
+    opt(
+        "--automata",
+        metavar="SPECS",
+        type=spec_list,
+        help="comma list of family:types=K,states=N[,seed=S], e.g. "
+        "mod-marked:types=2,states=2,random:types=2,states=5",
+    ),
+    opt("--schemes", type=name_list, help="comma list of positional schemes"),
+    opt("--widths", type=int_list_at_least(1), help="comma list of model widths (d_model)"),
+    opt("--seeds", type=int_list_at_least(0), help="comma list of seeds, e.g. 0,1,2 or 0-2"),
+    opt("--target", type=probability, help="word accuracy a width must reach (default 0.97)"),
+    *workers_option("cells trained side by side (local executor)"),
+    *EXECUTOR,
+    opt(
+        "--out",
+        metavar="DIR",
+        type=dir_path,
+        help="output directory (default: bipe-results/synthetic-<preset>); finished cells there "
+        "are kept and skipped",
+    ),
+    *OVERWRITE,
+    opt(
+        "--report-only",
+        action="store_true",
+        help="write the report from finished cells, train nothing",
+    ),
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,94 +61,32 @@ def register(sub: argparse._SubParsersAction) -> None:
         "prediction, test at 1x..8x the training segment counts, report minimal widths, size "
         "fits and linear probes. A rerun skips finished cells; Ctrl-C keeps them.",
     )
-    p.add_argument(
-        "--preset",
-        default="tiny",
-        choices=("tiny", "cpu", "gpu"),
-        help="tiny (tests, under 2 minutes), cpu or gpu (default: %(default)s)",
-    )
-    p.add_argument(
-        "--automata",
-        metavar="SPECS",
-        help="comma list of family:types=K,states=N[,seed=S], e.g. "
-        "mod-marked:types=2,states=2,random:types=2,states=5",
-    )
-    p.add_argument("--schemes", help="comma list of positional schemes")
-    p.add_argument("--widths", help="comma list of model widths (d_model)")
-    p.add_argument("--seeds", help="comma list of seeds")
-    p.add_argument("--target", help="word accuracy a width must reach (in (0, 1]; default 0.97)")
-    p.add_argument("--workers", help="cells trained side by side (local executor)")
-    p.add_argument(
-        "--executor",
-        default="local",
-        help="local (worker processes), slurm or submitit-local (via submitit; default: %(default)s)",
-    )
-    p.add_argument(
-        "--executor-option",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="submitit parameter, e.g. slurm_partition=gpu, timeout_min=30 (repeatable)",
-    )
-    p.add_argument(
-        "--set",
-        metavar="KEY=VALUE",
-        action="append",
-        default=[],
-        help="override a setting, e.g. --set train.steps=500 --set task.factors=1,2,4,8",
-    )
-    p.add_argument(
-        "--out",
-        metavar="DIR",
-        type=dir_path,
-        help="output directory (default: bipe-results/synthetic-<preset>); finished cells there "
-        "are kept and skipped",
-    )
-    add_overwrite_arg(p)
-    p.add_argument(
-        "--report-only",
-        action="store_true",
-        help="write the report from finished cells, train nothing",
-    )
+    from experiments.synthetic.config import presets
+
+    note = "tiny (tests, under 2 minutes); cpu or gpu for the study"
+    add_options(p, config_options(presets(), "tiny", note), SWEEP)
     p.set_defaults(func=run_synthetic)
 
 
 def run_synthetic(args: argparse.Namespace) -> int:
     """Run the sweep (or only the report) and print where the report is."""
-    from experiments.errors import ExperimentError
-    from experiments.specs import parse_options
-    from experiments.synthetic import run_sweep
-    from experiments.synthetic_config import EXECUTORS, load_synthetic_config
-    from experiments.synthetic_report import write_report
+    from experiments.commands.outputs import claim_dir
+    from experiments.synthetic.config import load_synthetic_config
+    from experiments.synthetic.report import write_report
+    from experiments.synthetic.task import collect, run_sweep
 
-    if args.executor not in EXECUTORS:
-        raise ExperimentError(
-            f"unknown executor {args.executor!r}; choose one of {', '.join(EXECUTORS)}"
-        )
-    cfg = load_synthetic_config(
-        args.preset,
-        args.set,
-        automata=args.automata,
-        schemes=args.schemes,
-        widths=args.widths,
-        seeds=args.seeds,
-        target=args.target,
-        workers=args.workers,
-    )
-    from experiments.validate import claim_dir
-
-    options = parse_options(args.executor_option, where="--executor-option")
+    given = ("automata", "schemes", "widths", "seeds", "target", "workers")
+    fields = {k: getattr(args, k) for k in given}
+    cfg = load_synthetic_config(args.preset, args.set, path=args.config, **fields)
     out = Path(args.out or f"bipe-results/synthetic-{cfg.name}")
     # a directory of cells from an earlier run (before the owner marker) is resumed, never refused
     claim_dir(out, args.overwrite, ours=lambda p: (p / "cells").is_dir())
-    command = "bipe " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     if args.report_only:
-        from experiments.synthetic import collect
-
         res = collect(cfg, out)
     else:
-        res = run_sweep(cfg, out, args.executor, options, log=lambda m: print(m, file=sys.stderr))
-    path = write_report(cfg, res, command)
+        log = lambda m: print(m, file=sys.stderr)  # noqa: E731
+        res = run_sweep(cfg, out, args.executor, executor_settings(args), log=log)
+    path = write_report(cfg, res, command_line())
     done = len(res.results)
     print(f"{done} cells finished, {len(res.failed)} without results; report: {path}")
     if res.interrupted:

@@ -2,7 +2,7 @@
 
 The split of a document depends only on a hash of its id, so adding or removing other documents
 never moves it (`split_documents`, `SplitPlanner` for streamed corpora). The named corpora and the
-registry that loads them by spec live in `experiments.corpora`.
+registry that loads them by spec live beside this module in `experiments.corpora`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class CorpusInfo:
 
 
 class DocumentReader(Protocol):
-    """A streamed document source (see `experiments.sources`): read again on every pass."""
+    """A streamed document source (see `experiments.corpora.sources`): read again on every pass."""
 
     change_key: str  # changes whenever the content may have changed (paths, sizes, mtimes)
     own_splits: bool  # True: documents(split) gives the source's own train/val/test splits

@@ -1,30 +1,22 @@
-"""Corpora read from local files only: one registry of named corpora and corpus sources.
-
-A corpus is named by a spec (`experiments.specs`): a registered name such as ``kjv`` or
-``arith:seed=3``, or a source with its options such as ``jsonl:path=data.jsonl,text=body``
-(the file sources live in `experiments.sources`). Each corpus is a sequence of documents with stable
-ids, held in memory (`Corpus.documents`) or streamed from disk (`Corpus.reader`); documents and
-their train/val/test split (by a hash of the id) are defined in `experiments.documents`.
+"""The named corpora of prose, code and arithmetic, read from local files only (or generated):
+``kjv``, ``cpython``, ``pydocs``, ``arith`` and the embedded ``sample``; each registers itself in
+the corpus registry (`experiments.corpora.registry`) with its source and licence.
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import random
 import re
 import shutil
 import subprocess
-import sys
 import sysconfig
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
 
-from experiments.documents import Corpus, CorpusInfo, Document, limit_documents
+from experiments.corpora.documents import Corpus, CorpusInfo, Document, limit_documents
+from experiments.corpora.registry import register_corpus
 from experiments.errors import ExperimentError
-from experiments.specs import parse_spec
 
 PYDOC_ROOT = Path("/usr/share/doc/python3.11/html/_sources")
 SAMPLE_FILE = "kjv_genesis.txt"
@@ -239,62 +231,7 @@ def load_sample(max_docs: int | None = None) -> Corpus:
     return Corpus(SAMPLE, limit_documents(docs, max_docs), {"max_docs": max_docs})
 
 
-# ------------------------------------------------- other modalities (experiments.modal_corpora)
-
-SERIES_INFO = CorpusInfo(
-    name="series",
-    description="23 real time series (sunspots, Nile, Mauna Loa CO2, El Nino, US macro, Danish "
-    "money, strikes), one document per series, one value per line",
-    source="statsmodels' bundled data sets (statsmodels.datasets.*.load_pandas)",
-    licence="public domain (each data set's COPYRIGHT note); statsmodels itself BSD-3",
-    requires="pip install 'bipe[series]' (statsmodels)",
-)
-GENBANK_INFO = CorpusInfo(
-    name="genbank-dna",
-    description="DNA records (bacteria, primates incl. a 2.2 Mbp human contig, plants, rodents, "
-    "viruses), one document per record, the bare sequence",
-    source="Debian package emboss-test: /usr/share/EMBOSS/test/genbank/*.seq, parsed by Bio.SeqIO",
-    licence="GenBank/EMBL records (public, no use restrictions by NCBI); packaged under the "
-    "EMBOSS licence (GPL), see /usr/share/doc/emboss-test/copyright",
-    requires="apt-get install emboss-test; pip install 'bipe[bio]'",
-)
-SWISSPROT_INFO = CorpusInfo(
-    name="swissprot",
-    description="100 Swiss-Prot protein entries, one document per protein, the bare sequence",
-    source="Debian package emboss-test: /usr/share/EMBOSS/test/swiss/seq.dat, parsed by Bio.SeqIO",
-    licence="UniProtKB/Swiss-Prot entries (UniProt: CC BY 4.0); packaged under the EMBOSS "
-    "licence (GPL), see /usr/share/doc/emboss-test/copyright",
-    requires="apt-get install emboss-test; pip install 'bipe[bio]'",
-)
-MARKDOWN_INFO = CorpusInfo(
-    name="markdown",
-    description="the Node.js API reference, about 60 Markdown files (headings, lists, code fences, "
-    "tables), one document per file",
-    source="Debian package nodejs-doc: /usr/share/doc/nodejs/api/*.md.gz (or *.md)",
-    licence="MIT (Node.js documentation), see /usr/share/doc/nodejs-doc/copyright",
-    requires="apt-get install nodejs-doc",
-)
-
-
-def _modal(loader: str) -> Callable[..., Corpus]:
-    """A loader from experiments.modal_corpora, imported when first called (it imports this module)."""
-
-    def load(max_docs: int | None = None) -> Corpus:
-        from experiments import modal_corpora
-
-        return getattr(modal_corpora, loader)(max_docs=max_docs)
-
-    return load
-
-
 # ---------------------------------------------------------------------------------- registry
-
-
-class CorpusEntry(NamedTuple):
-    """A registry entry: provenance and the loader, called as ``load(max_docs=..., **options)``."""
-
-    info: CorpusInfo
-    load: Callable[..., Corpus]
 
 
 def _load_arith(max_docs: int | None = None, seed: int = 0, max_depth: int = 5) -> Corpus:
@@ -302,82 +239,11 @@ def _load_arith(max_docs: int | None = None, seed: int = 0, max_depth: int = 5) 
     return make_arith_corpus(max_docs or 2000, seed, max_depth)
 
 
-# One registry for named corpora and corpus sources. An entry is (CorpusInfo, loader); the loader
-# takes ``max_docs`` and the spec's options as keywords. Add one with `register_corpus` or a line
-# here; the file sources (folder, jsonl, parquet, hf) register themselves in experiments.sources.
-CORPORA: dict[str, CorpusEntry | tuple[CorpusInfo, Callable[..., Corpus]]] = {
-    "kjv": (KJV, load_kjv),
-    "cpython": (CPYTHON, load_cpython),
-    "pydocs": (PYDOCS, load_pydocs),
-    "arith": (ARITH, _load_arith),
-    "sample": (SAMPLE, load_sample),
-    "series": (SERIES_INFO, _modal("load_series")),
-    "genbank-dna": (GENBANK_INFO, _modal("load_genbank_dna")),
-    "swissprot": (SWISSPROT_INFO, _modal("load_swissprot")),
-    "markdown": (MARKDOWN_INFO, _modal("load_markdown_docs")),
-}
-
-
-def register_corpus(info: CorpusInfo, load: Callable[..., Corpus]) -> CorpusEntry:
-    """Add a corpus or corpus source under ``info.name``; accepted wherever a corpus is."""
-    entry = CorpusEntry(info, load)
-    CORPORA[info.name] = entry
-    return entry
-
-
-def _entries() -> dict[str, CorpusEntry]:
-    import experiments.sources  # noqa: F401  (registers the file sources)
-
-    return {k: CorpusEntry(*v) for k, v in CORPORA.items()}
-
-
-def list_corpora() -> list[str]:
-    """Names of every corpus and corpus source."""
-    return list(_entries())
-
-
-def load_corpus(spec: str, max_docs: int | None = None) -> Corpus:
-    """Load the corpus a spec names: ``sample``, ``arith:seed=3``, ``jsonl:path=a.jsonl``, ...
-
-    A bare path to a folder, ``.jsonl`` or ``.parquet`` file is shorthand for that source.
-    ``max_docs`` keeps only that many documents (spread over an in-memory corpus, the first
-    ones of a streamed source).
-    """
-    entries = _entries()
-    name, options = parse_spec(spec)
-    if name not in entries:
-        from experiments.sources import source_for_path
-
-        inferred = source_for_path(spec)
-        if inferred is None:
-            raise ExperimentError(f"unknown corpus {name!r}; valid: {', '.join(entries)}")
-        name, options = inferred
-    if max_docs is not None and (not isinstance(max_docs, int) or max_docs < 1):
-        raise ExperimentError(f"max_docs must be a positive int or None, got {max_docs!r}")
-    load = entries[name].load
-    params = inspect.signature(load).parameters.values()
-    accepted = [
-        p.name
-        for p in params
-        if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "max_docs")
-    ]
-    bad = sorted(set(options) - set(accepted))
-    if bad and not any(p.kind is p.VAR_KEYWORD for p in params):
-        raise ExperimentError(
-            f"corpus {name!r} has no option {bad[0]!r}; valid: {', '.join(accepted) or 'none'}"
-        )
-    return load(max_docs=max_docs, **options)
-
-
-def corpus_table() -> str:
-    """A Markdown table of every corpus with source and licence (for docs and `bipe corpus list`)."""
-    rows = ["| corpus | description | source | licence | needs |", "|---|---|---|---|---|"]
-    for info, _ in _entries().values():
-        rows.append(
-            f"| {info.name} | {info.description} | {info.source} | {info.licence} | {info.requires} |"
-        )
-    return "\n".join(rows)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    print(corpus_table(), file=sys.stdout)
+for _info, _load in (
+    (KJV, load_kjv),
+    (CPYTHON, load_cpython),
+    (PYDOCS, load_pydocs),
+    (ARITH, _load_arith),
+    (SAMPLE, load_sample),
+):
+    register_corpus(_info, _load)

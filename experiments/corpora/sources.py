@@ -1,13 +1,12 @@
 """Corpus sources: your own text as a corpus, streamed from disk (never held in memory whole).
 
-Registered in the corpus registry (`experiments.corpora`) and named by spec like any corpus:
+Registered in the corpus registry (`experiments.corpora.registry`) and named by spec like any
+corpus:
 
 * ``folder:path=DIR,glob=**/*.md`` -- one document per file (id: the path under DIR);
 * ``jsonl:path=FILE,text=body,id=uid`` -- one JSON object per line (``path`` may be a glob);
 * ``parquet:path=FILE,text=text,id=id`` -- one row per document (``path`` may be a glob);
-* ``hf:dataset=NAME,config=C,split=train,text=text`` -- a Hugging Face dataset from local files
-  or the local hub cache (nothing is downloaded), ``hf:disk=DIR`` for `save_to_disk` output,
-  ``own_splits=true`` to use the dataset's train/validation/test splits instead of id hashes.
+* ``hf:dataset=NAME,...`` -- a Hugging Face dataset (`experiments.corpora.sources_hf`).
 
 A bare path is shorthand: a folder, a ``.jsonl`` or a ``.parquet`` file with default options.
 Undecodable text (not UTF-8) is skipped and counted (``errors=skip``, the default) or is a
@@ -20,13 +19,12 @@ from __future__ import annotations
 import glob as globlib
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from experiments.corpora import register_corpus
-from experiments.documents import Corpus, CorpusInfo, Document
+from experiments.corpora.documents import Corpus, CorpusInfo, Document
+from experiments.corpora.registry import register_corpus
 from experiments.errors import ExperimentError
 
 INSTALL_HINT = 'pip install "bipe[corpora]" (datasets, pyarrow)'
@@ -63,12 +61,12 @@ class StreamedDocuments:
         self.skipped = sum(self.skip_counts.values())
 
 
-def _info(name: str, description: str, source: str, requires: str = "nothing") -> CorpusInfo:
+def source_info(name: str, description: str, source: str, requires: str = "nothing") -> CorpusInfo:
     """Registry facts of a source: the data and its licence are the user's."""
     return CorpusInfo(name, description, source, "the data's own", requires)
 
 
-def _stat_key(kind: str, files: list[Path], options: dict[str, object]) -> str:
+def stat_key(kind: str, files: list[Path], options: dict[str, object]) -> str:
     """Paths, sizes and change times of every file, with the options: the change key.
 
     Every write to a file moves its ctime (which, unlike the mtime, cannot be set back), so a
@@ -82,7 +80,7 @@ def _stat_key(kind: str, files: list[Path], options: dict[str, object]) -> str:
     return h.hexdigest()[:16]
 
 
-def _str_option(value: object, name: str, kind: str) -> str:
+def str_option(value: object, name: str, kind: str) -> str:
     if value is None or isinstance(value, bool | list | dict):
         raise CorpusSourceError(f"{kind}: option {name} must be text, got {value!r}")
     return str(value)
@@ -98,7 +96,7 @@ def _files(path: object, kind: str, suffix: str) -> list[Path]:
     """The files a ``path`` option names: one file, or every file a glob pattern matches."""
     if path is None:
         raise CorpusSourceError(f"{kind} needs path=FILE (e.g. {kind}:path=data{suffix})")
-    text = _str_option(path, "path", kind)
+    text = str_option(path, "path", kind)
     if globlib.has_magic(text):
         files = sorted(Path(p) for p in globlib.glob(text, recursive=True) if Path(p).is_file())
         if not files:
@@ -112,7 +110,7 @@ def _files(path: object, kind: str, suffix: str) -> list[Path]:
     return [p]
 
 
-def _labelled(info: CorpusInfo, label: str, source: str) -> CorpusInfo:
+def labelled(info: CorpusInfo, label: str, source: str) -> CorpusInfo:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:40]
     return replace(info, name=f"{info.name}-{safe}", source=source)
 
@@ -130,7 +128,7 @@ def _decode(raw: bytes, where: str, errors: str) -> str | None:
 
 # ------------------------------------------------------------------------------------- folder
 
-FOLDER = _info(
+FOLDER = source_info(
     "folder",
     "a folder of text files, one document per file (id: the path under the folder)",
     "folder:path=DIR,glob=**/*.txt (default glob **/*, hidden files skipped)",
@@ -143,8 +141,8 @@ def load_folder(
     """A folder of text files, streamed: one document per non-empty file, in path order."""
     if path is None:
         raise CorpusSourceError("folder needs path=DIR (e.g. folder:path=docs,glob=**/*.md)")
-    root = Path(_str_option(path, "path", "folder"))
-    pattern = _str_option(glob, "glob", "folder")
+    root = Path(str_option(path, "path", "folder"))
+    pattern = str_option(glob, "glob", "folder")
     errors = _errors_option(errors, "folder")
     if not root.exists():
         raise CorpusSourceError(f"folder: {root} does not exist")
@@ -166,15 +164,15 @@ def load_folder(
             elif text.strip():
                 yield Document(f.relative_to(root).as_posix(), text)
 
-    key = _stat_key("folder", files, {"glob": pattern, "errors": errors})
+    key = stat_key("folder", files, {"glob": pattern, "errors": errors})
     reader = StreamedDocuments(read, key, max_docs=max_docs)
-    info = _labelled(FOLDER, root.resolve().name, f"{root} ({pattern}, {len(files)} files)")
+    info = labelled(FOLDER, root.resolve().name, f"{root} ({pattern}, {len(files)} files)")
     return Corpus(info, None, {"path": str(root), "glob": pattern, "errors": errors}, reader)
 
 
 # -------------------------------------------------------------------------------------- jsonl
 
-JSONL = _info(
+JSONL = source_info(
     "jsonl",
     "JSON Lines, one object per line with a text field (and an optional id field)",
     "jsonl:path=FILE_OR_GLOB,text=text,id=ID_FIELD (default id: file name and line)",
@@ -190,8 +188,8 @@ def load_jsonl(
 ) -> Corpus:
     """A JSON Lines file (or glob of them), streamed: one document per line."""
     files = _files(path, "jsonl", ".jsonl")
-    field_, id_field = _str_option(text, "text", "jsonl"), id
-    id_field = None if id is None else _str_option(id, "id", "jsonl")
+    field_, id_field = str_option(text, "text", "jsonl"), id
+    id_field = None if id is None else str_option(id, "id", "jsonl")
     errors = _errors_option(errors, "jsonl")
 
     def read(split: str | None) -> Iterator[Document | int]:
@@ -209,18 +207,20 @@ def load_jsonl(
                         obj = json.loads(line)
                     except json.JSONDecodeError as exc:
                         raise CorpusSourceError(f"{where}: not JSON ({exc.msg})") from None
-                    yield _record(obj, field_, id_field, where, f"{f.name}:{lineno}")
+                    yield record_document(obj, field_, id_field, where, f"{f.name}:{lineno}")
 
-    key = _stat_key("jsonl", files, {"text": field_, "id": id_field, "errors": errors})
+    key = stat_key("jsonl", files, {"text": field_, "id": id_field, "errors": errors})
     reader = StreamedDocuments(read, key, max_docs=max_docs)
     label = files[0].stem if len(files) == 1 else files[0].parent.name
-    info = _labelled(
+    info = labelled(
         JSONL, label, ", ".join(map(str, files[:3])) + (" ..." if len(files) > 3 else "")
     )
     return Corpus(info, None, {"path": str(path), "text": field_, "id": id_field}, reader)
 
 
-def _record(obj: object, text_field: str, id_field: str | None, where: str, default_id: str):
+def record_document(
+    obj: object, text_field: str, id_field: str | None, where: str, default_id: str
+):
     """One record (JSON object, Parquet or dataset row) as a Document, or 0 when its text is empty."""
     if not isinstance(obj, dict):
         raise CorpusSourceError(f"{where}: expected an object with a {text_field!r} field")
@@ -247,7 +247,7 @@ def _record(obj: object, text_field: str, id_field: str | None, where: str, defa
 
 # ------------------------------------------------------------------------------------ parquet
 
-PARQUET = _info(
+PARQUET = source_info(
     "parquet",
     "Parquet file(s), one row per document with a text column (and an optional id)",
     "parquet:path=FILE_OR_GLOB,text=text,id=ID_COLUMN (default id: file name and row)",
@@ -255,7 +255,7 @@ PARQUET = _info(
 )
 
 
-def _import(module: str, kind: str):
+def import_optional(module: str, kind: str):
     import importlib
 
     try:
@@ -273,9 +273,9 @@ def load_parquet(
 ) -> Corpus:
     """Parquet file(s), streamed in record batches: one document per row."""
     files = _files(path, "parquet", ".parquet")
-    pq = _import("pyarrow.parquet", "parquet")
-    text_col = _str_option(text, "text", "parquet")
-    id_col = None if id is None else _str_option(id, "id", "parquet")
+    pq = import_optional("pyarrow.parquet", "parquet")
+    text_col = str_option(text, "text", "parquet")
+    id_col = None if id is None else str_option(id, "id", "parquet")
     for f in files:
         try:
             names = pq.ParquetFile(f).schema_arrow.names
@@ -294,152 +294,22 @@ def load_parquet(
             row = 0
             for batch in pq.ParquetFile(f).iter_batches(batch_size=batch_rows, columns=cols):
                 for rec in batch.to_pylist():
-                    yield _record(rec, text_col, id_col, f"{f} row {row}", f"{f.name}:{row}")
+                    yield record_document(
+                        rec, text_col, id_col, f"{f} row {row}", f"{f.name}:{row}"
+                    )
                     row += 1
 
-    key = _stat_key("parquet", files, {"text": text_col, "id": id_col})
+    key = stat_key("parquet", files, {"text": text_col, "id": id_col})
     reader = StreamedDocuments(read, key, max_docs=max_docs)
     label = files[0].stem if len(files) == 1 else files[0].parent.name
-    info = _labelled(PARQUET, label, ", ".join(map(str, files[:3])))
+    info = labelled(PARQUET, label, ", ".join(map(str, files[:3])))
     return Corpus(info, None, {"path": str(path), "text": text_col, "id": id_col}, reader)
-
-
-# ----------------------------------------------------------------------- Hugging Face datasets
-
-HF = _info(
-    "hf",
-    "a Hugging Face dataset from local files, the local hub cache or save_to_disk",
-    "hf:dataset=NAME_OR_BUILDER,config=C,data_files=GLOB,split=train,text=text, "
-    "or hf:disk=DIR (offline: nothing is downloaded)",
-    INSTALL_HINT,
-)
-
-HF_SPLIT_NAMES = {
-    "train": ("train",),
-    "val": ("validation", "valid", "val", "dev"),
-    "test": ("test",),
-}
-
-
-def _datasets():
-    """`datasets`, imported offline: a dataset not found locally is never downloaded."""
-    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    ds = _import("datasets", "hf")
-    try:  # the flags are read at import; set them too when datasets was imported before
-        ds.config.HF_HUB_OFFLINE = True
-        ds.config.HF_DATASETS_OFFLINE = True
-    except AttributeError:
-        pass
-    return ds
-
-
-def load_hf(
-    max_docs: int | None = None,
-    dataset: object = None,
-    config: object = None,
-    data_files: object = None,
-    data_dir: object = None,
-    disk: object = None,
-    split: object = "train",
-    text: object = "text",
-    id: object = None,
-    own_splits: bool = False,
-) -> Corpus:
-    """A Hugging Face dataset (Arrow, memory-mapped by `datasets`), streamed in batches."""
-    if (dataset is None) == (disk is None):
-        raise CorpusSourceError(
-            "hf needs dataset=NAME (local builder such as json/parquet/text with data_files, a "
-            "local folder, or a hub dataset already in the local cache) or disk=DIR, not both"
-        )
-    datasets = _datasets()
-    text_col = _str_option(text, "text", "hf")
-    id_col = None if id is None else _str_option(id, "id", "hf")
-    where = f"hf:disk={disk}" if disk is not None else f"hf:dataset={dataset}"
-    try:
-        if disk is not None:
-            if not Path(str(disk)).exists():
-                raise CorpusSourceError(
-                    f"hf: {disk} does not exist (a datasets.save_to_disk folder)"
-                )
-            loaded = datasets.load_from_disk(str(disk))
-        else:
-            kwargs = {
-                k: str(v)
-                for k, v in (("data_files", data_files), ("data_dir", data_dir))
-                if v is not None
-            }
-            loaded = datasets.load_dataset(
-                str(dataset), None if config is None else str(config), **kwargs
-            )
-    except CorpusSourceError:
-        raise
-    except Exception as exc:  # datasets raises many types (FileNotFoundError, ConnectionError, ...)
-        raise CorpusSourceError(
-            f"{where}: not available locally ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
-            "Nothing is downloaded (HF_DATASETS_OFFLINE). To make it available, run "
-            f"datasets.load_dataset({str(dataset)!r}) on a machine with network and copy its "
-            "~/.cache/huggingface here, or save it with Dataset.save_to_disk(DIR) and use "
-            "hf:disk=DIR, or point dataset=json/parquet/text at local data_files"
-        ) from None
-    splits = _hf_splits(loaded, split, bool(own_splits), where)
-    for part in splits.values():
-        missing = [c for c in (text_col, id_col) if c is not None and c not in part.column_names]
-        if missing:
-            raise CorpusSourceError(
-                f"{where}: no column {missing[0]!r} (columns: {', '.join(part.column_names)})"
-            )
-
-    def read(which: str | None) -> Iterator[Document | int]:
-        part = splits["train" if which is None else which]
-        cols = [text_col] + ([id_col] if id_col else [])
-        row = 0
-        for batch in part.select_columns(cols).iter(batch_size=1000):
-            for i in range(len(batch[text_col])):
-                rec = {c: batch[c][i] for c in cols}
-                yield _record(rec, text_col, id_col, f"{where} row {row}", str(row))
-                row += 1
-
-    fingerprints = {k: getattr(v, "_fingerprint", "") for k, v in splits.items()}
-    key_files = [Path(f["filename"]) for v in splits.values() for f in v.cache_files]
-    key = _stat_key("hf", key_files, {"fp": fingerprints, "text": text_col, "id": id_col})
-    reader = StreamedDocuments(read, key, own_splits=bool(own_splits), max_docs=max_docs)
-    label = Path(str(disk)).name if disk is not None else str(dataset).replace("/", "_")
-    info = _labelled(HF, label, where)
-    return Corpus(info, None, {"dataset": dataset, "disk": disk, "split": split}, reader)
-
-
-def _hf_splits(loaded, split: object, own: bool, where: str) -> dict:
-    """The dataset(s) to read: one named split, or the train/val/test splits it ships."""
-    if not hasattr(loaded, "keys"):  # a single Dataset (load_from_disk of one split)
-        if own:
-            raise CorpusSourceError(f"{where}: own_splits needs a DatasetDict with several splits")
-        return {"train": loaded}
-    names = list(loaded.keys())
-    if own:
-        out = {}
-        for ours, theirs in HF_SPLIT_NAMES.items():
-            found = next((n for n in theirs if n in loaded), None)
-            if found is None:
-                raise CorpusSourceError(
-                    f"{where}: own_splits needs a {'/'.join(theirs)} split (has: {', '.join(names)})"
-                )
-            out[ours] = loaded[found]
-        return out
-    if str(split) not in loaded:
-        raise CorpusSourceError(f"{where}: no split {split!r} (splits: {', '.join(names)})")
-    return {"train": loaded[str(split)]}
 
 
 # ----------------------------------------------------------------------------------- registry
 
-for _info, _load in (
-    (FOLDER, load_folder),
-    (JSONL, load_jsonl),
-    (PARQUET, load_parquet),
-    (HF, load_hf),
-):
-    register_corpus(_info, _load)
+for _source, _load in ((FOLDER, load_folder), (JSONL, load_jsonl), (PARQUET, load_parquet)):
+    register_corpus(_source, _load)
 
 _SUFFIX_SOURCES = {".jsonl": "jsonl", ".parquet": "parquet"}
 

@@ -1,5 +1,6 @@
 """Cells as cluster jobs through submitit: Slurm (``--executor slurm``) or submitit's local executor
-(``submitit-local``, the stand-in CI tests with). No scheduler of our own beyond the local pool.
+(``submitit-local``, the stand-in CI tests with). No scheduler of our own beyond the local pool
+(`experiments.engine.pool`); `experiments.engine.sweep` picks between the two.
 
 submitit is an optional dependency (the ``slurm`` extra), imported only here and only when asked for.
 """
@@ -12,6 +13,7 @@ from typing import Any
 
 from experiments.errors import ExperimentError, MissingDependencyError
 
+# submitit's name of the cluster behind each executor of experiments.engine.sweep.EXECUTORS
 CLUSTERS = {"slurm": "slurm", "submitit-local": "local"}
 
 
@@ -39,13 +41,11 @@ def submit_and_wait(
     cpus_per_task). Returns True when Ctrl-C stopped the wait; unfinished jobs are then cancelled,
     finished cells keep their results.
     """
-    if executor not in CLUSTERS:
-        raise ExperimentError(f"unknown executor {executor!r}; choose one of {', '.join(CLUSTERS)}")
     if not jobs:
         return False
     submitit = _submitit()
     ex = submitit.AutoExecutor(folder=str(folder), cluster=CLUSTERS[executor])
-    params = {"timeout_min": 60, "cpus_per_task": 1, "name": "bipe-synthetic", **options}
+    params = {"timeout_min": 60, "cpus_per_task": 1, "name": "bipe", **options}
     try:
         ex.update_parameters(**params)
     except (TypeError, ValueError) as exc:

@@ -1,9 +1,9 @@
 """Does BiPE's gap to its token-level twin close with the training budget? One experiment grid per
-budget (``train.steps``), each over ``train.seeds`` seeds, and the gap against training tokens.
+budget (``train.steps``), each over the config's ``seeds``, and the gap against training tokens.
 
 The gap of a segment-level run is its mean test loss minus its baseline's (RoPE for rotary BiPE
-schemes, ALiBi for biased ones; `experiments.report.baseline_of`), in nats (the log of the
-perplexity ratio), with a Welch 95% interval over seeds (`experiments.stats.diff_interval`).
+schemes, ALiBi for biased ones; `experiments.analysis.report.baseline_of`), in nats (the log of
+the perplexity ratio), with a Welch 95% interval over seeds (`experiments.analysis.stats`).
 Each budget is a full run: warm-up and cosine decay are laid over its own number of steps.
 """
 
@@ -15,8 +15,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ExperimentConfig
+from experiments.analysis.report import baseline_of
+from experiments.analysis.results import run_label
+from experiments.analysis.stats import diff_interval, run_key, t_interval
 from experiments.errors import ExperimentError
+from experiments.lm.config import ExperimentConfig
+from experiments.lm.grid import run_experiment
 
 
 def budget_configs(cfg: ExperimentConfig, steps: list[int]) -> list[ExperimentConfig]:
@@ -34,9 +38,6 @@ def budget_configs(cfg: ExperimentConfig, steps: list[int]) -> list[ExperimentCo
 
 def gap_rows(budgets: list[tuple[ExperimentConfig, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
     """Per budget, segment-level scheme and evaluation length: the loss gap to the baseline."""
-    from experiments.report import baseline_of, run_label
-    from experiments.stats import diff_interval, run_key, t_interval
-
     rows = []
     for cfg, evals in budgets:
         tokens = cfg.train.steps * cfg.train.batch_size * cfg.train.seq_len
@@ -150,12 +151,12 @@ def run_budget(
     workers: int | None = None,
     command: str | None = None,
     log=print,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]] | None:
     """Run the grid at every budget under ``out/steps<N>`` (resumable), then write
     ``out/budget.md``, ``out/budget.json`` and the gap plots; returns the gap rows, or None when a
     signal interrupted a budget (nothing is written; the same call resumes)."""
-    from experiments.runner import run_experiment
-
     out = Path(out)
     done = []
     for c in budget_configs(cfg, steps):
@@ -168,6 +169,8 @@ def run_budget(
             command=command,
             segstats=False,
             log=log,
+            executor=executor,
+            executor_options=executor_options,
         )
         if res.interrupted:
             return None
@@ -182,7 +185,8 @@ def run_budget(
         f"# BiPE gap against training budget: {cfg.name}",
         "",
         f"- command: `{command}`" if command else "",
-        f"- seeds per cell: {cfg.train.seeds}; budgets (steps): {sorted(set(steps))}",
+        f"- seeds per cell: {len(cfg.seeds)} ({', '.join(map(str, cfg.seeds))}); budgets (steps): "
+        f"{sorted(set(steps))}",
         "",
         format_gaps(rows),
         "",

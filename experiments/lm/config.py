@@ -1,30 +1,46 @@
-"""Experiment configuration: dataclasses, presets (tiny, cpu-small, gpu-paper), checked overrides.
+"""Configuration of the language-model grid (`bipe run`, `bipe train`, `bipe budget`): its
+sections, its presets (tiny, cpu-small, gpu-paper) and the cells of the grid.
 
-The model section holds `bipe_core.ModelConfig` overrides (validated by ModelConfig itself); the
-experiment supplies the rest per run: the vocabulary size, the scheme, and ``max_positions`` (the
-training length, as in the paper) unless the overrides set it.
+Settings and their checks are declared in the engine's one configuration system
+(`experiments.engine.config`). The model section holds `bipe_core.ModelConfig` overrides
+(validated by ModelConfig itself); the experiment supplies the rest per run: the vocabulary
+size, the scheme, and ``max_positions`` (the training length, as in the paper) unless the
+overrides set it.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from experiments.engine.config import (
+    NONEMPTY,
+    POSITIVE_INT,
+    POSITIVE_INTS,
+    RUN_MODEL_FIELDS,
+    SEEDS,
+    TrainConfig,
+    build_preset,
+    nested_overrides,
+    overlay,
+    preset_names,
+    read_json_config,
+    register_preset,
+    setting,
+    validate,
+)
 from experiments.errors import ExperimentError
-from experiments.specs import is_nested, parse_value, split_levels, split_specs
+from experiments.pipeline.positions import (
+    ALIGN_BOUNDARIES,
+    DEFAULT_ALIGN_BOUNDARY,
+    DEFAULT_SEPARATOR_CHARS,
+)
+from experiments.specs import is_nested, split_levels
 
-# ModelConfig fields that every run sets itself, so the model section cannot override them.
-RUN_MODEL_FIELDS = ("vocab_size", "scheme")
-# List settings whose items are specs with their own commas (split by experiments.specs).
-SPEC_LIST_KEYS = ("segmenters", "automata", "data.corpora")
-# The paper's separators: "." and newline close segments on the token-level path.
-DEFAULT_SEPARATOR_CHARS = ".\n"
-# segmenters.align.BOUNDARIES, restated so that loading a config imports no segmenter code
-ALIGN_BOUNDARIES = ("start", "word")
+TASK = "lm"
 
 
 @dataclass
@@ -32,69 +48,58 @@ class DataConfig:
     """Which corpora, how they are split and tokenised."""
 
     # corpus specs: registered names (kjv, sample, ...) or sources (jsonl:path=a.jsonl,text=body)
-    corpora: list[str] = field(default_factory=lambda: ["sample"])
+    corpora: list[str] = setting(factory=lambda: ["sample"], numbers=False, specs=True)
     max_docs: int | None = None  # None: every document
     vocab_size: int = 1024  # byte-level BPE size; 256 = plain bytes
     val_frac: float = 0.05
     test_frac: float = 0.05
     separator_chars: str = DEFAULT_SEPARATOR_CHARS  # for the token-level "sep" positions
-    prep_workers: int = 1  # processes that tokenise and segment a corpus into the cache
+    # processes that tokenise and segment a corpus into the cache
+    prep_workers: int = setting(1, check=POSITIVE_INT, numbers=False)
     # Which character places a token in a text segment (segmenters.align BOUNDARIES): "word", its
     # first non-whitespace one (a BPE token's leading space no longer drags the next sentence's
     # first word into the previous segment), or "start", the original alignment (issue 12).
-    align_boundary: str = "word"
+    align_boundary: str = DEFAULT_ALIGN_BOUNDARY
 
 
 @dataclass
-class TrainConfig:
-    """Optimisation: AdamW, linear warm-up then cosine decay to ``min_lr_frac * lr``."""
+class LMTrainConfig(TrainConfig):
+    """The shared optimisation settings plus the training length of the language model."""
 
-    steps: int = 600
-    batch_size: int = 16
-    seq_len: int = 128
-    lr: float = 1e-3
-    min_lr_frac: float = 0.1
-    warmup: int = 50
-    weight_decay: float = 0.01
-    beta1: float = 0.9
-    beta2: float = 0.95
-    grad_clip: float = 1.0
-    seed: int = 0
-    # How many seeds each cell of the grid runs with: train.seed, train.seed + 1, ... Results are
-    # the mean over seeds with a t-based 95% interval (experiments.stats). The first seed keeps
-    # the single-seed run directory runs/<name>/, the others go to runs/<name>-s<seed>/.
-    seeds: int = 1
-    log_every: int = 10
-    ckpt_every: int = 100
-    threads: int = 1  # torch threads per process
-    progress: bool = True  # tqdm bar
+    seq_len: int = setting(128, check=POSITIVE_INT)
 
 
 @dataclass
 class EvalConfig:
     """Perplexity against length: non-overlapping blocks of k x the training length."""
 
-    multipliers: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8])
-    eval_tokens: int = 32768  # the same first tokens of the split are scored at every length
+    multipliers: list[int] = setting(factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8], check=POSITIVE_INTS)
+    # the same first tokens of the split are scored at every length
+    eval_tokens: int = setting(32768, check=POSITIVE_INT)
     split: str = "test"
-    batch_size: int = 4
+    batch_size: int = setting(4, check=POSITIVE_INT, numbers=False)
 
 
 @dataclass
 class ExperimentConfig:
-    """A grid of runs: every scheme (x every segmenter for BiPE schemes) on every corpus."""
+    """A grid of runs: every scheme (x every segmenter for BiPE schemes) on every corpus, each
+    with every seed of ``seeds``."""
 
-    name: str = "experiment"
-    schemes: list[str] = field(default_factory=lambda: ["rope", "alibi", "bipe_rope", "bipe_alibi"])
-    segmenters: list[str] = field(default_factory=lambda: ["punct"])
-    workers: int = 1  # runs trained side by side (processes)
-    data: DataConfig = field(default_factory=DataConfig)
-    # ModelConfig overrides shared by every scheme of the experiment
-    model: dict[str, Any] = field(
-        default_factory=lambda: {"d_model": 128, "n_layers": 3, "n_heads": 4}
+    name: str = setting("experiment", numbers=False)
+    schemes: list[str] = setting(
+        factory=lambda: ["rope", "alibi", "bipe_rope", "bipe_alibi"], check=NONEMPTY, numbers=False
     )
-    train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
+    segmenters: list[str] = setting(factory=lambda: ["punct"], numbers=False, specs=True)
+    # Every cell runs with each seed (the seed fixes initialisation and batch order). Results are
+    # the mean over seeds with a t-based 95% interval (experiments.analysis.stats). The first
+    # seed keeps the run directory runs/<name>/, the others go to runs/<name>-s<seed>/.
+    seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False)
+    workers: int = setting(1, check=POSITIVE_INT, numbers=False)  # runs trained side by side
+    data: DataConfig = setting(factory=DataConfig)
+    # ModelConfig overrides shared by every scheme of the experiment
+    model: dict[str, Any] = setting(factory=lambda: {"d_model": 128, "n_layers": 3, "n_heads": 4})
+    train: LMTrainConfig = setting(factory=LMTrainConfig)
+    eval: EvalConfig = setting(factory=EvalConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field."""
@@ -102,33 +107,13 @@ class ExperimentConfig:
 
     def validate(self) -> ExperimentConfig:
         """Raise ExperimentError naming every bad value; returns self."""
+        return validate(self, "experiment")
+
+    def problems(self) -> list[str]:
+        """The rules that tie settings together (`validate` checks each setting first)."""
         bad: list[str] = []
         t, e, d = self.train, self.eval, self.data
-        for where, obj, names in (
-            (
-                "train",
-                t,
-                ("steps", "batch_size", "seq_len", "log_every", "ckpt_every", "threads", "seeds"),
-            ),
-            ("eval", e, ("eval_tokens", "batch_size")),
-        ):
-            for n in names:
-                v = getattr(obj, n)
-                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                    bad.append(f"{where}.{n}={v!r} (must be a positive int)")
-        if not isinstance(t.warmup, int) or t.warmup < 0:
-            bad.append(f"train.warmup={t.warmup!r} (must be an int >= 0)")
-        if not (isinstance(t.lr, int | float) and t.lr > 0):
-            bad.append(f"train.lr={t.lr!r} (must be > 0)")
-        if not (0 <= t.min_lr_frac <= 1):
-            bad.append(f"train.min_lr_frac={t.min_lr_frac!r} (must be in [0, 1])")
-        if not e.multipliers or any(not isinstance(k, int) or k < 1 for k in e.multipliers):
-            bad.append(f"eval.multipliers={e.multipliers!r} (positive ints, e.g. [1, 2, 4, 8])")
-        elif (
-            isinstance(t.seq_len, int)
-            and isinstance(e.eval_tokens, int)
-            and e.eval_tokens < max(e.multipliers) * t.seq_len
-        ):
+        if e.eval_tokens < max(e.multipliers) * t.seq_len:
             bad.append(
                 f"eval.eval_tokens={e.eval_tokens} (must fill one block of the longest evaluation "
                 f"length, {max(e.multipliers)} x {t.seq_len} = {max(e.multipliers) * t.seq_len})"
@@ -141,34 +126,24 @@ class ExperimentConfig:
             bad.append(
                 f"data.align_boundary={d.align_boundary!r} (one of {', '.join(ALIGN_BOUNDARIES)})"
             )
-        if d.max_docs is not None and (not isinstance(d.max_docs, int) or d.max_docs < 1):
+        if d.max_docs is not None and not POSITIVE_INT.ok(d.max_docs):
             bad.append(f"data.max_docs={d.max_docs!r} (a positive int or null)")
-        if not d.corpora:
-            bad.append("data.corpora is empty")
-        if (
-            isinstance(d.prep_workers, bool)
-            or not isinstance(d.prep_workers, int)
-            or d.prep_workers < 1
-        ):
-            bad.append(f"data.prep_workers={d.prep_workers!r} (a positive int)")
-        if not self.schemes:
-            bad.append("schemes is empty")
-        if not isinstance(self.workers, int) or self.workers < 1:
-            bad.append(f"workers={self.workers!r} (a positive int)")
-        if any(uses_segments(s) for s in self.schemes) and not self.segmenters:
-            bad.append("segmenters is empty but BiPE schemes need one")
-        hier = [s for s in self.schemes if uses_levels(s)]
-        if hier and not any(is_nested(seg) for seg in self.segmenters):
-            bad.append(
-                f"schemes {hier} are hierarchical and need a nested segmenter, e.g. "
-                "'code:language=python@file > @definition > @line' (levels coarse to fine)"
-            )
-        if bad:
-            raise ExperimentError("invalid experiment config: " + "; ".join(bad))
-        if isinstance(t.seq_len, int) and t.seq_len > 0:
+        bad += self._scheme_problems()
+        if not bad:
             for scheme in self.schemes:
                 model_config(self, scheme)  # ModelConfig judges the model section
-        return self
+        return bad
+
+    def _scheme_problems(self) -> list[str]:
+        if any(uses_segments(s) for s in self.schemes) and not self.segmenters:
+            return ["segmenters is empty but BiPE schemes need one"]
+        hier = [s for s in self.schemes if uses_levels(s)]
+        if hier and not any(is_nested(seg) for seg in self.segmenters):
+            return [
+                f"schemes {hier} are hierarchical and need a nested segmenter, e.g. "
+                "'code:language=python@file > @definition > @line' (levels coarse to fine)"
+            ]
+        return []
 
 
 def model_config(
@@ -212,26 +187,27 @@ def model_config(
         raise ExperimentError(f"bad model settings for scheme {scheme!r}: {exc}") from exc
 
 
-def uses_segments(scheme: str) -> bool:
-    """Whether a scheme needs segment positions (read from the scheme registry)."""
+def _scheme(scheme: str):
     from bipe_core.errors import UnknownSchemeError
     from bipe_core.schemes import scheme_class
 
     try:
-        return scheme_class(scheme).uses_segments
+        return scheme_class(scheme)
     except UnknownSchemeError as exc:
         raise ExperimentError(str(exc)) from exc
+
+
+def uses_segments(scheme: str) -> bool:
+    """Whether a scheme needs segment positions (read from the scheme registry)."""
+    return _scheme(scheme).uses_segments
 
 
 def uses_levels(scheme: str) -> bool:
     """Whether a scheme is hierarchical (reads Positions.levels; from the scheme registry)."""
-    from bipe_core.errors import UnknownSchemeError
-    from bipe_core.schemes import scheme_class
+    return _scheme(scheme).uses_levels
 
-    try:
-        return scheme_class(scheme).uses_levels
-    except UnknownSchemeError as exc:
-        raise ExperimentError(str(exc)) from exc
+
+# -- the cells of the grid ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -241,7 +217,7 @@ class RunSpec:
     corpus: str
     scheme: str
     segmenter: str | None = None
-    seed: int | None = None  # None: train.seed (the first seed of the cell)
+    seed: int | None = None  # None: the grid's first seed (the run keeps the unsuffixed name)
 
     @property
     def name(self) -> str:
@@ -253,23 +229,19 @@ class RunSpec:
 
 def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
     """Every run of the grid: baselines once per corpus, BiPE schemes once per segmenter, each
-    over ``train.seeds`` seeds (all cells' first seeds first, so a cut-short grid is complete).
+    over every seed (all cells' first seeds first, so a cut-short grid is complete).
 
     Hierarchical schemes run only with nested segmenters; two-level BiPE with a nested segmenter
     uses its finest level (the same segments, without the outer levels).
     """
     cells = _cells(cfg)
-    extra = [
-        dataclasses.replace(c, seed=cfg.train.seed + k)
-        for k in range(1, cfg.train.seeds)
-        for c in cells
-    ]
-    return cells + extra
+    later = [dataclasses.replace(c, seed=seed) for seed in cfg.seeds[1:] for c in cells]
+    return cells + later
 
 
 def run_seed(cfg: ExperimentConfig, spec: RunSpec) -> int:
     """The training seed of one run of the grid."""
-    return cfg.train.seed if spec.seed is None else spec.seed
+    return cfg.seeds[0] if spec.seed is None else spec.seed
 
 
 def _cells(cfg: ExperimentConfig) -> list[RunSpec]:
@@ -287,39 +259,44 @@ def _cells(cfg: ExperimentConfig) -> list[RunSpec]:
     return out
 
 
+# -- presets ------------------------------------------------------------------------------------
+
+
+@register_preset(TASK, "tiny")
 def _tiny() -> ExperimentConfig:
     # The demo's run: about 30 s of training per scheme on one core (Genesis, 300k tokens).
     return ExperimentConfig(
         name="tiny",
         data=DataConfig(corpora=["sample"], vocab_size=512),
         model={"d_model": 64, "n_layers": 2, "n_heads": 2},
-        train=TrainConfig(
+        train=LMTrainConfig(
             steps=600, batch_size=8, seq_len=64, lr=3e-3, warmup=20, log_every=10, ckpt_every=200
         ),
         eval=EvalConfig(multipliers=[1, 2, 4, 8], eval_tokens=4096, batch_size=4),
     )
 
 
+@register_preset(TASK, "cpu-small")
 def _cpu_small() -> ExperimentConfig:
     # About 23 minutes on 2 idle cores: 18 runs (6 cells x 3 seeds) of 500 steps x 8 x 256 tokens,
     # two at a time (1,364 s measured on KJV, docs/results.md section 1).
     # "fixed:size=120" cuts 120-character segments: the mean length of punct's KJV segments
     # (about 40 BPE tokens), so natural and fixed segments differ in placement, not in size.
-    cfg = ExperimentConfig(
+    return ExperimentConfig(
         name="cpu-small",
         segmenters=["punct", "fixed:size=120"],
+        seeds=[0, 1, 2],  # every result a mean over seeds with an interval
         workers=2,
         data=DataConfig(corpora=["kjv"], vocab_size=1024),
         model={"d_model": 128, "n_layers": 3, "n_heads": 4},
-        train=TrainConfig(
+        train=LMTrainConfig(
             steps=500, batch_size=8, seq_len=256, lr=2e-3, warmup=40, log_every=10, ckpt_every=50
         ),
         eval=EvalConfig(multipliers=[1, 2, 4, 6, 8], eval_tokens=32768, batch_size=2),
     )
-    cfg.train.seeds = 3  # every result a mean over seeds with an interval (issue 12)
-    return cfg
 
 
+@register_preset(TASK, "gpu-paper")
 def _gpu_paper() -> ExperimentConfig:
     return ExperimentConfig(
         name="gpu-paper",
@@ -328,7 +305,7 @@ def _gpu_paper() -> ExperimentConfig:
         data=DataConfig(corpora=["kjv", "cpython", "pydocs"], vocab_size=16384),
         model={"d_model": 768, "n_layers": 12, "n_heads": 12},
         # The paper: batch 256 x 1024, lr 1e-4, 10k warm-up; scaled down to what these corpora hold.
-        train=TrainConfig(
+        train=LMTrainConfig(
             steps=20000,
             batch_size=64,
             seq_len=1024,
@@ -343,14 +320,40 @@ def _gpu_paper() -> ExperimentConfig:
     )
 
 
-PRESETS = {"tiny": _tiny, "cpu-small": _cpu_small, "gpu-paper": _gpu_paper}
+def presets() -> list[str]:
+    """The names of the language-model presets: the built-ins, then any an entry point adds."""
+    return preset_names(TASK)
 
 
 def preset(name: str) -> ExperimentConfig:
-    """A fresh copy of preset ``name``."""
-    if name not in PRESETS:
-        raise ExperimentError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
-    return PRESETS[name]().validate()
+    """A fresh, validated copy of preset ``name``."""
+    return build_preset(TASK, name).validate()
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def _legacy_seed_keys(data: dict[str, Any], base: ExperimentConfig) -> dict[str, Any]:
+    """Configs and checkpoints written before ``seeds`` existed gave the grid's seeds as
+    ``train.seed`` (the first) and ``train.seeds`` (how many): the same seeds as a ``seeds`` list."""
+    train = data.get("train")
+    if not isinstance(train, dict) or not {"seed", "seeds"} & set(train):
+        return data
+    train = dict(train)
+    current = data.get("seeds", base.seeds)
+    first, count = train.pop("seed", None), train.pop("seeds", None)
+    first = current[0] if first is None else first
+    count = len(current) if count is None else count
+    try:
+        first, count = int(first), int(count)
+    except (TypeError, ValueError):
+        raise ExperimentError(
+            f"train.seed={first!r} and train.seeds={count!r} must be integers (the grid's first "
+            "seed and how many seeds; the list itself is `seeds`, e.g. seeds=0,1,2)"
+        ) from None
+    if count < 1:
+        raise ExperimentError(f"train.seeds={count} (must be a positive int)")
+    return {**data, "train": train, "seeds": list(range(first, first + count))}
 
 
 def from_dict(data: dict[str, Any], base: ExperimentConfig | None = None) -> ExperimentConfig:
@@ -358,99 +361,13 @@ def from_dict(data: dict[str, Any], base: ExperimentConfig | None = None) -> Exp
     if not isinstance(data, dict):
         raise ExperimentError(f"a config must be a JSON object, got {type(data).__name__}")
     cfg = copy.deepcopy(base) if base is not None else ExperimentConfig()
-    _overlay(cfg, data, "")
+    overlay(cfg, _legacy_seed_keys(data, cfg))
     return cfg.validate()
-
-
-def _overlay(obj: Any, data: dict[str, Any], prefix: str) -> None:
-    fields = {f.name: f for f in dataclasses.fields(obj)}
-    for key, value in data.items():
-        if key not in fields:
-            raise ExperimentError(
-                f"unknown config key {prefix + key!r}; valid keys here: {', '.join(fields)}"
-            )
-        current = getattr(obj, key)
-        if dataclasses.is_dataclass(current) or isinstance(current, dict):
-            if not isinstance(value, dict):
-                raise ExperimentError(f"config key {prefix + key!r} must be an object")
-            if isinstance(current, dict):
-                _overlay_model(current, value, f"{prefix}{key}.")
-            else:
-                _overlay(current, value, f"{prefix}{key}.")
-        else:
-            setattr(obj, key, _coerce(prefix + key, current, value))
-
-
-def _overlay_model(current: dict[str, Any], data: dict[str, Any], prefix: str) -> None:
-    """Merge ModelConfig overrides; unknown names raise here, values are judged by ModelConfig."""
-    from bipe_core.config import ModelConfig
-
-    names = [f.name for f in dataclasses.fields(ModelConfig) if f.name not in RUN_MODEL_FIELDS]
-    for key, value in data.items():
-        if key not in names:
-            raise ExperimentError(
-                f"unknown config key {prefix + key!r}; valid keys here: {', '.join(names)}"
-            )
-        current[key] = parse_value(value) if isinstance(value, str) else value
-
-
-def _coerce(key: str, current: Any, value: Any) -> Any:
-    if isinstance(current, bool):
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0"):
-            return value.lower() in ("true", "1")
-        if not isinstance(value, bool):
-            raise ExperimentError(f"config key {key!r} must be true or false, got {value!r}")
-        return value
-    if isinstance(current, list) and isinstance(value, str):
-        # specs carry their own commas: fixed:size=120,unit=tokens, jsonl:path=a.jsonl,text=body
-        if key in SPEC_LIST_KEYS:
-            return split_specs(value)
-        value = [v.strip() for v in value.split(",") if v.strip()]
-        if current and isinstance(current[0], int):
-            try:
-                value = [int(v) for v in value]
-            except ValueError as exc:
-                raise ExperimentError(f"config key {key!r} takes integers: {exc}") from exc
-    if isinstance(current, int) and isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError as exc:
-            raise ExperimentError(f"config key {key!r} takes an integer, got {value!r}") from exc
-    if isinstance(current, float) and isinstance(value, str | int) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except ValueError as exc:
-            raise ExperimentError(f"config key {key!r} takes a number, got {value!r}") from exc
-    if current is None and isinstance(value, str):
-        return parse_value(value)
-    return value
 
 
 def apply_overrides(cfg: ExperimentConfig, overrides: list[str]) -> ExperimentConfig:
     """Apply ``key.sub=value`` strings (from ``--set``); unknown keys raise ExperimentError."""
     return from_dict(nested_overrides(overrides), cfg)
-
-
-def overlay(obj: Any, data: dict[str, Any]) -> None:
-    """Lay a nested dict over any config dataclass in place (unknown keys raise ExperimentError)."""
-    _overlay(obj, data, "")
-
-
-def nested_overrides(overrides: list[str]) -> dict[str, Any]:
-    """``["train.steps=5", ...]`` as a nested dict ``{"train": {"steps": "5"}}``."""
-    nested: dict[str, Any] = {}
-    for item in overrides:
-        if "=" not in item:
-            raise ExperimentError(
-                f"override {item!r} must look like key=value (e.g. train.steps=50)"
-            )
-        key, value = item.split("=", 1)
-        parts = key.strip().split(".")
-        node = nested
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-        node[parts[-1]] = value
-    return nested
 
 
 def load_config(
@@ -461,10 +378,5 @@ def load_config(
     """Preset, then a JSON file on top, then ``--set`` overrides."""
     cfg = preset(preset_name) if preset_name else ExperimentConfig().validate()
     if path is not None:
-        p = Path(path)
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ExperimentError(f"cannot read config file {p}: {exc}") from exc
-        cfg = from_dict(data, cfg)
+        cfg = from_dict(read_json_config(path), cfg)
     return apply_overrides(cfg, list(overrides or []))

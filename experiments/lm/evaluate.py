@@ -17,8 +17,11 @@ from typing import Any
 
 import torch
 
-from experiments.data import TokenStream, blocks
 from experiments.errors import ExperimentError
+from experiments.lm.config import RunSpec, from_dict
+from experiments.lm.data import corpus_tokens, run_stream
+from experiments.lm.train import load_trained
+from experiments.pipeline import TokenStream, blocks
 
 
 class NonFiniteLossError(ExperimentError):
@@ -134,10 +137,6 @@ def evaluate_run(
     eval_tokens: int | None = None,
 ) -> dict[str, Any]:
     """Load a trained run and measure perplexity against length on its corpus' eval split."""
-    from experiments.config import RunSpec, from_dict
-    from experiments.data import corpus_tokens, run_stream
-    from experiments.train import load_trained
-
     model, info = load_trained(run_dir)
     cfg = cfg or from_dict(info["experiment"])
     spec = RunSpec(**info["spec"])

@@ -1,67 +1,80 @@
-"""The experiment grid: prepare data, train and evaluate every run (optionally side by side), report.
+"""The language-model grid as a task of the sweep engine: every run trained and evaluated (several
+side by side), then the report: results, segmentation statistics, plots, summary.
 
 Each run lives in ``<out>/runs/<name>/`` (checkpoint, metrics.jsonl, eval.json), so running the
-same command again resumes interrupted runs and skips finished ones.
+same command again resumes interrupted runs, skips finished ones and re-evaluates (or refuses to
+continue, naming the change) those whose settings changed.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments.config import ExperimentConfig, RunSpec, from_dict, run_seed, run_specs
+from experiments.engine.sweep import (
+    TASKS,
+    CellInterrupted,
+    check_workers,
+    run_sweep,
+)
 from experiments.errors import ExperimentError
-from experiments.pool import Job, run_jobs
+from experiments.lm.config import TASK, ExperimentConfig, RunSpec, run_seed, run_specs
 
 
-@dataclass
-class ExperimentResult:
-    """What `run_experiment` produced."""
+@dataclass(frozen=True)
+class LanguageModelTask:
+    """Train one run of the grid to its step budget, then measure perplexity against length."""
 
-    out: Path
-    evals: list[dict[str, Any]]
-    interrupted: bool = False
-    failed: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
+    name: str = TASK
+    unit: str = "run"
+    folder: str = "runs"
+    result_name: str = "eval.json"
 
+    def cells(self, cfg: ExperimentConfig) -> list[RunSpec]:
+        """Every run of the grid (`run_specs`)."""
+        return run_specs(cfg)
 
-def _run_one(cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str | None) -> int:
-    """Train then evaluate one run; writes eval.json. Returns 0, 130 (interrupted) or 1 (error)."""
-    from experiments.evaluate import evaluate_run
-    from experiments.train import train_run
+    def prepare(self, cfg: ExperimentConfig, cells: list[RunSpec], options: dict) -> None:
+        """Train tokenizers and compute cached streams once, before workers start (no races)."""
+        from experiments.lm.data import prepare_data
 
-    cfg = from_dict(cfg_dict)
-    rs = RunSpec(*spec)
-    out = Path(run_dir)
-    try:
-        res = train_run(cfg, rs, out, cache_dir=cache_dir, resume=True)
+        seen = set()
+        for spec in cells:
+            if (spec.corpus, spec.segmenter) not in seen:
+                seen.add((spec.corpus, spec.segmenter))
+                splits = ("train", "val", cfg.eval.split)
+                prepare_data(cfg, spec, options.get("cache_dir"), splits=splits)
+
+    def jobs(self, cells: list[RunSpec]) -> list[tuple[str, list[RunSpec]]]:
+        """One process per run: a run's SIGTERM checkpoint concerns it alone."""
+        return [(spec.name, [spec]) for spec in cells]
+
+    def run_cell(
+        self, cfg: ExperimentConfig, spec: RunSpec, run_dir: Path, options: dict, shared: dict
+    ) -> dict[str, Any]:
+        """Train (or resume) the run, then evaluate it: the eval.json record."""
+        from experiments.lm.evaluate import evaluate_run
+        from experiments.lm.train import train_run
+
+        cache_dir = options.get("cache_dir")
+        res = train_run(cfg, spec, run_dir, cache_dir=cache_dir, resume=True)
         if res.interrupted:
-            return 130
-        ev = evaluate_run(out, cfg, cache_dir)
-        ev["seed"] = cfg.train.seed
+            raise CellInterrupted(f"{spec.name} stopped at step {res.step}")
+        ev = evaluate_run(run_dir, cfg, cache_dir)
+        ev["seed"] = run_seed(cfg, spec)
         ev["train"] = {
             "seconds": round(res.seconds, 1),
             "tokens_per_s": round(res.tokens_per_s, 1),
             "final_loss": res.final_loss,
             "val_loss": res.val_loss,
         }
-        (out / "eval.json").write_text(json.dumps(ev, indent=2) + "\n", encoding="utf-8")
-    except Exception as exc:  # recorded per run so one failure does not lose the others
-        (out / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
-        print(f"run {rs.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return ev
 
 
-def _worker_main(
-    cfg_dict: dict[str, Any], spec: tuple, run_dir: str, cache_dir: str | None
-) -> None:
-    """A worker process's target: `_run_one`'s code becomes the exit status the pool reads."""
-    sys.exit(_run_one(cfg_dict, spec, run_dir, cache_dir))
+LM_TASK = TASKS.register(TASK, LanguageModelTask())
 
 
 def is_report_dir(path: Path) -> bool:
@@ -70,84 +83,15 @@ def is_report_dir(path: Path) -> bool:
     return (path / "runs").is_dir() and (path / "results.json").is_file()
 
 
-def check_workers(workers: Any) -> int:
-    """``workers`` as a positive int, or ExperimentError (0 or less would never start a run)."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ExperimentError(f"workers must be a positive integer, got {workers!r}")
-    return workers
+@dataclass
+class ExperimentResult:
+    """What `run_grid` and `run_experiment` produced."""
 
-
-def _done(run_dir: Path, cfg: ExperimentConfig) -> dict[str, Any] | None:
-    path = run_dir / "eval.json"
-    if not path.is_file():
-        return None
-    try:
-        ev = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    lengths = [k * cfg.train.seq_len for k in cfg.eval.multipliers]
-    same = (
-        ev.get("step") == cfg.train.steps
-        and ev.get("split") == cfg.eval.split
-        and ev.get("eval_tokens") == cfg.eval.eval_tokens
-        and [r["length"] for r in ev.get("results", [])] == lengths
-    )
-    return ev if same else None  # a changed evaluation setting re-evaluates the trained model
-
-
-def prepare_all(cfg: ExperimentConfig, cache_dir: str | Path | None) -> None:
-    """Train tokenizers and compute cached streams once, before workers start (no races)."""
-    from experiments.data import prepare_data
-
-    seen = set()
-    for spec in run_specs(cfg):
-        key = (spec.corpus, spec.segmenter)
-        if key not in seen:
-            seen.add(key)
-            prepare_data(cfg, spec, cache_dir, splits=("train", "val", cfg.eval.split))
-
-
-def _job(cfg: ExperimentConfig, spec: RunSpec, out: Path, cache_dir: str | Path | None) -> Job:
-    """The pool job that trains and evaluates one run (SIGTERM: it checkpoints after its step)."""
-    run_dir = out / "runs" / spec.name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    cfg_dict = cfg.to_dict()
-    cfg_dict["train"]["seed"] = run_seed(cfg, spec)
-    args = (
-        cfg_dict,
-        (spec.corpus, spec.scheme, spec.segmenter),
-        str(run_dir),
-        str(cache_dir) if cache_dir else None,
-    )
-    return Job(spec.name, _worker_main, args)
-
-
-def _run_pool(
-    cfg: ExperimentConfig,
-    pending: list[RunSpec],
-    out: Path,
-    cache_dir: str | Path | None,
-    workers: int,
-    log: Any,
-) -> bool:
-    """Run ``pending`` at most ``workers`` at a time; True when a signal stopped the pool."""
-    return run_jobs([_job(cfg, spec, out, cache_dir) for spec in pending], workers, log)
-
-
-def _collect(
-    cfg: ExperimentConfig, specs: list[RunSpec], out: Path, result: ExperimentResult
-) -> None:
-    """Each run's evaluation, or why it has none."""
-    for spec in specs:
-        ev = _done(out / "runs" / spec.name, cfg)
-        if ev is not None:
-            ev.setdefault("seed", run_seed(cfg, spec))  # eval.json files from before issue 12
-            result.evals.append(ev)
-        else:
-            err = out / "runs" / spec.name / "error.txt"
-            result.failed[spec.name] = (
-                err.read_text().strip() if err.exists() else "not finished (interrupted?)"
-            )
+    out: Path
+    evals: list[dict[str, Any]]
+    interrupted: bool = False
+    failed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 def run_grid(
@@ -156,20 +100,23 @@ def run_grid(
     cache_dir: str | Path | None = None,
     workers: int | None = None,
     log=print,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
 ) -> ExperimentResult:
     """Train and evaluate every run of ``cfg`` under ``out/runs``; at most ``workers`` at once."""
-    t0 = time.perf_counter()
     workers = check_workers(cfg.workers if workers is None else workers)
-    out.mkdir(parents=True, exist_ok=True)
-    prepare_all(cfg, cache_dir)
-    specs = run_specs(cfg)
-    pending = [s for s in specs if _done(out / "runs" / s.name, cfg) is None]
-    log(f"{len(specs)} runs ({len(specs) - len(pending)} already done), {workers} at a time")
-    result = ExperimentResult(out, [])
-    result.interrupted = _run_pool(cfg, pending, out, cache_dir, workers, log)
-    _collect(cfg, specs, out, result)
-    result.seconds = time.perf_counter() - t0
-    return result
+    options = {"cache_dir": str(cache_dir) if cache_dir else None}
+    res = run_sweep(
+        LM_TASK,
+        cfg,
+        out,
+        workers=workers,
+        executor=executor,
+        executor_options=executor_options,
+        options=options,
+        log=log,
+    )
+    return ExperimentResult(Path(out), res.results, res.interrupted, res.failed, res.seconds)
 
 
 def run_experiment(
@@ -181,29 +128,28 @@ def run_experiment(
     segstats: bool = True,
     extra_sections: list[tuple[str, str]] | None = None,
     log=print,
+    executor: str = "local",
+    executor_options: dict[str, Any] | None = None,
 ) -> ExperimentResult:
     """The whole experiment: grid of runs, segmentation statistics, JSON/CSV/PNG/Markdown report."""
-    from experiments import report
+    from experiments.analysis import report, results
 
     out = Path(out)
-    res = run_grid(cfg, out, cache_dir, workers, log)
+    t0 = time.perf_counter()
+    res = run_grid(cfg, out, cache_dir, workers, log, executor, executor_options)
     sections = list(extra_sections or [])
     stats_rows = []
     if segstats:
         stats_rows = segmentation_stats(cfg, cache_dir)
         if stats_rows:
-            from experiments.segstats import format_stats
+            from experiments.analysis.segstats import format_stats
 
             sections.append(("Segment lengths by document length", format_stats(stats_rows)))
             report.plot_segment_hist(out, stats_rows)
     if res.failed:
-        sections.append(
-            (
-                "Runs without results",
-                "\n".join(f"- {k}: {v}" for k, v in sorted(res.failed.items())),
-            )
-        )
-    report.write_results(
+        failures = "\n".join(f"- {k}: {v}" for k, v in sorted(res.failed.items()))
+        sections.append(("Runs without results", failures))
+    results.write_results(
         out,
         res.evals,
         {
@@ -217,22 +163,16 @@ def run_experiment(
     )
     if res.evals:
         report.plot_ppl(out, res.evals)
-    report.write_summary(
-        out,
-        f"BiPE experiment: {cfg.name}",
-        cfg.to_dict(),
-        res.evals,
-        sections,
-        command,
-        res.seconds,
-    )
+    title = f"BiPE experiment: {cfg.name}"
+    seconds = time.perf_counter() - t0
+    report.write_summary(out, title, cfg.to_dict(), res.evals, sections, command, seconds)
     return res
 
 
 def segmentation_stats(cfg: ExperimentConfig, cache_dir: str | Path | None) -> list[Any]:
     """Segment statistics for every corpus x segmenter of the config (on the train split)."""
-    from experiments.data import corpus_tokens
-    from experiments.segstats import segment_stats
+    from experiments.analysis.segstats import segment_stats
+    from experiments.lm.data import corpus_tokens
 
     rows = []
     d = cfg.data

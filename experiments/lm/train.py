@@ -1,32 +1,43 @@
-"""Training one run (one corpus x scheme x segmenter): AdamW, warm-up + cosine, clipping, resume, DDP.
+"""Training one run of the language-model grid (one corpus x scheme x segmenter x seed) in the
+engine's training loop, with what a run adds around it: resume from its checkpoint, metrics in
+``metrics.jsonl``, validation loss at checkpoint steps, data-parallel training under torchrun.
 
-Data come from `experiments.data` (batches are a pure function of (seed, step), so a resumed run is
-identical to an uninterrupted one); the loss is the model's own (`DecoderLM(ids, targets)`).
+Data come from `experiments.lm.data` (batches are a pure function of (seed, step), so a resumed
+run is identical to an uninterrupted one); the loss is the model's own (`DecoderLM(ids, targets)`).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import signal
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from experiments.checkpoints import (
+from experiments.engine.checkpoints import (
     CHECKPOINT_NAME,
     TrainState,
     load_train_checkpoint,
     read_header,
     save_train_checkpoint,
 )
-from experiments.config import ExperimentConfig, RunSpec, model_config
-from experiments.data import RunData, TokenStream, batch_at, fixed_windows, prepare_data
+from experiments.engine.config import changed_numbers
+from experiments.engine.trainer import (
+    Batch,
+    Loop,
+    StepStats,
+    barrier,
+    distributed,
+    lr_at,
+    make_optimizer,
+    run_loop,
+)
 from experiments.errors import ExperimentError
+from experiments.lm.config import ExperimentConfig, RunSpec, model_config, run_seed
+from experiments.lm.data import RunData, prepare_data
+from experiments.pipeline import TokenStream, batch_at, fixed_windows
 
 
 def build_model(
@@ -36,29 +47,6 @@ def build_model(
     from bipe_core.model import DecoderLM
 
     return DecoderLM(model_config(cfg, scheme, vocab_size, segmenter))
-
-
-def lr_at(step: int, cfg: ExperimentConfig) -> float:
-    """Learning rate of ``step``: linear warm-up, then cosine decay to ``min_lr_frac * lr``."""
-    t = cfg.train
-    if t.warmup and step < t.warmup:
-        return t.lr * (step + 1) / t.warmup
-    span = max(t.steps - t.warmup, 1)
-    progress = min(max(step - t.warmup, 0) / span, 1.0)
-    floor = t.lr * t.min_lr_frac
-    return floor + (t.lr - floor) * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def make_optimizer(model: torch.nn.Module, cfg: ExperimentConfig) -> torch.optim.Optimizer:
-    """AdamW with weight decay on matrices only (norms and biases are not decayed)."""
-    t = cfg.train
-    decay = [p for _, p in sorted(model.named_parameters()) if p.requires_grad and p.dim() >= 2]
-    rest = [p for _, p in sorted(model.named_parameters()) if p.requires_grad and p.dim() < 2]
-    groups = [
-        {"params": decay, "weight_decay": t.weight_decay},
-        {"params": rest, "weight_decay": 0.0},
-    ]
-    return torch.optim.AdamW(groups, lr=t.lr, betas=(t.beta1, t.beta2), foreach=False)
 
 
 @dataclass
@@ -76,50 +64,21 @@ class TrainResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-class _StopFlag:
-    """SIGINT/SIGTERM set a flag; the loop saves a checkpoint after the current step and returns."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._old: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopFlag:
-        try:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        except ValueError:  # not the main thread: no signal handling there
-            self._old = {}
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.signum = signum
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-
-
-def _dist() -> tuple[int, int]:
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
-        return 0, 1
-    import torch.distributed as dist
-
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
-    return dist.get_rank(), dist.get_world_size()
-
-
-def _run_info(cfg: ExperimentConfig, spec: RunSpec, model: torch.nn.Module, data: RunData) -> dict:
+def _run_info(
+    cfg: ExperimentConfig, spec: RunSpec, model: torch.nn.Module, data: RunData
+) -> dict[str, Any]:
     return {
         "experiment": cfg.to_dict(),
         "spec": {"corpus": spec.corpus, "scheme": spec.scheme, "segmenter": spec.segmenter},
+        "seed": run_seed(cfg, spec),
         "model_config": model.config.to_dict(),
         "vocab_size": data.vocab_size,
         "tokens_dir": str(data.tokens.dir),
     }
 
 
-def _check_compatible(path: Path, info: dict[str, Any]) -> None:
+def _check_compatible(path: Path, info: dict[str, Any], cfg: ExperimentConfig) -> None:
+    """Refuse to continue a checkpoint that another run, seed or configuration wrote."""
     from bipe_core.config import ModelConfig
 
     old = read_header(path).get("info", {})
@@ -127,32 +86,28 @@ def _check_compatible(path: Path, info: dict[str, Any]) -> None:
         old_model = ModelConfig.from_dict(old.get("model_config")).to_dict()
     except Exception:
         old_model = old.get("model_config")
-    for key, was in (("spec", old.get("spec")), ("model_config", old_model)):
-        if was != info.get(key):
+    old_exp = old.get("experiment", {})
+    # checkpoints written before `seeds` existed kept the run's seed in train.seed
+    old_seed = old.get("seed", (old_exp.get("train") or {}).get("seed", info["seed"]))
+    for key, was, now in (
+        ("spec", old.get("spec"), info.get("spec")),
+        ("model_config", old_model, info.get("model_config")),
+        ("seed", old_seed, info["seed"]),
+    ):
+        if was != now:
             raise ExperimentError(
                 f"{path} was made by a different run ({key} differs); use another --out directory "
                 "or delete that checkpoint on purpose"
             )
     # Continuing under another schedule or other data would record numbers that no single
-    # configuration produced.
-    old_exp, new_exp = old.get("experiment", {}), info.get("experiment", {})
-    for section, free in (("train", RESUMABLE_TRAIN_KEYS), ("data", RESUMABLE_DATA_KEYS)):
-        was, now = old_exp.get(section, {}), new_exp.get(section, {})
-        changed = sorted(k for k in now if k not in free and k in was and was[k] != now[k])
-        if changed:
-            diffs = ", ".join(f"{section}.{k}: {was[k]!r} -> {now[k]!r}" for k in changed)
-            raise ExperimentError(
-                f"{path} was trained with other settings ({diffs}); resuming would mix two "
-                "configurations in one run. Use the checkpoint's settings, another --out "
-                "directory, or delete that checkpoint on purpose"
-            )
-
-
-# Settings that may change between a run and its resumption: they do not change what one run
-# computes (logging, checkpoint spacing, threads, the progress bar, how many seeds the grid has,
-# the corpus list of the grid, how many processes prepare the cache).
-RESUMABLE_TRAIN_KEYS = ("log_every", "ckpt_every", "threads", "progress", "seeds")
-RESUMABLE_DATA_KEYS = ("corpora", "prep_workers")
+    # configuration produced; settings that change no number (logging, threads, ...) may change.
+    changed = changed_numbers(old_exp, cfg, "train") + changed_numbers(old_exp, cfg, "data")
+    if changed:
+        raise ExperimentError(
+            f"{path} was trained with other settings ({', '.join(changed)}); resuming would mix "
+            "two configurations in one run. Use the checkpoint's settings, another --out "
+            "directory, or delete that checkpoint on purpose"
+        )
 
 
 @dataclass
@@ -160,16 +115,12 @@ class _Run:
     """Everything one training run holds between steps."""
 
     cfg: ExperimentConfig
-    spec: RunSpec
     data: RunData
-    model: torch.nn.Module
-    ddp_model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
+    loop: Loop
     info: dict[str, Any]
     ckpt: Path
     rank: int
-    world: int
-    step: int
+    seed: int
 
 
 def _start_run(
@@ -182,7 +133,7 @@ def _start_run(
 ) -> _Run:
     """Data, model and optimizer of a run, continued from its checkpoint when there is one."""
     t = cfg.train
-    rank, world = _dist()
+    rank, world = distributed()
     if t.batch_size % world:
         raise ExperimentError(
             f"train.batch_size={t.batch_size} is not divisible by {world} processes"
@@ -190,47 +141,33 @@ def _start_run(
     torch.set_num_threads(t.threads)
     run_dir.mkdir(parents=True, exist_ok=True)
     data = data or prepare_data(cfg, spec, cache_dir)
-    torch.manual_seed(t.seed)
+    seed = run_seed(cfg, spec)
+    torch.manual_seed(seed)
     model = build_model(cfg, spec.scheme, data.vocab_size, spec.segmenter)
-    optimizer = make_optimizer(model, cfg)
+    optimizer = make_optimizer(model, t)
     ckpt = run_dir / CHECKPOINT_NAME
     info = _run_info(cfg, spec, model, data)
     step = 0
     if ckpt.exists():
-        _check_compatible(ckpt, info)
+        _check_compatible(ckpt, info, cfg)
         if not resume:
             raise ExperimentError(
                 f"{ckpt} exists and resuming was turned off (--no-resume); run without "
                 "--no-resume to continue it, or use another --out directory"
             )
         step = load_train_checkpoint(ckpt, model, optimizer).step
-    ddp_model = model
+    forward = None
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        ddp_model = DistributedDataParallel(model)
-    return _Run(cfg, spec, data, model, ddp_model, optimizer, info, ckpt, rank, world, step)
+        forward = DistributedDataParallel(model)
 
+    def batch(at: int) -> Batch:
+        x, y, pos = batch_at(data.train, at, seed, t.batch_size, t.seq_len, rank, world)
+        return Batch(x, y, pos, x.numel())
 
-def _train_step(run: _Run) -> tuple[float, float, int]:
-    """One optimiser step at ``run.step``: (loss, gradient norm, tokens seen by all ranks)."""
-    t = run.cfg.train
-    run.ddp_model.train()
-    for group in run.optimizer.param_groups:
-        group["lr"] = lr_at(run.step, run.cfg)
-    x, y, pos = batch_at(
-        run.data.train, run.step, t.seed, t.batch_size, t.seq_len, run.rank, run.world
-    )
-    loss = run.ddp_model(x, y, positions=pos)
-    run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    gnorm = torch.nn.utils.clip_grad_norm_(run.model.parameters(), t.grad_clip)
-    run.optimizer.step()
-    run.step += 1
-    value = float(loss.detach())
-    if not math.isfinite(value):
-        raise ExperimentError(f"{run.spec.name}: loss became {value} at step {run.step}")
-    return value, float(gnorm), x.numel() * run.world
+    loop = Loop(model, optimizer, t, batch, spec.name, step, forward, world)
+    return _Run(cfg, data, loop, info, ckpt, rank, seed)
 
 
 def _write_metric(metrics: Any, record: dict[str, Any]) -> None:
@@ -240,14 +177,15 @@ def _write_metric(metrics: Any, record: dict[str, Any]) -> None:
 
 def _checkpoint(run: _Run, metrics: Any, result: TrainResult) -> None:
     """Validation loss at checkpoint steps and the final step, then the checkpoint itself."""
-    t = run.cfg.train
-    if run.step % t.ckpt_every == 0 or run.step == t.steps:
-        result.val_loss = val_loss(run.model, run.data.val, run.cfg)
+    t, step = run.cfg.train, run.loop.step
+    if step % t.ckpt_every == 0 or step == t.steps:
+        result.val_loss = val_loss(run.loop.model, run.data.val, run.cfg, run.seed)
         if run.rank == 0:
-            _write_metric(metrics, {"step": run.step, "val_loss": round(result.val_loss, 5)})
+            _write_metric(metrics, {"step": step, "val_loss": round(result.val_loss, 5)})
     if run.rank == 0:
-        save_train_checkpoint(run.ckpt, run.model, run.optimizer, TrainState(run.step, run.info))
-    _barrier(run.world)
+        state = TrainState(step, run.info)
+        save_train_checkpoint(run.ckpt, run.loop.model, run.loop.optimizer, state)
+    barrier(run.loop.world)
 
 
 def train_run(
@@ -270,68 +208,47 @@ def train_run(
     run = _start_run(cfg, spec, run_dir, cache_dir, resume, data)
     metrics_path = run_dir / "metrics.jsonl"
     if run.rank == 0:
-        _truncate_metrics(metrics_path, run.step)
+        _truncate_metrics(metrics_path, run.loop.step)
     end = min(t.steps, stop_at) if stop_at is not None else t.steps
-    result = TrainResult(run_dir, run.step, completed=run.step >= t.steps, info=run.info)
-    bar = _progress(t.progress and run.rank == 0, run.step, t.steps, spec.name)
-    t0, tokens_seen = time.perf_counter(), 0
-    with _StopFlag() as stop, open(metrics_path, "a", encoding="utf-8") as metrics:
-        while run.step < end:
-            result.final_loss, gnorm, tokens = _train_step(run)
-            tokens_seen += tokens
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{result.final_loss:.3f}")
-            if run.rank == 0 and (run.step % t.log_every == 0 or run.step == end):
+    result = TrainResult(run_dir, run.loop.step, completed=run.loop.step >= t.steps, info=run.info)
+    with open(metrics_path, "a", encoding="utf-8") as metrics:
+
+        def after_step(s: StepStats, stopping: bool) -> None:
+            if run.rank == 0 and (s.step % t.log_every == 0 or s.step == end):
                 _write_metric(metrics, {
-                    "step": run.step,
-                    "loss": round(result.final_loss, 5),
-                    "lr": lr_at(run.step - 1, cfg),
-                    "grad_norm": round(gnorm, 4),
-                    "tok_per_s": round(tokens_seen / (time.perf_counter() - t0), 1),
+                    "step": s.step,
+                    "loss": round(s.loss, 5),
+                    "lr": lr_at(s.step - 1, t),
+                    "grad_norm": round(s.grad_norm, 4),
+                    "tok_per_s": round(s.tokens_seen / s.seconds, 1),
                 })  # fmt: skip
-            stopping = _agree(stop.signum is not None, run.world)
-            if run.step % t.ckpt_every == 0 or run.step == end or stopping:
+            if s.step % t.ckpt_every == 0 or s.step == end or stopping:
                 _checkpoint(run, metrics, result)
-            if stopping:
-                result.interrupted = True
-                break
-    if bar is not None:
-        bar.close()
-    result.step = run.step
-    result.completed = run.step >= t.steps
-    result.seconds = time.perf_counter() - t0
-    result.tokens_per_s = tokens_seen / result.seconds if result.seconds > 0 else 0.0
+
+        loop = run_loop(run.loop, end, after_step, progress=t.progress and run.rank == 0)
+    result.final_loss = loop.final_loss
+    result.interrupted = loop.interrupted
+    result.step = loop.step
+    result.completed = loop.step >= t.steps
+    result.seconds = loop.seconds
+    result.tokens_per_s = loop.tokens_per_s
     return result
 
 
 @torch.no_grad()
 def val_loss(
-    model: torch.nn.Module, stream: TokenStream | None, cfg: ExperimentConfig, n_windows: int = 8
+    model: torch.nn.Module,
+    stream: TokenStream | None,
+    cfg: ExperimentConfig,
+    seed: int,
+    n_windows: int = 8,
 ) -> float:
     """Mean loss on fixed validation windows at the training length (same windows every time)."""
     if stream is None or len(stream) < cfg.train.seq_len + 2:
         return float("nan")
     model.eval()
-    x, y, pos = fixed_windows(stream, cfg.train.seed, n_windows, cfg.train.seq_len)
+    x, y, pos = fixed_windows(stream, seed, n_windows, cfg.train.seq_len)
     return float(model(x, y, positions=pos))
-
-
-def _agree(flag: bool, world: int) -> bool:
-    if world <= 1:
-        return flag
-    import torch.distributed as dist
-
-    t = torch.tensor([1 if flag else 0])
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
-
-
-def _barrier(world: int) -> None:
-    if world > 1:
-        import torch.distributed as dist
-
-        dist.barrier()
 
 
 def _truncate_metrics(path: Path, step: int) -> None:
@@ -348,14 +265,6 @@ def _truncate_metrics(path: Path, step: int) -> None:
     tmp = path.with_suffix(".jsonl.tmp")
     tmp.write_text("".join(x + "\n" for x in keep), encoding="utf-8")
     os.replace(tmp, path)
-
-
-def _progress(enabled: bool, initial: int, total: int, desc: str):
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc=desc, leave=False, dynamic_ncols=True)
 
 
 def load_trained(run_dir: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:

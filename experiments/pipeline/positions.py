@@ -4,7 +4,9 @@ A source is a registered segmenter spec (text spans aligned to the tokens' chara
 nested spec (several segmenters stacked into hierarchical levels), or a source registered here
 under its own name, such as the paper's token-level ``sep`` path (separator token ids close
 segments). Each source computes one shard of a split at a time, possibly in a worker process
-(`experiments.shards`), and `experiments.data` caches and memory-maps what it returns.
+(`experiments.pipeline.shards`), and `experiments.pipeline.tokens` caches and memory-maps what it
+returns. Sources are registered in the registry ``bipe.position_sources``, so other packages can
+add their own (an entry point names a `PositionSource`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,23 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from experiments.errors import ExperimentError
-from experiments.shards import ArraySpec, safe_name, shard_tokenizer, short_hash
+from experiments.pipeline.segmenting import document_segmenters
+from experiments.pipeline.shards import ArraySpec, safe_name, shard_tokenizer, short_hash
+from experiments.registry import Registry
 from experiments.specs import is_nested, parse_spec, split_levels
+
+# segmenters.align.BOUNDARIES, restated so that loading a config imports no segmenter code; which
+# character of a token places it in a text segment: its first non-whitespace one ("word": a BPE
+# token's leading space no longer drags the next sentence's first word into the previous
+# segment) or its first ("start", the original alignment). Every command uses the same default.
+ALIGN_BOUNDARIES = ("start", "word")
+DEFAULT_ALIGN_BOUNDARY = "word"
+# The paper's separators: "." and newline close segments on the token-level path.
+DEFAULT_SEPARATOR_CHARS = ".\n"
 
 POSITION_ARRAYS = (
     ArraySpec("intra", "int32"),
@@ -43,7 +55,7 @@ class ShardContext:
 
     tokenizer_path: str
     separator_ids: list[int]
-    boundary: str = "start"  # segmenters.align's token boundary, for text segmenters
+    boundary: str = DEFAULT_ALIGN_BOUNDARY  # segmenters.align's token boundary, for text segmenters
 
 
 @dataclass
@@ -78,13 +90,12 @@ class PositionSource:
         return self.tag(spec, separator_chars)
 
 
-_POSITION_SOURCES: dict[str, PositionSource] = {}
+POSITION_SOURCES = Registry("position_sources", "position source")
 
 
 def register_position_source(source: PositionSource) -> PositionSource:
     """Add a non-segmenter position source, used wherever a segmenter spec is accepted."""
-    _POSITION_SOURCES[source.name] = source
-    return source
+    return POSITION_SOURCES.register(source.name, source)
 
 
 def position_source(spec: str) -> PositionSource:
@@ -93,7 +104,7 @@ def position_source(spec: str) -> PositionSource:
         split_levels(spec)  # a malformed level raises here
         return _NESTED_SOURCE
     name, _ = parse_spec(spec)
-    return _POSITION_SOURCES.get(name, _SEGMENTER_SOURCE)
+    return POSITION_SOURCES.get(name) if name in POSITION_SOURCES else _SEGMENTER_SOURCE
 
 
 def position_shard(
@@ -107,25 +118,13 @@ def position_shard(
     return arrays, {}
 
 
-_SEGMENTERS: dict[str, Any] = {}
-
-
-def _document_segmenters(spec: str) -> Any:
-    """The `DocumentSegmenters` of a spec, built once per process: models and parsers load slowly."""
-    from experiments.segment_report import DocumentSegmenters
-
-    if spec not in _SEGMENTERS:
-        _SEGMENTERS[spec] = DocumentSegmenters(*parse_spec(spec))
-    return _SEGMENTERS[spec]
-
-
 def _segmenter_positions(
     batch: ShardBatch, context: ShardContext, spec: str, max_intra: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions from a registered text segmenter, aligned to each document's token offsets."""
     from segmenters.align import align_tokens
 
-    segmenters = _document_segmenters(spec)
+    segmenters = document_segmenters(spec)
     encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
     intras, segs, offset = [], [], 0
     for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
@@ -201,7 +200,7 @@ def _nested_positions(
     from segmenters.nested import nest_segmentations
 
     parts = split_levels(spec)
-    segmenters = {inner: _document_segmenters(inner) for inner, _ in parts}
+    segmenters = {inner: document_segmenters(inner) for inner, _ in parts}
     labels = [f"{i}:{inner}@{level or ''}" for i, (inner, level) in enumerate(parts)]
     encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
     intras, levels = [], []

@@ -1,5 +1,5 @@
-"""The one data path: byte-level BPE trained locally, token streams per split with their segment
-positions (all cached), and the windows and batches cut from them for training and evaluation.
+"""A corpus as cached token streams: a byte-level BPE trained locally on the train split, the
+token ids of every split and their segment positions, built shard by shard and memory-mapped.
 
 Cache layout (default ``~/.cache/bipe``)::
 
@@ -11,45 +11,35 @@ Cache layout (default ``~/.cache/bipe``)::
     <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.nest-<spec>-m<M>.level<k>.npy    nested specs: one column per level
     <cache>/index/<corpus>-<change key>.json                        fingerprint + split plan of a streamed source
 
-The fingerprint hashes every document id and text, so a changed corpus never reuses a cache
-(``-v<val>-t<test>`` is appended for non-default split fractions). Arrays are built shard by shard
-(`experiments.shards`: a few MB of text each, in ``workers`` processes, resumable) and read back
-memory-mapped, so a corpus larger than memory streams from its source to disk and back.
+The fingerprint hashes every document id and text (`experiments.pipeline.index`), so a changed
+corpus never reuses a cache (``-v<val>-t<test>`` is appended for non-default split fractions).
+Arrays are built shard by shard (`experiments.pipeline.shards`: a few MB of text each, in
+``workers`` processes, resumable) and read back memory-mapped, so a corpus larger than memory
+streams from its source to disk and back.
 
-Segment ids count up across the whole split (each document opens a new segment), so any window
-cut from the stream can be re-based with `window_positions`. Positions come from a *position
-source* (`experiments.position_sources`): any registered segmenter spec (text spans aligned to
-tokens), a source registered there under its own name, such as the paper's token-level ``sep`` path (separator token ids close
-segments), or a nested spec (``code@file > code@definition > code@line``, see experiments.specs)
-whose streams also carry ``levels`` (N, K), coarse to fine, for the hierarchical schemes.
+Positions come from a *position source* (`experiments.pipeline.positions`): any registered
+segmenter spec (text spans aligned to tokens), a source registered there under its own name, such
+as the paper's token-level ``sep`` path (separator token ids close segments), or a nested spec
+(``code@file > code@definition > code@line``, see experiments.specs) whose streams also carry
+``levels`` (N, K), coarse to fine, for the hierarchical schemes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import itertools
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from experiments.config import DEFAULT_SEPARATOR_CHARS, ExperimentConfig, RunSpec, model_config
-from experiments.corpora import load_corpus
-from experiments.documents import (
-    SPLITS,
-    Corpus,
-    Document,
-    SplitPlan,
-    SplitPlanner,
-    fingerprint_documents,
-)
+from experiments.corpora import SPLITS, Corpus, Document
 from experiments.errors import ExperimentError
-from experiments.position_sources import (
+from experiments.pipeline.index import corpus_index
+from experiments.pipeline.positions import (
+    DEFAULT_ALIGN_BOUNDARY,
+    DEFAULT_SEPARATOR_CHARS,
     POSITION_ARRAYS,
     ShardBatch,
     ShardContext,
@@ -57,7 +47,7 @@ from experiments.position_sources import (
     position_shard,
     position_source,
 )
-from experiments.shards import (
+from experiments.pipeline.shards import (
     ArraySpec,
     atomic_write,
     build_sharded,
@@ -65,37 +55,13 @@ from experiments.shards import (
     shard_tokenizer,
     short_hash,
 )
+from experiments.pipeline.streams import TokenStream
 from experiments.specs import split_levels
-
-if TYPE_CHECKING:
-    import torch
-
-    from bipe_core.positions import Positions
 
 
 def default_cache_dir() -> Path:
     """``$BIPE_CACHE`` or ``~/.cache/bipe``."""
     return Path(os.environ.get("BIPE_CACHE") or Path.home() / ".cache" / "bipe")
-
-
-@dataclass
-class TokenStream:
-    """One split as a token stream with optional per-token segment positions."""
-
-    ids: np.ndarray  # int32 (N,)
-    doc_starts: np.ndarray  # int64 (D,)
-    intra: np.ndarray | None = None  # int32 (N,)
-    segment: np.ndarray | None = None  # int64 (N,), non-decreasing over the stream
-    levels: np.ndarray | None = None  # int64 (N, K) coarse -> fine, last column == segment
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def segment_lengths(self) -> np.ndarray:
-        """Length in tokens of every segment of the stream."""
-        if self.segment is None:
-            raise ExperimentError("this stream has no segment positions")
-        return np.bincount(self.segment - self.segment.min())
 
 
 SHARD_CHARS = 2_000_000  # text per shard: bounds the memory of each worker
@@ -105,62 +71,6 @@ IDS_ARRAYS = (
     ArraySpec("ids", "int32"),
     ArraySpec("docs", "int64", offset=lambda shard: len(shard["ids"])),
 )
-@dataclass
-class CorpusIndex:
-    """What one pass over a corpus learns: its content fingerprint and every document's split."""
-
-    fingerprint: str
-    plan: SplitPlan
-    documents: int
-    chars: int
-    skipped: int = 0  # documents a streamed source skipped (e.g. not UTF-8)
-
-
-def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) -> CorpusIndex:
-    """The corpus's index: computed in one pass, kept under ``<base>/index`` for streamed sources.
-
-    A streamed source's index is found again by its change key (paths, sizes, modification
-    times, options), so an unchanged source is not re-read just to be recognised.
-    """
-    path = None
-    if corpus.reader is not None:
-        key = json.dumps([corpus.reader.change_key, val_frac, test_frac, corpus.reader.max_docs])
-        path = base / "index" / f"{safe_name(corpus.name)}-{short_hash(key)}.json"
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-            d["plan"] = SplitPlan(**d["plan"])
-            return CorpusIndex(**d)
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
-    counts = dict.fromkeys(SPLITS, 0)
-    chars = 0
-    planner = SplitPlanner(val_frac, test_frac)
-
-    def feed(docs: Iterator[Document], split: str | None = None) -> Iterator[Document]:
-        nonlocal chars
-        for d in docs:
-            chars += len(d.text)
-            if split is None:
-                planner.add(d.id)
-            else:
-                counts[split] += 1
-            yield d
-
-    if corpus.reader is not None and corpus.reader.own_splits:
-        fingerprint = fingerprint_documents(
-            itertools.chain.from_iterable(feed(corpus.reader.documents(s), s) for s in SPLITS)
-        )
-        plan = SplitPlan(val_frac, test_frac, counts=counts, own=True)
-    else:
-        fingerprint = fingerprint_documents(feed(corpus.iter_documents()))
-        plan = planner.finish(lambda: (d.id for d in corpus.iter_documents()))
-    skipped = int(getattr(corpus.reader, "skipped", 0))
-    index = CorpusIndex(fingerprint, plan, sum(plan.counts.values()), chars, skipped)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        d = dataclasses.asdict(index)
-        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(d)), suffix=".json")
-    return index
 
 
 class CorpusTokens:
@@ -284,7 +194,7 @@ class CorpusTokens:
         segmenter: str | None = None,
         max_intra: int | None = None,
         separator_chars: str = DEFAULT_SEPARATOR_CHARS,
-        boundary: str = "start",
+        boundary: str = DEFAULT_ALIGN_BOUNDARY,
     ) -> TokenStream:
         """Token ids of ``split`` and, if ``segmenter`` is given, its segment positions.
 
@@ -333,7 +243,7 @@ class CorpusTokens:
         segmenter: str,
         max_intra: int | None,
         separator_chars: str,
-        boundary: str = "start",
+        boundary: str,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
@@ -399,23 +309,6 @@ def _encode_shard(tokenizer_path: str, texts: list[str]) -> tuple[dict[str, np.n
     return {"ids": ids, "docs": starts}, meta
 
 
-def window_positions(intra: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Re-base positions of a window cut from a stream: first segment 0, first token intra 0.
-
-    The same positions the paper's code computes from the window alone: a window that starts
-    inside a segment counts that partial segment from intra index 0.
-    """
-    seg = segment - segment[..., :1]
-    first = seg == 0
-    intra = np.where(first, intra - intra[..., :1], intra)
-    return intra, seg
-
-
-def window_levels(levels: np.ndarray) -> np.ndarray:
-    """Re-base hierarchical levels (..., T, K) of a window: every level starts at 0."""
-    return levels - levels[..., :1, :]
-
-
 def describe(tokens: CorpusTokens, split: str = "train") -> dict[str, object]:
     """Token counts and chars/token of one split (for reports)."""
     stream = tokens.stream(split)
@@ -428,116 +321,3 @@ def describe(tokens: CorpusTokens, split: str = "train") -> dict[str, object]:
         "documents": int(stream.doc_starts.shape[0]),
         "chars_per_token": round(chars / max(len(stream), 1), 3),
     }
-
-
-# ------------------------------------------------------------------------ runs, windows, batches
-
-
-@dataclass
-class RunData:
-    """Token streams of one run with the vocabulary they were made with."""
-
-    tokens: CorpusTokens
-    train: TokenStream | None
-    val: TokenStream | None
-    vocab_size: int
-    streams: dict[str, TokenStream] = field(default_factory=dict)
-
-
-def corpus_tokens(cfg: ExperimentConfig, corpus: str, cache_dir: str | Path | None) -> CorpusTokens:
-    """The cached tokens of ``corpus`` with the config's data settings."""
-    d = cfg.data
-    return CorpusTokens(
-        load_corpus(corpus, d.max_docs),
-        d.vocab_size,
-        cache_dir,
-        d.val_frac,
-        d.test_frac,
-        workers=d.prep_workers,
-    )
-
-
-def prepare_data(
-    cfg: ExperimentConfig,
-    spec: RunSpec,
-    cache_dir: str | Path | None = None,
-    splits: tuple[str, ...] = ("train", "val"),
-) -> RunData:
-    """Load the corpus, train/load the tokenizer and cached streams (with positions if needed)."""
-    tokens = corpus_tokens(cfg, spec.corpus, cache_dir)
-    streams = {s: run_stream(cfg, spec, tokens, s) for s in splits}
-    return RunData(
-        tokens, streams.get("train"), streams.get("val"), tokens.actual_vocab_size(), streams
-    )
-
-
-def run_stream(
-    cfg: ExperimentConfig, spec: RunSpec, tokens: CorpusTokens, split: str
-) -> TokenStream:
-    """The stream of ``split`` as run ``spec`` sees it: with positions when it has a segmenter."""
-    if not spec.segmenter:
-        return tokens.stream(split)
-    max_intra = model_config(cfg, spec.scheme).max_intra
-    d = cfg.data
-    return tokens.stream(split, spec.segmenter, max_intra, d.separator_chars, d.align_boundary)
-
-
-def windows(
-    stream: TokenStream, starts: np.ndarray, length: int
-) -> tuple[torch.Tensor, torch.Tensor, Positions | None]:
-    """Inputs/targets of the windows starting at ``starts`` and their re-based positions."""
-    import torch
-
-    idx = starts[:, None] + np.arange(length)[None]
-    x = torch.from_numpy(stream.ids[idx].astype(np.int64))
-    y = torch.from_numpy(stream.ids[idx + 1].astype(np.int64))
-    positions = None
-    if stream.segment is not None:
-        from bipe_core.positions import positions_from_arrays
-
-        intra, seg = window_positions(stream.intra[idx].astype(np.int64), stream.segment[idx])
-        levels = None if stream.levels is None else window_levels(stream.levels[idx])
-        positions = positions_from_arrays(intra, seg, levels=levels)
-    return x, y, positions
-
-
-def batch_at(
-    stream: TokenStream,
-    step: int,
-    seed: int,
-    batch_size: int,
-    seq_len: int,
-    rank: int = 0,
-    world: int = 1,
-) -> tuple[torch.Tensor, torch.Tensor, Positions | None]:
-    """Inputs, targets and positions of step ``step``: random windows chosen by (seed, step).
-
-    Batches are a pure function of (seed, step), which makes a resumed run identical to an
-    uninterrupted one and lets DDP ranks take disjoint rows of the same global batch.
-    """
-    n = len(stream)
-    if n < seq_len + 2:
-        raise ExperimentError(
-            f"the training split has {n} tokens, fewer than seq_len+2 = {seq_len + 2}"
-        )
-    rng = np.random.default_rng([seed, step])
-    starts = rng.integers(0, n - seq_len - 1, size=batch_size)[rank::world]
-    return windows(stream, starts, seq_len)
-
-
-def fixed_windows(
-    stream: TokenStream, seed: int, n_windows: int, seq_len: int
-) -> tuple[torch.Tensor, torch.Tensor, Positions | None]:
-    """The same ``n_windows`` validation windows every time (seeded by the run's seed)."""
-    rng = np.random.default_rng([seed, 2**31 - 1])
-    starts = rng.integers(0, len(stream) - seq_len - 1, size=n_windows)
-    return windows(stream, starts, seq_len)
-
-
-def blocks(
-    stream: TokenStream, length: int, budget: int, batch_size: int
-) -> Iterator[tuple[torch.Tensor, torch.Tensor, Positions | None]]:
-    """Non-overlapping blocks of ``length`` over the first ``budget`` tokens, ``batch_size`` at once."""
-    starts = np.arange(0, budget, length, dtype=np.int64)
-    for i in range(0, len(starts), batch_size):
-        yield windows(stream, starts[i : i + batch_size], length)

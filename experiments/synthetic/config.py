@@ -8,19 +8,31 @@ does not divide, a scheme that is unknown or does not apply, a target outside (0
 
 from __future__ import annotations
 
-import copy
 import dataclasses
-import hashlib
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from experiments.config import TrainConfig, nested_overrides, overlay
+from experiments.engine.config import (
+    NONEMPTY,
+    POSITIVE_INT,
+    POSITIVE_INTS,
+    PROBABILITY,
+    SEEDS,
+    TrainConfig,
+    build_preset,
+    nested_overrides,
+    overlay,
+    preset_names,
+    read_json_config,
+    register_preset,
+    setting,
+    validate,
+)
 from experiments.errors import ExperimentError
 from experiments.specs import parse_spec
 
-# Cells run in local worker processes, as Slurm jobs, or as submitit's local jobs (CI's stand-in).
-EXECUTORS = ("local", "slurm", "submitit-local")
+TASK = "synthetic"
 
 
 @dataclass(frozen=True)
@@ -46,12 +58,12 @@ class AutomatonSpec:
 
 def parse_automaton(spec: str) -> AutomatonSpec:
     """``"random:types=2,states=4,seed=1"`` -> AutomatonSpec; unknown families/options raise."""
-    from automata import FAMILIES
+    from automata import FAMILIES, list_families
 
     family, opts = parse_spec(spec)
     if family not in FAMILIES:
         raise ExperimentError(
-            f"unknown automaton family {family!r} in {spec!r}; choose one of {', '.join(sorted(FAMILIES))}"
+            f"unknown automaton family {family!r} in {spec!r}; choose one of {', '.join(list_families())}"
         )
     known = {"types", "states", "seed"}
     unknown = sorted(set(opts) - known)
@@ -74,36 +86,44 @@ class TaskConfig:
     and ``max_len`` tokens before its separator, in training and in every test.
     """
 
-    segments: list[int] = field(default_factory=lambda: [1, 8])
+    segments: list[int] = setting(factory=lambda: [1, 8])
     min_len: int = 1
     max_len: int = 6
-    factors: list[int] = field(default_factory=lambda: [1, 2, 4, 8])
-    test_words: int = 200  # per factor, the same words for every cell of an automaton
-    probe_words: int = 200  # words (factor 1) whose hidden states the probes read
-    eval_batch: int = 50
+    factors: list[int] = setting(factory=lambda: [1, 2, 4, 8], check=POSITIVE_INTS)
+    # per factor, the same words for every cell of an automaton
+    test_words: int = setting(200, check=POSITIVE_INT)
+    # words (factor 1) whose hidden states the probes read
+    probe_words: int = setting(200, check=POSITIVE_INT)
+    eval_batch: int = setting(50, check=POSITIVE_INT, numbers=False)
 
 
 @dataclass
 class SyntheticConfig:
     """The sweep: every automaton x scheme x width x seed is a cell (one run directory)."""
 
-    name: str = "synthetic"
-    automata: list[str] = field(
-        default_factory=lambda: ["mod-marked:types=2,states=2", "mod-unmarked:types=2,states=2"]
+    name: str = setting("synthetic", numbers=False)
+    automata: list[str] = setting(
+        factory=lambda: ["mod-marked:types=2,states=2", "mod-unmarked:types=2,states=2"],
+        check=NONEMPTY,
+        numbers=False,
+        specs=True,
     )
-    schemes: list[str] = field(default_factory=lambda: ["rope", "bipe_rope"])
-    widths: list[int] = field(default_factory=lambda: [8, 16, 32])
-    seeds: list[int] = field(default_factory=lambda: [0])
-    n_layers: int = 1
-    n_heads: int = 2
-    target: float = 0.97  # word accuracy a width must reach to count
+    schemes: list[str] = setting(
+        factory=lambda: ["rope", "bipe_rope"], check=NONEMPTY, numbers=False
+    )
+    widths: list[int] = setting(factory=lambda: [8, 16, 32], check=NONEMPTY, numbers=False)
+    seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False)
+    n_layers: int = setting(1, check=POSITIVE_INT)
+    n_heads: int = setting(2, check=POSITIVE_INT)
+    # word accuracy a width must reach to count (read by the report, not by a cell)
+    target: float = setting(0.97, check=PROBABILITY, numbers=False)
     probes: bool = True
-    workers: int = 2
+    workers: int = setting(2, check=POSITIVE_INT, numbers=False)
     # ModelConfig overrides shared by every cell (besides vocab, scheme, width, layers, heads)
-    model: dict[str, Any] = field(default_factory=lambda: {"ffn_multiple_of": 8})
-    task: TaskConfig = field(default_factory=TaskConfig)
-    train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(
+    model: dict[str, Any] = setting(factory=lambda: {"ffn_multiple_of": 8})
+    task: TaskConfig = setting(factory=TaskConfig)
+    train: TrainConfig = setting(
+        factory=lambda: TrainConfig(
             steps=300, batch_size=32, lr=3e-3, warmup=30, weight_decay=0.0, progress=False
         )
     )
@@ -114,67 +134,36 @@ class SyntheticConfig:
 
     def validate(self) -> SyntheticConfig:
         """Raise ExperimentError naming every bad value (samplers are built to check counts)."""
+        return validate(self, "synthetic")
+
+    def problems(self) -> list[str]:
+        """The rules that tie settings together; automata, samplers and model configs are built
+        to check them (`validate` checks each setting first)."""
         bad: list[str] = []
-        if (
-            isinstance(self.target, bool)
-            or not isinstance(self.target, int | float)
-            or not (0 < self.target <= 1)
-        ):
-            bad.append(f"target={self.target!r} (must be in (0, 1])")
-        for name in ("n_layers", "n_heads", "workers"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                bad.append(f"{name}={v!r} (must be a positive int)")
-        for name in ("automata", "schemes", "widths", "seeds"):
-            if not getattr(self, name):
-                bad.append(f"{name} is empty")
         t = self.task
         if len(t.segments) != 2 or not 1 <= t.segments[0] <= t.segments[1]:
             bad.append(f"task.segments={t.segments!r} (a range [lo, hi] with 1 <= lo <= hi)")
         if not 0 <= t.min_len <= t.max_len:
             bad.append(f"task.min_len/max_len={t.min_len}/{t.max_len} (need 0 <= min <= max)")
-        if not t.factors or any(
-            isinstance(f, bool) or not isinstance(f, int) or f < 1 for f in t.factors
-        ):
-            bad.append(f"task.factors={t.factors!r} (positive ints, e.g. [1, 2, 4, 8])")
-        for name in ("test_words", "probe_words", "eval_batch"):
-            v = getattr(t, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                bad.append(f"task.{name}={v!r} (must be a positive int)")
-        tr = self.train
-        for name in ("steps", "batch_size", "threads"):
-            v = getattr(tr, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                bad.append(f"train.{name}={v!r} (must be a positive int)")
-        if not (isinstance(tr.lr, int | float) and tr.lr > 0):
-            bad.append(f"train.lr={tr.lr!r} (must be > 0)")
         for w in self.widths:
-            if isinstance(w, bool) or not isinstance(w, int) or w < 1:
+            if not POSITIVE_INT.ok(w):
                 bad.append(f"width {w!r} (must be a positive int)")
-            elif isinstance(self.n_heads, int) and self.n_heads > 0 and w % self.n_heads:
+            elif w % self.n_heads:
                 bad.append(f"width {w} is not divisible by n_heads={self.n_heads}")
         bad += [f"scheme {s!r}: {why}" for s in self.schemes if (why := scheme_problem(s))]
         if bad:
-            raise ExperimentError("invalid synthetic config: " + "; ".join(bad))
+            return bad
         for spec in self.automata:
             check_automaton(self, parse_automaton(spec))
         for scheme in self.schemes:
             for w in self.widths:
                 cell_model_config(self, scheme, w, vocab_size=2, separator=1, max_tokens=8)
-        return self
+        return []
 
     def segment_ranges(self) -> dict[int, tuple[int, int]]:
         """Segment-count range per test factor (factor 1 is the training range)."""
         lo, hi = self.task.segments
         return {f: (lo, hi) if f == 1 else (f * hi // 2 + 1, f * hi) for f in self.task.factors}
-
-    def fingerprint(self) -> str:
-        """Hash of the settings that change a cell's numbers (not which cells there are)."""
-        d = self.to_dict()
-        keep = {k: d[k] for k in ("n_layers", "n_heads", "probes", "model", "task", "train")}
-        keep["train"].pop("progress")
-        blob = json.dumps(keep, sort_keys=True, default=str).encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def scheme_problem(scheme: str) -> str | None:
@@ -252,6 +241,7 @@ def cell_model_config(
         raise ExperimentError(f"bad model settings for {scheme} at width {width}: {exc}") from exc
 
 
+@register_preset(TASK, "tiny")
 def _tiny() -> SyntheticConfig:
     # For the tests: two automata, two schemes, two widths, one seed, a few steps (seconds).
     return SyntheticConfig(
@@ -268,6 +258,7 @@ def _tiny() -> SyntheticConfig:
     )
 
 
+@register_preset(TASK, "cpu")
 def _cpu() -> SyntheticConfig:
     # About 25 minutes on 2 shared cores (docs/synthetic.md says what it can and cannot show).
     return SyntheticConfig(
@@ -295,6 +286,7 @@ def _cpu() -> SyntheticConfig:
     )
 
 
+@register_preset(TASK, "gpu")
 def _gpu() -> SyntheticConfig:
     # The full sweep: every family, growing bottom sizes, 5 seeds, widths 8..128, 2 layers.
     automata = ["mod-marked:types=2,states=2", "mod-unmarked:types=2,states=2"]
@@ -318,17 +310,22 @@ def _gpu() -> SyntheticConfig:
     )
 
 
-PRESETS = {"tiny": _tiny, "cpu": _cpu, "gpu": _gpu}
+def presets() -> list[str]:
+    """The names of the synthetic presets: the built-ins, then any an entry point adds."""
+    return preset_names(TASK)
 
 
 def load_synthetic_config(
-    preset: str | None = "tiny", overrides: list[str] | None = None, **fields: Any
+    preset: str | None = "tiny",
+    overrides: list[str] | None = None,
+    path: str | Path | None = None,
+    **fields: Any,
 ) -> SyntheticConfig:
-    """A preset, then `fields` (e.g. schemes=[...]) and ``--set key=value`` overrides, validated."""
-    if preset is not None and preset not in PRESETS:
-        raise ExperimentError(f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
-    cfg = PRESETS[preset]() if preset else SyntheticConfig()
-    cfg = copy.deepcopy(cfg)
+    """A preset, then a JSON file, then `fields` (e.g. schemes=[...]) and ``--set key=value``
+    overrides, validated."""
+    cfg = build_preset(TASK, preset) if preset else SyntheticConfig()
+    if path is not None:
+        overlay(cfg, read_json_config(path))
     overlay(cfg, {k: v for k, v in fields.items() if v is not None})
     overlay(cfg, nested_overrides(list(overrides or [])))
     return cfg.validate()

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from experiments.synthetic.words import to_tensors
+
 PROBE_TARGETS = ("top", "bottom", "flat")
 
 
@@ -55,8 +57,6 @@ def ridge_probe(
 
 def probe_layers(model: Any, batch: Any) -> list[dict[str, Any]]:
     """Probe accuracy per (layer, target) on a WordBatch, beside the majority-class baseline."""
-    from experiments.synthetic import to_tensors
-
     ids, _, pos = to_tensors(batch)
     states = layer_states(model, ids, pos)
     half = batch.ids.shape[0] // 2

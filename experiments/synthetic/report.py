@@ -11,16 +11,17 @@ flat size (minimal DFA states) and against the bilevel size (top + bottom states
 from __future__ import annotations
 
 import json
-import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from experiments import report
-from experiments.synthetic import SweepResult
-from experiments.synthetic_config import SyntheticConfig, parse_automaton
+from experiments.analysis import report, results
+from experiments.analysis.stats import t_interval
+from experiments.engine.sweep import SweepResult
+from experiments.synthetic.config import SyntheticConfig, parse_automaton
+from experiments.synthetic.plots import plot_acc_vs_width, plot_min_width
 
 SIZE_FIELDS = (
     "types",
@@ -63,6 +64,7 @@ MIN_WIDTH_FIELDS = (
     "per_seed",
 )
 SIZE_AXES = {"flat": "min_dfa_states", "bilevel": "bilevel_states"}
+FIT_FIELDS = ("scheme", "size", "size_field", "points", "best", "formula", "ssr", "aic", "spearman")
 
 
 def automaton_sizes(spec_text: str) -> dict[str, Any]:
@@ -119,8 +121,6 @@ def cell_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def width_interval(widths: list[int]) -> tuple[float, float | None, float | None]:
     """Geometric mean of per-seed minimal widths and its 95% t-interval (None with one seed)."""
-    from experiments.stats import t_interval
-
     logs = [float(v) for v in np.log2(np.asarray(widths, dtype=float))]
     if len(logs) < 2:
         return 2 ** (sum(logs) / len(logs)), None, None
@@ -241,96 +241,6 @@ def probe_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-# ------------------------------------------------------------------------------ plots
-def plot_acc_vs_width(out: Path, rows: list[dict[str, Any]], target: float) -> list[Path]:
-    """Per test factor: word accuracy against width, a panel per automaton, a line per scheme."""
-    plt = report.pyplot()
-    paths = []
-    autos = sorted({r["automaton"] for r in rows})
-    schemes = sorted({r["scheme"] for r in rows})
-    all_widths = sorted({r["width"] for r in rows})
-    cols = min(4, len(autos) + 1)
-    nrow = math.ceil((len(autos) + 1) / cols)  # one spare panel holds the legend
-    for factor in sorted({r["factor"] for r in rows}):
-        fig, axes = plt.subplots(nrow, cols, figsize=(3.3 * cols, 2.7 * nrow), squeeze=False)
-        for ax, auto in zip(axes.flat, autos):
-            for k, scheme in enumerate(schemes):
-                key = (auto, scheme, factor)
-                sel = [r for r in rows if (r["automaton"], r["scheme"], r["factor"]) == key]
-                widths = sorted({r["width"] for r in sel})
-                vals = [[r["word_acc"] for r in sel if r["width"] == w] for w in widths]
-                mean = [float(np.mean(v)) for v in vals]
-                err = [
-                    [m - min(v) for m, v in zip(mean, vals)],
-                    [max(v) - m for m, v in zip(mean, vals)],
-                ]
-                ax.errorbar(widths, mean, yerr=err, marker="o", capsize=2, label=scheme,
-                            color=f"C{k}")  # fmt: skip
-            ax.axhline(target, color="grey", linestyle=":", linewidth=1)
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(all_widths, [str(w) for w in all_widths])
-            ax.set_xlim(all_widths[0] / 1.3, all_widths[-1] * 1.3)
-            ax.set_ylim(-0.03, 1.03)
-            ax.set_title(auto, fontsize=8)
-            ax.set_xlabel("width", fontsize=8)
-            ax.set_ylabel("word accuracy", fontsize=8)
-            ax.grid(True, alpha=0.3)
-        spare = list(axes.flat)[len(autos) :]
-        for ax in spare:
-            ax.axis("off")
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        spare[0].legend(handles, labels, fontsize=8, loc="center")
-        fig.suptitle(
-            f"word accuracy vs width at {factor}x the training segments (mean, min-max over seeds)",
-            fontsize=9,
-        )
-        paths.append(report.save_figure(fig, out / f"acc_vs_width_x{factor}.png"))
-    return paths
-
-
-def plot_min_width(
-    out: Path, mins: list[dict[str, Any]], widths: list[int], factor: int = 1
-) -> Path:
-    """Minimal width against the flat and against the bilevel size, a series per scheme.
-
-    Intervals are clipped to the swept widths (a t-interval from two seeds can span decades).
-    """
-    plt = report.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), squeeze=False)
-    schemes = sorted({m["scheme"] for m in mins})  # colours as in the accuracy plots
-    low, high = min(widths) / 1.5, max(widths) * 1.5
-    for ax, (axis, key) in zip(axes.flat, SIZE_AXES.items()):
-        for k, scheme in enumerate(schemes):
-            pts = [m for m in mins if m["scheme"] == scheme and m["factor"] == factor]
-            pts = sorted(
-                (m for m in pts if m["min_width"] != "" and m[key] is not None),
-                key=lambda m: m[key],
-            )
-            if not pts:
-                continue
-            xs = [m[key] for m in pts]
-            ys = [m["min_width"] for m in pts]
-            lo = [y - max(low, m["ci_low"] if m["ci_low"] != "" else y) for y, m in zip(ys, pts)]
-            hi = [min(high, m["ci_high"] if m["ci_high"] != "" else y) - y for y, m in zip(ys, pts)]
-            ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=2, label=scheme, color=f"C{k}")
-        ax.set_xscale("log")
-        ax.set_yscale("log", base=2)
-        ax.set_ylim(low, high)
-        ax.set_yticks(widths, [str(w) for w in widths])
-        ax.xaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
-        ax.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
-        ax.set_xlabel(f"{axis} size ({key})")
-        ax.set_ylabel("minimal width")
-        ax.grid(True, which="both", alpha=0.3)
-    if axes.flat[-1].get_legend_handles_labels()[0]:
-        axes.flat[-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.suptitle(
-        f"minimal width reaching the target at {factor}x (automata that never reach it are left out)",
-        fontsize=9,
-    )
-    return report.save_figure(fig, out / "min_width_vs_size.png")
-
-
 # ------------------------------------------------------------------------------ tables
 def md_table(rows: list[dict[str, Any]], fields: list[str]) -> str:
     """A Markdown table of the given columns."""
@@ -414,30 +324,50 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
     mins = min_width_rows(rows, sizes, cfg.target, cfg.widths, cfg.seeds)
     fits = fit_rows(mins)
     probes = probe_rows(res.results)
-    report.write_csv(out / "cells.csv", rows, CELL_FIELDS)
-    report.write_csv(out / "min_width.csv", mins, MIN_WIDTH_FIELDS)
-    report.write_csv(
-        out / "fits.csv",
-        fits,
-        ("scheme", "size", "size_field", "points", "best", "formula", "ssr", "aic", "spearman"),
+    results.write_csv(out / "cells.csv", rows, CELL_FIELDS)
+    results.write_csv(out / "min_width.csv", mins, MIN_WIDTH_FIELDS)
+    results.write_csv(out / "fits.csv", fits, FIT_FIELDS)
+    results.write_csv(
+        out / "sizes.csv", list(sizes.values()), ("automaton", "family", *SIZE_FIELDS)
     )
-    report.write_csv(out / "sizes.csv", list(sizes.values()), ("automaton", "family", *SIZE_FIELDS))
     if probes:
-        report.write_csv(out / "probes.csv", probes)
+        results.write_csv(out / "probes.csv", probes)
     if rows:
         plot_acc_vs_width(out, rows, cfg.target)
-        plot_min_width(out, mins, cfg.widths)
-    factors = " / ".join(f"{f}x" for f in sorted(cfg.task.factors))
+        plot_min_width(out, mins, cfg.widths, SIZE_AXES)
     seconds = res.seconds if res.ran else None  # a rerun that only reads results has no wall time
     lines = report.summary_header(f"BiPE synthetic sweep: {cfg.name}", command, seconds)
     lines += [
         f"- cells: {len(res.results)} finished of {len(res.results) + len(res.failed)}"
         + (" (interrupted)" if res.interrupted else ""),
         "",
+        *_summary_sections(cfg, mins, sizes, fits, probes),
+    ]
+    if res.failed:
+        lines += ["## Cells without results", ""]
+        lines += [f"- {k}: {v}" for k, v in sorted(res.failed.items())] + [""]
+    lines += ["## Configuration", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", ""]
+    path = out / "summary.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _summary_sections(
+    cfg: SyntheticConfig,
+    mins: list[dict[str, Any]],
+    sizes: dict[str, dict[str, Any]],
+    fits: list[dict[str, Any]],
+    probes: list[dict[str, Any]],
+) -> list[str]:
+    """The Markdown sections of summary.md between its header and the configuration."""
+    factors = " / ".join(f"{f}x" for f in sorted(cfg.task.factors))
+    lo, hi = cfg.task.segments
+    return [
         f"## Minimal width reaching word accuracy {cfg.target:g} ({factors})",
         "",
-        f"Training words have {cfg.task.segments[0]}-{cfg.task.segments[1]} segments; at factor f the "
-        f"test words have f*{cfg.task.segments[1]}/2+1 .. f*{cfg.task.segments[1]}. Widths swept: "
+        f"Training words have {lo}-{hi} segments; at factor f the "
+        f"test words have f*{hi}/2+1 .. f*{hi}. Widths swept: "
         f"{', '.join(map(str, cfg.widths))}; seeds: {', '.join(map(str, cfg.seeds))}. "
         f"'>{max(cfg.widths)}': no seed reached the target (with '(k/n)': only k of n seeds did); "
         "'*': from the finished seeds only; '?': not finished. Geometric mean over seeds; "
@@ -462,11 +392,3 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
         "![minimal width vs size](min_width_vs_size.png)",
         "",
     ]
-    if res.failed:
-        lines += ["## Cells without results", ""]
-        lines += [f"- {k}: {v}" for k, v in sorted(res.failed.items())] + [""]
-    lines += ["## Configuration", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", ""]
-    path = out / "summary.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n", encoding="utf-8")
-    return path

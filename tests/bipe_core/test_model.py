@@ -373,7 +373,9 @@ def test_float_targets_give_the_multi_label_loss_with_padding_left_out():
     assert torch.equal(model(ids, sets2, attention_mask=mask), got)
     # the integer path is untouched: still exactly the cross-entropy
     labels = torch.randint(0, 6, (2, 7))
-    assert torch.equal(model(ids, labels), F.cross_entropy(model(ids).reshape(-1, 6), labels.reshape(-1)))
+    assert torch.equal(
+        model(ids, labels), F.cross_entropy(model(ids).reshape(-1, 6), labels.reshape(-1))
+    )
     with pytest.raises(ShapeError, match="multi-label"):
         model(ids, sets[..., :4])
 

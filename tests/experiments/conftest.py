@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from experiments.config import DataConfig, EvalConfig, ExperimentConfig, TrainConfig
+from experiments.lm.config import DataConfig, EvalConfig, ExperimentConfig
+from experiments.lm.config import LMTrainConfig as TrainConfig
 
 
 @pytest.fixture(scope="session")

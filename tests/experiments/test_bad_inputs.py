@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from experiments.checkpoints import CHECKPOINT_NAME, read_header
 from experiments.cli import main
-from experiments.config import RunSpec
+from experiments.commands.outputs import OWNER_MARKER, OutputExistsError, claim_dir, claim_file
+from experiments.engine.checkpoints import CHECKPOINT_NAME, read_header
+from experiments.engine.sweep import check_workers
 from experiments.errors import ExperimentError
-from experiments.runner import check_workers, run_grid
-from experiments.train import train_run
-from experiments.validate import OWNER_MARKER, OutputExistsError, claim_dir, claim_file
+from experiments.lm.config import RunSpec
+from experiments.lm.grid import run_grid
+from experiments.lm.train import train_run
 from tests.experiments.test_cli import MICRO
 
 
@@ -204,7 +205,7 @@ def test_rerun_of_a_finished_run_says_so(trained, tmp_path, cache_dir, capsys):
 def test_logging_settings_may_change_on_resume(trained, tmp_path, cache_dir, micro):
     import shutil
 
-    from experiments.config import load_config
+    from experiments.lm.config import load_config
 
     run = tmp_path / "run"
     shutil.copytree(trained, run)
@@ -222,12 +223,13 @@ def test_pool_reports_a_stopped_worker_as_interrupted(micro, tmp_path, cache_dir
     import threading
     import time
 
-    from experiments.config import run_specs
-    from experiments.runner import _run_pool, prepare_all
+    from experiments.engine.sweep import run_sweep
+    from experiments.lm.config import run_specs
+    from experiments.lm.grid import LM_TASK
 
     cfg = micro(steps=100_000, ckpt_every=100_000, log_every=1)
     cfg.schemes = ["rope"]
-    prepare_all(cfg, cache_dir)
+    options = {"cache_dir": str(cache_dir)}
     spec = run_specs(cfg)[0]
     metrics = tmp_path / "runs" / spec.name / "metrics.jsonl"
 
@@ -240,6 +242,6 @@ def test_pool_reports_a_stopped_worker_as_interrupted(micro, tmp_path, cache_dir
 
     lines: list[str] = []
     threading.Thread(target=stop_when_training, daemon=True).start()
-    _run_pool(cfg, [spec], tmp_path, cache_dir, 1, lines.append)
+    run_sweep(LM_TASK, cfg, tmp_path, workers=1, options=options, log=lines.append)
     assert lines[-1] == f"interrupted {spec.name} (exit 130)"
     assert (tmp_path / "runs" / spec.name / CHECKPOINT_NAME).is_file()

@@ -31,7 +31,7 @@ def test_compare_segmenters_unknown_name_is_an_error(tmp_path, capsys):
 
 def test_each_document_gets_the_segmenter_of_its_file_name():
     pytest.importorskip("tree_sitter_python")
-    from experiments.segment_report import DocumentSegmenters
+    from experiments.pipeline.segmenting import DocumentSegmenters
 
     segs = DocumentSegmenters("code", {})
     first = segs.for_document("cpython/json/decoder.py")

@@ -6,18 +6,18 @@ import json
 
 import pytest
 
-from experiments.config import (
-    PRESETS,
+from experiments.errors import ExperimentError
+from experiments.lm.config import (
     apply_overrides,
     from_dict,
     load_config,
     preset,
+    presets,
     uses_segments,
 )
-from experiments.errors import ExperimentError
 
 
-@pytest.mark.parametrize("name", sorted(PRESETS))
+@pytest.mark.parametrize("name", sorted(presets()))
 def test_presets_are_valid_and_fresh(name):
     a, b = preset(name), preset(name)
     a.train.steps += 1
@@ -103,7 +103,7 @@ def test_baselines_need_no_segments():
 
 def test_model_section_holds_modelconfig_overrides_judged_by_modelconfig():
     from bipe_core import ModelConfig
-    from experiments.config import model_config
+    from experiments.lm.config import model_config
 
     cfg = apply_overrides(preset("tiny"), ["model.rope_theta=500", "model.intra=sinusoidal"])
     mc = model_config(cfg, "bipe_rope", 300)

@@ -11,8 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from experiments import corpora
-from experiments.corpora import arith_steps, load_corpus, make_arith_corpus, parse_kjv_dump
-from experiments.documents import Document, doc_hash, split_documents
+from experiments.corpora import (
+    Document,
+    arith_steps,
+    doc_hash,
+    load_corpus,
+    make_arith_corpus,
+    parse_kjv_dump,
+    split_documents,
+)
 from experiments.errors import ExperimentError
 
 DUMP = """

@@ -8,11 +8,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.corpora import load_corpus
-from experiments.data import CorpusTokens, window_positions
-from experiments.documents import Corpus, CorpusInfo, Document
+from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
 from experiments.errors import ExperimentError
-from experiments.position_sources import TOKEN_SEPARATORS
+from experiments.pipeline import TOKEN_SEPARATORS, CorpusTokens, window_positions
 
 INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
 
@@ -70,13 +68,16 @@ def test_token_separator_positions_follow_the_paper(tmp_path):
 
 def test_segmenter_positions_cached_next_to_the_ids(tmp_path):
     t = CorpusTokens(_toy(), 256, tmp_path)
-    s = t.stream("train", "punct", max_intra=16)
+    # the original alignment keeps the original file names (the default, "word", adds -bword)
+    s = t.stream("train", "punct", max_intra=16, boundary="start")
     assert list(t.dir.glob("train.punct-m16.*.npy"))
     assert s.intra.max() < 16 and np.all(np.diff(s.segment) >= 0)
     # a segment boundary follows each "." / "!" / newline of the text
     text = "".join(d.text for d in t.corpus.split("train"))
     assert s.segment[-1] + 1 >= text.count("\n")
-    again = CorpusTokens(_toy(), 256, tmp_path).stream("train", "punct", max_intra=16)
+    again = CorpusTokens(_toy(), 256, tmp_path).stream(
+        "train", "punct", max_intra=16, boundary="start"
+    )
     assert np.array_equal(again.segment, s.segment)
 
 
@@ -105,7 +106,7 @@ def test_bad_vocab_and_empty_split_raise(tmp_path):
 
 
 def test_sep_is_a_registered_position_source_and_segmenters_are_the_default():
-    from experiments.position_sources import position_source
+    from experiments.pipeline import position_source
 
     sep, punct = position_source("sep"), position_source("fixed:size=3")
     assert sep.name == TOKEN_SEPARATORS and not sep.segments_text
@@ -133,7 +134,7 @@ def test_alignment_boundary_is_part_of_the_positions_cache_key(tmp_path):
 
 
 def test_boundary_stats_count_what_the_word_boundary_moves(tmp_path):
-    from experiments.alignstats import boundary_stats, format_boundary_stats
+    from experiments.analysis.alignstats import boundary_stats, format_boundary_stats
 
     t = CorpusTokens(_toy(), 300, tmp_path)
     old, new = (boundary_stats(t, "punct", "train", b) for b in ("start", "word"))

@@ -9,11 +9,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from experiments.config import RunSpec
-from experiments.data import TokenStream, prepare_data, window_positions
 from experiments.errors import ExperimentError
-from experiments.evaluate import eval_budget, evaluate_run, perplexity_at, perplexity_by_length
-from experiments.train import build_model, train_run
+from experiments.lm.config import RunSpec
+from experiments.lm.data import prepare_data
+from experiments.lm.evaluate import eval_budget, evaluate_run, perplexity_at, perplexity_by_length
+from experiments.lm.train import build_model, train_run
+from experiments.pipeline import TokenStream, window_positions
 
 
 def test_budget_is_a_multiple_of_the_longest_length_and_errors_when_too_short():

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from experiments.config import RunSpec, model_config, run_specs
 from experiments.corpora import load_corpus
-from experiments.data import CorpusTokens, batch_at, window_levels, window_positions
 from experiments.errors import ExperimentError
+from experiments.lm.config import RunSpec, model_config, run_specs
+from experiments.pipeline import CorpusTokens, batch_at, window_levels, window_positions
 
 PROSE = "punct:lines=true@line > punct:terminals=.;:?!,lowercase_next=false"
 
@@ -77,8 +77,8 @@ def test_the_grid_runs_hier_schemes_only_with_nested_specs(micro):
 
 @pytest.mark.parametrize("scheme", ["hier_rope", "hier_alibi"])
 def test_a_hier_run_trains_evaluates_and_uses_the_outer_level(micro, cache_dir, tmp_path, scheme):
-    from experiments.evaluate import evaluate_run
-    from experiments.train import load_trained, train_run
+    from experiments.lm.evaluate import evaluate_run
+    from experiments.lm.train import load_trained, train_run
 
     cfg = micro(steps=4)
     spec = RunSpec("sample", scheme, PROSE)
@@ -89,7 +89,9 @@ def test_a_hier_run_trains_evaluates_and_uses_the_outer_level(micro, cache_dir, 
     ev = evaluate_run(tmp_path / scheme, cache_dir=cache_dir)
     assert [r["length"] for r in ev["results"]] == [32, 64, 128]
     # the outer level reaches the model: moving one line boundary changes the loss
-    stream = CorpusTokens(load_corpus("sample"), 300, cache_dir).stream("train", PROSE, 32)
+    stream = CorpusTokens(load_corpus("sample"), 300, cache_dir).stream(
+        "train", PROSE, 32, boundary="start"
+    )
     x, y, pos = batch_at(stream, 0, 0, 2, 32)
     with torch.no_grad():
         model.pos.eval()

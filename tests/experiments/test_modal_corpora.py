@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from experiments import modal_corpora
 from experiments.corpora import corpus_table, load_corpus
+from experiments.corpora import modal as modal_corpora
 from experiments.errors import ExperimentError
 from segmenters import check_segmentation, get_segmenter
 

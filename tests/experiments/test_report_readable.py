@@ -9,7 +9,8 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from experiments import __version__, report
+from experiments import __version__
+from experiments.analysis import report
 
 
 def _evals() -> list[dict]:

@@ -7,10 +7,10 @@ import csv
 import pytest
 from scipy import stats as sps
 
+from experiments.analysis.results import write_results
+from experiments.analysis.stats import diff_line, find_cell, ratio_table, report_cells, seeds_table
 from experiments.cli import main
 from experiments.errors import ExperimentError
-from experiments.report import write_results
-from experiments.stats import diff_line, find_cell, ratio_table, report_cells, seeds_table
 
 
 def _evals(scheme, segmenter, ppls, lengths=(64, 128), seed0=0):

@@ -8,10 +8,11 @@ import json
 import numpy as np
 import pytest
 
+from experiments.analysis.report import plot_ppl, plot_segment_hist, write_summary
+from experiments.analysis.results import flat_rows, write_results
+from experiments.analysis.segstats import format_stats, per_document_lengths, segment_stats
 from experiments.corpora import load_corpus
-from experiments.data import CorpusTokens
-from experiments.report import flat_rows, plot_ppl, plot_segment_hist, write_results, write_summary
-from experiments.segstats import format_stats, per_document_lengths, segment_stats
+from experiments.pipeline import CorpusTokens
 
 
 def test_per_document_lengths_count_tokens_per_segment():

@@ -11,13 +11,17 @@ import numpy as np
 import pytest
 
 from experiments.cli import main
-from experiments.corpora import list_corpora, load_corpus
-from experiments.data import CorpusTokens
-from experiments.documents import Corpus, CorpusInfo, split_documents
+from experiments.corpora import (
+    Corpus,
+    CorpusInfo,
+    CorpusSourceError,
+    list_corpora,
+    load_corpus,
+    split_documents,
+)
 from experiments.errors import ExperimentError
-from experiments.position_sources import TOKEN_SEPARATORS
-from experiments.shards import ArraySpec, build_sharded
-from experiments.sources import CorpusSourceError
+from experiments.pipeline import TOKEN_SEPARATORS, CorpusTokens
+from experiments.pipeline.shards import ArraySpec, build_sharded
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "corpora"
 NOTES = f"folder:path={DATA / 'notes'}"
@@ -219,9 +223,9 @@ def test_corpus_stats_on_each_source_and_errors_without_traceback(tmp_path, caps
 
 
 def test_a_run_trains_and_evaluates_on_a_jsonl_corpus(micro, tmp_path):
-    from experiments.config import RunSpec
-    from experiments.evaluate import evaluate_run
-    from experiments.train import train_run
+    from experiments.lm.config import RunSpec
+    from experiments.lm.evaluate import evaluate_run
+    from experiments.lm.train import train_run
 
     cfg = micro(steps=2)
     cfg.data.corpora = [JSONL]
@@ -247,7 +251,7 @@ def test_duplicate_ids_in_a_source_are_named_before_anything_is_cached(tmp_path)
 
 
 def test_set_data_corpora_keeps_each_specs_options_together():
-    from experiments.config import load_config
+    from experiments.lm.config import load_config
 
     cfg = load_config("tiny", None, [f"data.corpora=sample,{JSONL},arith:seed=2"])
     assert cfg.data.corpora == ["sample", JSONL, "arith:seed=2"]

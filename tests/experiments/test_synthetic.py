@@ -17,20 +17,20 @@ from hypothesis import strategies as st
 from automata import make_family
 from automata.samplers import HierarchicalSampler
 from experiments.cli import main
+from experiments.engine.sweep import run_cells
 from experiments.errors import ExperimentError
-from experiments.synthetic import (
+from experiments.synthetic.config import load_synthetic_config
+from experiments.synthetic.report import min_width_rows, min_width_table, write_report
+from experiments.synthetic.task import (
+    SYNTHETIC_TASK,
     all_cells,
     cell_result,
     collect,
     compute_cell,
     evaluate_words,
-    run_cells,
     run_sweep,
-    to_tensors,
-    word_batch,
 )
-from experiments.synthetic_config import load_synthetic_config
-from experiments.synthetic_report import min_width_rows, min_width_table, write_report
+from experiments.synthetic.words import to_tensors, word_batch
 
 # One tiny cell setting shared by the tests that train (about a second per cell on one core).
 MICRO = [
@@ -167,10 +167,10 @@ def test_a_cell_trains_tests_at_every_factor_and_probes(tmp_path):
 def test_finished_cells_are_skipped_and_changed_settings_recompute(tmp_path):
     cfg = micro(schemes="rope,bipe_rope")
     cells = all_cells(cfg)
-    assert run_cells(cfg.to_dict(), [tuple(c.__dict__.values()) for c in cells], str(tmp_path)) == 0
+    assert run_cells(SYNTHETIC_TASK, cfg, cells, tmp_path) == 0
     paths = [tmp_path / "cells" / c.name / "result.json" for c in cells]
     stamps = [p.stat().st_mtime_ns for p in paths]
-    assert run_cells(cfg.to_dict(), [tuple(c.__dict__.values()) for c in cells], str(tmp_path)) == 0
+    assert run_cells(SYNTHETIC_TASK, cfg, cells, tmp_path) == 0
     assert [p.stat().st_mtime_ns for p in paths] == stamps  # nothing recomputed
     assert len(collect(cfg, tmp_path).results) == 2
     changed = micro(schemes="rope,bipe_rope")
@@ -204,7 +204,7 @@ def test_min_width_waits_for_unfinished_widths_and_gives_an_interval():
 def test_report_files_from_finished_cells(tmp_path):
     cfg = micro(schemes="nope,bipe_alibi")
     cells = all_cells(cfg)
-    run_cells(cfg.to_dict(), [tuple(c.__dict__.values()) for c in cells], str(tmp_path))
+    run_cells(SYNTHETIC_TASK, cfg, cells, tmp_path)
     path = write_report(cfg, collect(cfg, tmp_path), "bipe synthetic --preset tiny")
     text = path.read_text()
     assert "Minimal width reaching word accuracy 0.97" in text and "commit" in text

@@ -15,11 +15,13 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from experiments.checkpoints import CHECKPOINT_NAME
-from experiments.config import RunSpec
-from experiments.data import batch_at, prepare_data
+from experiments.engine.checkpoints import CHECKPOINT_NAME
+from experiments.engine.trainer import lr_at
 from experiments.errors import ExperimentError
-from experiments.train import load_trained, lr_at, train_run
+from experiments.lm.config import RunSpec
+from experiments.lm.data import prepare_data
+from experiments.lm.train import load_trained, train_run
+from experiments.pipeline import batch_at
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,10 +33,10 @@ def _weights(run_dir: Path) -> dict[str, torch.Tensor]:
 
 def test_lr_schedule_warms_up_then_decays_to_the_floor(micro):
     cfg = micro(steps=100, warmup=10, lr=1e-3, min_lr_frac=0.1)
-    lrs = [lr_at(s, cfg) for s in range(100)]
+    lrs = [lr_at(s, cfg.train) for s in range(100)]
     assert lrs[0] == pytest.approx(1e-4) and lrs[9] == pytest.approx(1e-3)
     assert all(a >= b for a, b in itertools.pairwise(lrs[10:]))
-    assert lr_at(100, cfg) == pytest.approx(1e-4)
+    assert lr_at(100, cfg.train) == pytest.approx(1e-4)
 
 
 def test_batches_are_a_function_of_seed_and_step(micro, cache_dir):
