@@ -39,7 +39,7 @@ AUTOMATON = "random:types=2,states=5"
 def bare(cfg, cell, binfa, batches=None) -> tuple[int, float]:
     """(tokens, CPU seconds) of a plain training loop; batches pre-built when given."""
     model = build_cell_model(cfg, cell, binfa)
-    opt = make_optimizer(model, cfg)  # the same AdamW and clipping: only the harness differs
+    opt = make_optimizer(model, cfg.train)  # the same AdamW and clipping: only the harness differs
     sampler = make_sampler(cfg, cell.spec, binfa, tuple(cfg.task.segments), seed=cell.seed)
     n = len(binfa.symbols)
     model.train()

@@ -66,3 +66,37 @@ def test_the_docs_extra_brings_the_site_tools():
     names = {re.split(r"[\[<>=]", r)[0] for r in extras["docs"]}
     assert names == {"mkdocs", "mkdocs-material", "mkdocstrings"}
     assert "docs" in extras["dev"][0]
+
+
+PACKAGES = ("segmenters", "bipe_core", "automata", "experiments")
+
+
+def _code_imports() -> list[tuple[str, str, list[str]]]:
+    """(page, module, names) of every ``from PACKAGE... import`` in the pages' Python blocks."""
+    pages = [p for p in DOCS.rglob("*.md") if "results" not in p.relative_to(DOCS).parts]
+    found = []
+    for page in [*pages, ROOT / "README.md"]:
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```python\n(.*?)```", text, re.S):
+            packages = "|".join(PACKAGES)
+            pattern = rf"^\s*from ((?:{packages})[\w.]*) import (\([^)]*\)|[^\n]*)"
+            for m in re.finditer(pattern, block, re.M):
+                listed = m.group(2).strip("()").replace("\n", " ").split(",")
+                names = [n.split(" as ")[0].strip() for n in listed if n.strip()]
+                found.append((page.relative_to(ROOT).as_posix(), m.group(1), names))
+    return found
+
+
+def test_docs_import_only_what_the_packages_export():
+    """Code on a page imports from a package itself (its __init__ is the public API), and every
+    name it imports is exported there."""
+    import importlib
+
+    wrong = []
+    for page, module, names in _code_imports():
+        if module not in PACKAGES:
+            wrong.append(f"{page}: from {module} import ... (import from {module.split('.')[0]})")
+            continue
+        pkg = importlib.import_module(module)
+        wrong += [f"{page}: {module} has no {n}" for n in names if not hasattr(pkg, n)]
+    assert _code_imports() and wrong == []

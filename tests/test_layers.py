@@ -163,9 +163,9 @@ def _room(module: str) -> tuple[int, str]:
     best = None
     for layer, rooms in enumerate(EXPERIMENTS_LAYERS):
         for room in rooms:
-            if module == room or (room != "experiments" and module.startswith(room + ".")):
-                if best is None or len(room) > len(best[1]):
-                    best = (layer, room)
+            inside = module == room or (room != "experiments" and module.startswith(room + "."))
+            if inside and (best is None or len(room) > len(best[1])):
+                best = (layer, room)
     assert best is not None, f"{module} belongs to no room of EXPERIMENTS_LAYERS"
     return best
 
