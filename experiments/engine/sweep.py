@@ -121,7 +121,8 @@ def run_cells(
             failed += 1
             continue
         tmp = where / (task.result_name + ".tmp")
-        tmp.write_text(json.dumps({**result, "fingerprint": fingerprint(cfg)}, indent=2) + "\n")
+        record = {**result, "fingerprint": fingerprint(cfg)}
+        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, where / task.result_name)
         (where / ERROR_NAME).unlink(missing_ok=True)
     return 1 if failed else 0
