@@ -99,14 +99,10 @@ class TrainConfig:
 # -- validation --------------------------------------------------------------------------------
 
 
-def _fields(obj: Any) -> list[dataclasses.Field]:
-    return list(dataclasses.fields(obj))
-
-
 def setting_problems(obj: Any, prefix: str = "") -> list[str]:
     """Every setting of ``obj`` (and its sections) that fails its declared check, as messages."""
     bad = []
-    for f in _fields(obj):
+    for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             bad += setting_problems(value, f"{prefix}{f.name}.")
@@ -135,7 +131,7 @@ def overlay(obj: Any, data: dict[str, Any], prefix: str = "") -> None:
     """Lay a nested dict over a config dataclass in place; unknown keys raise ExperimentError."""
     if not isinstance(data, dict):
         raise ExperimentError(f"a config must be a JSON object, got {type(data).__name__}")
-    fields = {f.name: f for f in _fields(obj)}
+    fields = {f.name: f for f in dataclasses.fields(obj)}
     for key, value in data.items():
         if key not in fields:
             raise ExperimentError(
@@ -235,7 +231,7 @@ def read_json_config(path: str | Path) -> dict[str, Any]:
 def number_settings(obj: Any) -> dict[str, Any]:
     """The settings of ``obj`` that change a cell's numbers (``numbers=True``), as a nested dict."""
     out: dict[str, Any] = {}
-    for f in _fields(obj):
+    for f in dataclasses.fields(obj):
         if not f.metadata.get("numbers", True):
             continue
         value = getattr(obj, f.name)
