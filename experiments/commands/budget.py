@@ -71,8 +71,7 @@ def run_budget_command(args: argparse.Namespace) -> int:
         args.cache_dir,
         args.workers,
         command=command_line(),
-        executor=args.executor,
-        executor_options=executor_settings(args),
+        **executor_settings(args),
     )
     if rows is None:
         print("interrupted: run the same command again to resume", file=sys.stderr)

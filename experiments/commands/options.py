@@ -247,7 +247,9 @@ def workers_option(what: str, default: int | None = None) -> tuple[Option, ...]:
 
 
 def executor_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """The ``--executor-option KEY=VALUE`` pairs as a dict of parsed values."""
+    """``executor`` and ``executor_options`` (the ``--executor-option KEY=VALUE`` pairs, parsed)
+    as the keyword arguments every sweep takes."""
     from experiments.specs import parse_options
 
-    return parse_options(args.executor_option, where="--executor-option")
+    options = parse_options(args.executor_option, where="--executor-option")
+    return {"executor": args.executor, "executor_options": options}

@@ -60,8 +60,7 @@ def run_run(args: argparse.Namespace) -> int:
         args.cache_dir,
         args.workers,
         command=command_line(),
-        executor=args.executor,
-        executor_options=executor_settings(args),
+        **executor_settings(args),
     )
     print(f"report: {out.resolve()}/summary.md")
     if res.interrupted:

@@ -85,7 +85,7 @@ def run_synthetic(args: argparse.Namespace) -> int:
         res = collect(cfg, out)
     else:
         log = lambda m: print(m, file=sys.stderr)  # noqa: E731
-        res = run_sweep(cfg, out, args.executor, executor_settings(args), log=log)
+        res = run_sweep(cfg, out, **executor_settings(args), log=log)
     path = write_report(cfg, res, command_line())
     done = len(res.results)
     print(f"{done} cells finished, {len(res.failed)} without results; report: {path}")
