@@ -129,9 +129,9 @@ class ExperimentConfig:
         if d.max_docs is not None and not POSITIVE_INT.ok(d.max_docs):
             bad.append(f"data.max_docs={d.max_docs!r} (a positive int or null)")
         bad += self._scheme_problems()
-        if not bad:
-            for scheme in self.schemes:
-                model_config(self, scheme)  # ModelConfig judges the model section
+        if not bad:  # ModelConfig judges the model section, as each run of the grid will use it
+            for scheme, segmenter in dict.fromkeys((c.scheme, c.segmenter) for c in _cells(self)):
+                model_config(self, scheme, segmenter=segmenter)
         return bad
 
     def _scheme_problems(self) -> list[str]:

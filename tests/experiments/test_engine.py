@@ -227,3 +227,21 @@ def test_budget_claims_its_output_directory(tmp_path, capsys):
     assert main(["budget", "--steps", "2", "--out", str(mine)]) == 2
     assert "did not write" in capsys.readouterr().err
     assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+
+
+def test_hier_alibi_level_factors_are_set_through_the_experiment_config():
+    """The model section reaches hier_alibi's per-level factors, checked against the levels of the
+    nested segmenter the grid gives it (not against one level)."""
+    from bipe_core import DecoderLM
+    from experiments.lm.config import model_config
+
+    nested = "segmenters=punct:lines=true@line > punct"
+    cfg = apply_overrides(
+        preset("tiny"), ["model.level_factors=[1, 4]", "schemes=alibi,hier_alibi", nested]
+    )
+    model = DecoderLM(model_config(cfg, "hier_alibi", 300, cfg.segmenters[0]))
+    assert model.pos.level_factors == [1.0, 4.0]
+    with pytest.raises(ExperimentError, match="3 factors for 2 segment levels"):
+        apply_overrides(
+            preset("tiny"), ["model.level_factors=[1, 4, 5]", "schemes=hier_alibi", nested]
+        )
