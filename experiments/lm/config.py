@@ -48,7 +48,9 @@ class DataConfig:
     """Which corpora, how they are split and tokenised."""
 
     # corpus specs: registered names (kjv, sample, ...) or sources (jsonl:path=a.jsonl,text=body)
-    corpora: list[str] = setting(factory=lambda: ["sample"], numbers=False, specs=True)
+    corpora: list[str] = setting(
+        factory=lambda: ["sample"], check=NONEMPTY, numbers=False, specs=True
+    )
     max_docs: int | None = None  # None: every document
     vocab_size: int = 1024  # byte-level BPE size; 256 = plain bytes
     val_frac: float = 0.05
