@@ -9,7 +9,6 @@ continue, naming the change) those whose settings changed.
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from typing import Any
 from experiments.engine.sweep import (
     TASKS,
     CellInterrupted,
-    check_workers,
     run_sweep,
 )
 from experiments.errors import ExperimentError
@@ -104,13 +102,12 @@ def run_grid(
     executor_options: dict[str, Any] | None = None,
 ) -> ExperimentResult:
     """Train and evaluate every run of ``cfg`` under ``out/runs``; at most ``workers`` at once."""
-    workers = check_workers(cfg.workers if workers is None else workers)
     options = {"cache_dir": str(cache_dir) if cache_dir else None}
     res = run_sweep(
         LM_TASK,
         cfg,
         out,
-        workers=workers,
+        workers=cfg.workers if workers is None else workers,
         executor=executor,
         executor_options=executor_options,
         options=options,
@@ -135,7 +132,6 @@ def run_experiment(
     from experiments.analysis import report, results
 
     out = Path(out)
-    t0 = time.perf_counter()
     res = run_grid(cfg, out, cache_dir, workers, log, executor, executor_options)
     sections = list(extra_sections or [])
     stats_rows = []
@@ -164,8 +160,7 @@ def run_experiment(
     if res.evals:
         report.plot_ppl(out, res.evals)
     title = f"BiPE experiment: {cfg.name}"
-    seconds = time.perf_counter() - t0
-    report.write_summary(out, title, cfg.to_dict(), res.evals, sections, command, seconds)
+    report.write_summary(out, title, cfg.to_dict(), res.evals, sections, command, res.seconds)
     return res
 
 
