@@ -18,6 +18,7 @@ from experiments.pipeline.positions import (
     register_position_source,
     token_separator_positions,
 )
+from experiments.pipeline.shards import CACHE_MARKER, CacheError
 from experiments.pipeline.streams import (
     TokenStream,
     batch_at,
@@ -31,9 +32,11 @@ from experiments.pipeline.tokens import CorpusTokens, default_cache_dir, describ
 
 __all__ = [
     "ALIGN_BOUNDARIES",
+    "CACHE_MARKER",
     "DEFAULT_ALIGN_BOUNDARY",
     "DEFAULT_SEPARATOR_CHARS",
     "TOKEN_SEPARATORS",
+    "CacheError",
     "CorpusTokens",
     "PositionSource",
     "TokenStream",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from experiments.corpora import SPLITS, Corpus, Document
 from experiments.corpora.documents import SplitPlan, SplitPlanner, fingerprint_documents
-from experiments.pipeline.shards import atomic_write, safe_name, short_hash
+from experiments.pipeline.shards import atomic_write, cache_os_error, short_hash, spec_name
 
 
 @dataclass
@@ -36,7 +36,7 @@ def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) 
     path = None
     if corpus.reader is not None:
         key = json.dumps([corpus.reader.change_key, val_frac, test_frac, corpus.reader.max_docs])
-        path = base / "index" / f"{safe_name(corpus.name)}-{short_hash(key)}.json"
+        path = base / "index" / f"{spec_name(corpus.name)}-{short_hash(key)}.json"
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
             d["plan"] = SplitPlan(**d["plan"])
@@ -68,7 +68,10 @@ def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) 
     skipped = int(getattr(corpus.reader, "skipped", 0))
     index = CorpusIndex(fingerprint, plan, sum(plan.counts.values()), chars, skipped)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         d = dataclasses.asdict(index)
-        atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(d)), suffix=".json")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(d)), suffix=".json")
+        except OSError as exc:
+            raise cache_os_error(base, exc) from None
     return index

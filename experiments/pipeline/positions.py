@@ -19,7 +19,7 @@ import numpy as np
 
 from experiments.errors import ExperimentError
 from experiments.pipeline.segmenting import document_segmenters
-from experiments.pipeline.shards import ArraySpec, safe_name, shard_tokenizer, short_hash
+from experiments.pipeline.shards import ArraySpec, shard_tokenizer, short_hash, spec_name
 from experiments.registry import Registry
 from experiments.specs import is_nested, parse_spec, split_levels
 
@@ -148,7 +148,7 @@ def _separator_source_positions(
 
 
 _SEGMENTER_SOURCE = PositionSource(
-    "segmenter", _segmenter_positions, True, lambda spec, chars: safe_name(spec)
+    "segmenter", _segmenter_positions, True, lambda spec, chars: spec_name(spec)
 )
 # The paper's token-level path: every token containing a separator character closes a segment.
 TOKEN_SEPARATORS = register_position_source(
@@ -227,5 +227,5 @@ def _nested_positions(
 
 # reads text like a segmenter; a nested spec runs several segmenters, so segstats reports no speed
 _NESTED_SOURCE = PositionSource(
-    "nested", _nested_positions, True, lambda spec, chars: "nest-" + safe_name(spec), levels=True
+    "nested", _nested_positions, True, lambda spec, chars: "nest-" + spec_name(spec), levels=True
 )

@@ -8,7 +8,10 @@ bounded by the shard size times the workers, whatever the corpus size.
 Never a partial cache taken for a whole one: every file is written under a temporary name and
 renamed; a shard counts as done only when its marker (written after its arrays) exists; the merged
 arrays count only when the manifest (written last, after their renames) names them with the
-build's key and lengths. An interrupted build resumes: done shards are kept, the rest redone.
+build's key, lengths and checksums. An interrupted build resumes: done shards are kept, the rest
+redone. A merged array whose bytes no longer match the checksum its manifest recorded (a damaged or
+replaced file) is never used: it is rebuilt, with a warning. The output file of a merge is
+allocated in full before it is mapped, so a full disk is an error (ENOSPC), not a SIGBUS.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -27,7 +31,11 @@ from typing import Any
 
 import numpy as np
 
-MANIFEST_VERSION = 1
+from experiments.errors import ExperimentError
+
+# 2: manifests record each array's checksum (version 1 caches are rebuilt once)
+MANIFEST_VERSION = 2
+CACHE_MARKER = ".bipe-cache"  # at the root of every cache directory: bipe wrote what is below
 # A shard's work: ``fn(*args) -> (arrays, meta)``; a build takes a callable yielding them lazily.
 Tasks = Callable[[], Iterator[tuple[Callable[..., tuple[dict, dict]], tuple]]]
 
@@ -81,6 +89,48 @@ def load_array(path: Path, length: int | None = None) -> np.ndarray | None:
     return arr
 
 
+class CacheError(ExperimentError):
+    """The token cache cannot be written or read (permissions, a full disk, a name too long)."""
+
+
+def cache_os_error(directory: Path, exc: OSError) -> CacheError:
+    """A typed error for an OSError met while writing the cache under ``directory``."""
+    why = exc.strerror or str(exc)
+    return CacheError(
+        f"cannot write the token cache in {directory}: {why}; free space there or choose another "
+        "--cache-dir (or $BIPE_CACHE)"
+    )
+
+
+def file_digest(path: Path) -> str:
+    """BLAKE2b (128-bit) of a file's bytes, read in chunks: the checksum of a cached file."""
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# (path, size, mtime_ns) -> digest: a file already checked in this process is not hashed again
+_VERIFIED: dict[tuple[str, int, int], str] = {}
+
+
+def verified(path: Path, digest: str | None) -> bool:
+    """True when ``path``'s bytes have the checksum ``digest`` (checked once per file version)."""
+    if not digest:
+        return False
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if _VERIFIED.get(key) != digest:
+        if file_digest(path) != digest:
+            return False
+        _VERIFIED[key] = digest
+    return True
+
+
 def _run_shard(parts: str, k: int, fn: Callable[..., tuple[dict, dict]], args: tuple) -> dict:
     """Compute shard ``k`` and save its arrays, then its done marker (runs in a worker)."""
     arrays, meta = fn(*args)
@@ -115,7 +165,15 @@ def load_built(directory: Path, stem: str, arrays: tuple[ArraySpec, ...], key: s
         return None
     out = {}
     for spec in arrays:
-        arr = load_array(directory / f"{stem}.{spec.name}.npy", man["lengths"].get(spec.name))
+        path = directory / f"{stem}.{spec.name}.npy"
+        if path.is_file() and not verified(path, man.get("digests", {}).get(spec.name)):
+            warnings.warn(
+                f"cached array {path} does not match the checksum its manifest recorded "
+                "(damaged or replaced); rebuilding it",
+                stacklevel=2,
+            )
+            return None
+        arr = load_array(path, man["lengths"].get(spec.name))
         if arr is None:
             return None
         out[spec.name] = arr
@@ -139,11 +197,14 @@ def build_sharded(
     done = load_built(directory, stem, arrays, key)
     if done is not None:
         return done
-    with _locked(directory / f".{stem}.lock"):  # DDP ranks preparing at once: one builds
-        done = load_built(directory, stem, arrays, key)
-        if done is not None:
-            return done
-        return _build(directory, stem, arrays, key, tasks, workers)
+    try:
+        with _locked(directory / f".{stem}.lock"):  # DDP ranks preparing at once: one builds
+            done = load_built(directory, stem, arrays, key)
+            if done is not None:
+                return done
+            return _build(directory, stem, arrays, key, tasks, workers)
+    except OSError as exc:  # read-only cache, a full disk (ENOSPC, EFBIG), a name too long
+        raise cache_os_error(directory, exc) from None
 
 
 @contextlib.contextmanager
@@ -230,6 +291,8 @@ def _merge(
                 np.save(tmp, np.zeros(0, dtype=spec.dtype))
                 return
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=spec.dtype, shape=(total,))
+            # a sparse file on a full disk turns the first write into SIGBUS: allocate it now
+            _allocate(tmp)
             pos, offset = 0, 0
             for k in range(len(infos)):
                 shard = {s.name: load_array(parts / f"{k}.{s.name}.npy") for s in arrays}
@@ -252,6 +315,7 @@ def _merge(
         "key": key,
         "shards": len(infos),
         "lengths": lengths,
+        "digests": {s.name: file_digest(directory / f"{stem}.{s.name}.npy") for s in arrays},
         "meta": meta,
     }
     atomic_write(
@@ -263,6 +327,17 @@ def _merge(
     out = load_built(directory, stem, arrays, key)
     assert out is not None  # just written
     return out
+
+
+def _allocate(path: str) -> None:
+    """Reserve every block of ``path`` on disk, so that writing through a map cannot fault."""
+    size = os.path.getsize(path)
+    if hasattr(os, "posix_fallocate") and size:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            os.posix_fallocate(fd, 0, size)
+        finally:
+            os.close(fd)
 
 
 _TOKENIZERS: dict[tuple[str, int], object] = {}
@@ -281,6 +356,17 @@ def shard_tokenizer(path: str):
 def safe_name(spec: str) -> str:
     """``spec`` with every character but letters, digits, ``-`` and ``_`` made ``_`` (file names)."""
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in spec)
+
+
+def spec_name(spec: str, limit: int = 40) -> str:
+    """A file name for ``spec``: a readable prefix and a digest of the whole spec.
+
+    `safe_name` alone is lossy (``punct:terminals=.!`` and ``punct:terminals=.?`` give one
+    name), so the digest keeps distinct specs apart; the prefix is capped so that no spec, however
+    long, makes a name the file system refuses.
+    """
+    digest = hashlib.sha256(spec.encode("utf-8")).hexdigest()[:12]
+    return f"{safe_name(spec)[:limit]}-{digest}"
 
 
 def short_hash(text: str) -> str:

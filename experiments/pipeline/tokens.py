@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,9 +49,12 @@ from experiments.pipeline.positions import (
     position_source,
 )
 from experiments.pipeline.shards import (
+    CACHE_MARKER,
     ArraySpec,
     atomic_write,
     build_sharded,
+    cache_os_error,
+    file_digest,
     safe_name,
     shard_tokenizer,
     short_hash,
@@ -98,12 +102,17 @@ class CorpusTokens:
         self.workers = workers
         self.shard_chars = max(int(shard_chars), 1)
         base = Path(cache_dir) if cache_dir else default_cache_dir()
+        claim_cache_dir(base)
         self.index = corpus_index(corpus, base, val_frac, test_frac)
-        name = f"{safe_name(corpus.name)}-{self.index.fingerprint}"
+        # the fingerprint (of the documents' content) tells corpora apart; the name is for reading
+        name = f"{safe_name(corpus.name)[:40]}-{self.index.fingerprint}"
         if self.fractions != DEFAULT_FRACTIONS:
             name += f"-v{val_frac:g}-t{test_frac:g}"
         self.dir = base / name / f"bpe{vocab_size}"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise cache_os_error(base, exc) from None
         self._tokenizer = None
         self._manifests: dict[str, dict] = {}
 
@@ -149,15 +158,48 @@ class CorpusTokens:
             from tokenizers import Tokenizer
 
             path = self.dir / "tokenizer.json"
-            if path.is_file():
+            if path.is_file() and self._tokenizer_intact(path):
                 try:
                     self._tokenizer = Tokenizer.from_file(str(path))
                 except Exception:  # a damaged cache file: retrain
                     self._tokenizer = None
             if self._tokenizer is None:
                 self._tokenizer = self._train()
-                atomic_write(path, self._tokenizer.save, suffix=".json")
+                try:
+                    atomic_write(path, self._tokenizer.save, suffix=".json")
+                    record = json.dumps(self._tokenizer_record(file_digest(path)))
+                    atomic_write(
+                        path.with_suffix(".meta.json"),
+                        lambda tmp: Path(tmp).write_text(record),
+                        suffix=".json",
+                    )
+                except OSError as exc:
+                    raise cache_os_error(self.dir, exc) from None
         return self._tokenizer
+
+    def _tokenizer_record(self, digest: str) -> dict[str, object]:
+        """What made the cached tokenizer: corpus, split, vocabulary size, and its checksum."""
+        return {
+            "corpus": self.index.fingerprint,
+            "fractions": list(self.fractions),
+            "vocab_size": self.vocab_size,
+            "blake2b": digest,
+        }
+
+    def _tokenizer_intact(self, path: Path) -> bool:
+        """True when ``path`` is the tokenizer this cache trained (checksum and origin agree)."""
+        try:
+            record = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = None
+        if record == self._tokenizer_record(file_digest(path)):
+            return True
+        warnings.warn(
+            f"cached tokenizer {path} is not the one trained for corpus {self.corpus.name!r} "
+            "(its checksum or origin record does not match: damaged or replaced); retraining it",
+            stacklevel=3,
+        )
+        return False
 
     def _train(self):
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -247,6 +289,8 @@ class CorpusTokens:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
         stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
+        # the raw spec and every option are in the key: a file name alone never decides
+        identity = (segmenter, separator_chars if not source.segments_text else "", boundary)
         if source.segments_text and boundary != "start":
             stem += f"-b{boundary}"  # "start" keeps the original file names (and their caches)
         path = str(self.dir / "tokenizer.json")
@@ -280,12 +324,31 @@ class CorpusTokens:
                     yield position_shard, (*prefix, batch)
 
         arrays, _ = build_sharded(
-            self.dir, stem, arrays_spec, self._key("pos", split, stem), tasks, self.workers
+            self.dir,
+            stem,
+            arrays_spec,
+            self._key("pos", split, stem, *identity),
+            tasks,
+            self.workers,
         )
         levels = None
         if source.levels:  # (N, K) from one cached column per level
             levels = np.stack([arrays[a.name] for a in arrays_spec[len(POSITION_ARRAYS) :]], 1)
         return arrays["intra"], arrays["segment"], levels
+
+
+def claim_cache_dir(base: Path) -> None:
+    """Create the cache root ``base`` with its marker, or raise a typed error naming it."""
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        marker = base / CACHE_MARKER
+        if not marker.is_file():
+            marker.write_text(
+                "bipe's token cache: every file below was written by bipe and can be rebuilt\n",
+                encoding="utf-8",
+            )
+    except OSError as exc:
+        raise cache_os_error(base, exc) from None
 
 
 def _doc_ranges(starts: np.ndarray, n_tokens: int, size: int) -> Iterator[tuple[int, int]]:

@@ -1,0 +1,124 @@
+"""The token cache never hands back an array that another spec, a damaged file or a foreign
+tokenizer made, and a cache it cannot write is a typed error, never a traceback or a SIGBUS."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
+from experiments.pipeline import CACHE_MARKER, CacheError, CorpusTokens
+from experiments.pipeline.shards import spec_name
+
+INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
+
+
+def _toy(n: int = 30) -> Corpus:
+    docs = [Document(f"d{i}", f"One {i}! Two {i}? Three {i}. Four.\n" * 3) for i in range(n)]
+    return Corpus(INFO, docs)
+
+
+def test_specs_that_share_a_safe_name_never_share_a_cache_entry(tmp_path):
+    # '.!' and '.?' both became '___' in the old file names, and the second read the first's cache
+    bang = CorpusTokens(_toy(), 260, tmp_path).stream("train", "punct:terminals=.!")
+    ask = CorpusTokens(_toy(), 260, tmp_path).stream("train", "punct:terminals=.?")
+    fresh = CorpusTokens(_toy(), 260, tmp_path / "fresh").stream("train", "punct:terminals=.?")
+    assert np.array_equal(ask.segment, fresh.segment)
+    assert not np.array_equal(bang.segment, ask.segment)
+
+
+def test_a_spec_of_any_length_gives_a_file_name_the_system_accepts(tmp_path):
+    long = "punct:terminals=." + "!" * 400  # its old file name was over 255 bytes
+    name = spec_name(long + "a" * 5000)
+    assert len(name) <= 60 and spec_name("a" * 5000) != spec_name("a" * 5001)
+    stream = CorpusTokens(_toy(), 260, tmp_path).stream("train", long)
+    assert stream.segment is not None
+
+
+def test_a_same_size_corrupted_array_is_rebuilt_with_a_warning(tmp_path):
+    t = CorpusTokens(_toy(), 260, tmp_path)
+    ids = np.array(t.stream("train").ids)
+    path = t.dir / "train.ids.npy"
+    raw = bytearray(path.read_bytes())
+    raw[-8:] = bytes(8)  # same size, other values: a load that checks only shapes takes it
+    path.write_bytes(bytes(raw))
+    with pytest.warns(UserWarning, match="checksum"):
+        again = CorpusTokens(_toy(), 260, tmp_path).stream("train").ids
+    assert np.array_equal(again, ids)
+
+
+def test_a_foreign_tokenizer_in_the_cache_is_not_used(tmp_path):
+    mine = CorpusTokens(_toy(), 260, tmp_path)
+    ids = np.array(mine.stream("train").ids)
+    other = CorpusTokens(load_corpus("sample"), 300, tmp_path / "other")
+    other.tokenizer  # noqa: B018
+    (mine.dir / "tokenizer.json").write_bytes((other.dir / "tokenizer.json").read_bytes())
+    with pytest.warns(UserWarning, match="tokenizer"):
+        again = CorpusTokens(_toy(), 260, tmp_path)
+        assert again.actual_vocab_size() == 260
+    assert np.array_equal(again.stream("train").ids, ids)
+
+
+def test_the_cache_root_carries_its_marker(tmp_path):
+    CorpusTokens(_toy(), 260, tmp_path / "c").stream("train")
+    assert (tmp_path / "c" / CACHE_MARKER).is_file()
+
+
+def test_a_cache_dir_that_cannot_be_written_is_a_typed_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(CacheError, match="cannot write the token cache"):
+        CorpusTokens(_toy(), 260, blocker / "cache")
+
+
+_FULL_DISK = """
+import resource, signal, sys, warnings
+from pathlib import Path
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+from experiments.corpora import Corpus, CorpusInfo, Document
+from experiments.pipeline import CacheError, CorpusTokens
+docs = [Document(f"d{i}", "Words and more words. " * 400) for i in range(60)]
+corpus = Corpus(CorpusInfo("big", "big", "test", "none", "x"), docs)
+t = CorpusTokens(corpus, 260, sys.argv[1], shard_chars=int(sys.argv[3]))
+t.tokenizer
+limit = int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    t.stream("train", "fixed:size=4,unit=chars")
+except CacheError as exc:
+    print("CacheError:", exc)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize(
+    ("limit", "shard_chars"),
+    [(20_000, 2_000_000), (60_000, 4_000)],
+    ids=["while-writing-a-shard", "while-merging-shards-through-a-map"],
+)
+def test_a_full_disk_during_a_build_is_a_typed_error_and_leaves_no_temporary_file(
+    tmp_path, limit, shard_chars
+):
+    # the merge writes through a memory map: without allocating the file first, a full disk
+    # killed the process with SIGBUS and left the temporary file behind
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(_FULL_DISK),
+            str(tmp_path),
+            str(limit),
+            str(shard_chars),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 3, run.stderr[-2000:]
+    assert "cannot write the token cache" in run.stdout
+    leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".") and "npy" in p.name]
+    assert leftovers == []
