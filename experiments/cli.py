@@ -76,6 +76,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    from experiments.commands.outputs import keep_claims, release_claims
+
+    rc = 2
+    try:
+        rc = _dispatch(args)
+    finally:
+        # a failed command gives back the output directories it claimed and wrote nothing into
+        if rc == 0:
+            keep_claims()
+        else:
+            release_claims()
+    return rc
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen command; its typed errors become a one-line message and exit code 2."""
     try:
         rc = args.func(args)
     except KeyboardInterrupt:

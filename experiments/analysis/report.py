@@ -18,6 +18,7 @@ from typing import Any
 
 from experiments.analysis.results import run_label
 from experiments.analysis.stats import Interval, aggregate_evals, diff_interval, run_key
+from experiments.atomic import atomic_text, atomic_write
 
 
 def series_colours(labels: Iterable[str]) -> dict[str, Any]:
@@ -102,8 +103,10 @@ def pyplot() -> Any:
 def save_figure(fig: Any, path: Path) -> Path:
     """Tight layout, 110 dpi PNG, figure closed: the one style of the report plots."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    pyplot().close(fig)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), suffix=".png")
+    finally:
+        pyplot().close(fig)
     return path
 
 
@@ -319,8 +322,6 @@ def write_summary(
         "",
     ]
     path = out / "summary.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    (out / "config.json").write_text(
-        json.dumps(config, indent=2, default=str) + "\n", encoding="utf-8"
-    )
+    atomic_text(path, "\n".join(lines))
+    atomic_text(out / "config.json", json.dumps(config, indent=2, default=str) + "\n")
     return path

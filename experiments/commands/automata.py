@@ -237,7 +237,9 @@ def _plot(path: Path, rows: list[dict[str, Any]]) -> None:
         ax.grid(alpha=0.3)
     fig.suptitle("Automaton sizes against the number of segment types")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    from experiments.atomic import atomic_write
+
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"), suffix=".png")
     plt.close(fig)
 
 
@@ -254,7 +256,7 @@ def run_compare(args: argparse.Namespace) -> int:
             f"--families: unknown {', '.join(unknown) or '(none given)'}; "
             f"choose among {', '.join(list_families())}"
         )
-    out = claim_dir(args.out, args.overwrite, ours=lambda p: (p / "sizes.csv").is_file())
+    out = claim_dir(args.out, args.overwrite)
     rows = size_table(families, args.types, args.states, args.seeds, max_dfa_states=args.budget)
     fits = [
         f for by in ("n_types", "bottom_states_total", "n_states") for f in growth_fits(rows, by=by)

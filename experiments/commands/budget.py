@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from experiments.commands.options import (
     CACHE,
@@ -52,18 +51,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_budget_command)
 
 
-def _is_budget_dir(path: Path) -> bool:
-    """A report directory of a budget sweep written before the owner marker existed."""
-    return (path / "budget.json").is_file() or any(path.glob("steps*/results.json"))
-
-
 def run_budget_command(args: argparse.Namespace) -> int:
     """`bipe budget`: run every budget (resumable) and write budget.md and the gap plot."""
     from experiments.commands.outputs import claim_dir
     from experiments.lm.budget import run_budget
 
     cfg = load_lm_config(args)
-    out = claim_dir(args.out, args.overwrite, ours=_is_budget_dir)
+    out = claim_dir(args.out, args.overwrite)
     rows = run_budget(
         cfg,
         args.steps,
@@ -77,4 +71,4 @@ def run_budget_command(args: argparse.Namespace) -> int:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130
     print(f"report: {out.resolve()}/budget.md")
-    return 0
+    return 0  # a failed run raises RunsFailedError after the report is written

@@ -161,12 +161,12 @@ def _demo_segmenter() -> str:
 def run_demo(args: argparse.Namespace) -> int:
     """`bipe demo`: print each part and the report path."""
     from experiments.commands.outputs import claim_dir
-    from experiments.lm.grid import is_report_dir, run_experiment
+    from experiments.lm.grid import run_experiment
 
     t0 = time.perf_counter()
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out = Path(args.out) if args.out else Path.cwd() / f"bipe-demo-{stamp}"
-    claim_dir(out, args.overwrite, ours=is_report_dir)
+    claim_dir(out, args.overwrite)
     cache = args.cache_dir or out / "cache"
 
     def log(msg: str) -> None:

@@ -95,7 +95,15 @@ def _blocking_file(path: Path) -> Path | None:
 
 def _checked_path(text: str, want_dir: bool) -> Path:
     """``text`` as a path that is (or can become) a directory / a file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path names nothing; give a file or directory")
     path = Path(text).expanduser()
+    too_long = [part for part in path.parts if len(part.encode("utf-8")) > 255]
+    if too_long or len(str(path.absolute()).encode("utf-8")) > 4095:
+        raise argparse.ArgumentTypeError(
+            f"{text[:60]}...: a name in it is longer than the file system allows "
+            "(255 bytes per name, 4,095 per path)"
+        )
     if path.exists() and path.is_dir() != want_dir:
         have, want = ("directory", "file") if path.is_dir() else ("file", "directory")
         raise argparse.ArgumentTypeError(f"{text} is a {have}, not a {want}")

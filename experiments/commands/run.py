@@ -49,11 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_run(args: argparse.Namespace) -> int:
     """`bipe run`: the experiment grid with its report directory."""
     from experiments.commands.outputs import claim_dir
-    from experiments.lm.grid import is_report_dir, run_experiment
+    from experiments.lm.grid import run_experiment
 
     cfg = load_lm_config(args)
     out = Path(args.out or Path("bipe-results") / cfg.name)
-    claim_dir(out, args.overwrite, ours=is_report_dir)
+    claim_dir(out, args.overwrite)
     res = run_experiment(
         cfg,
         out,
@@ -66,4 +66,4 @@ def run_run(args: argparse.Namespace) -> int:
     if res.interrupted:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130
-    return 1 if res.failed else 0
+    return res.status

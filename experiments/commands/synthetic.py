@@ -79,8 +79,7 @@ def run_synthetic(args: argparse.Namespace) -> int:
     fields = {k: getattr(args, k) for k in given}
     cfg = load_synthetic_config(args.preset, args.set, path=args.config, **fields)
     out = Path(args.out or f"bipe-results/synthetic-{cfg.name}")
-    # a directory of cells from an earlier run (before the owner marker) is resumed, never refused
-    claim_dir(out, args.overwrite, ours=lambda p: (p / "cells").is_dir())
+    claim_dir(out, args.overwrite)
     if args.report_only:
         res = collect(cfg, out)
     else:
@@ -95,4 +94,6 @@ def run_synthetic(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    return 0
+    if res.failed:
+        print(f"{len(res.failed)} cells failed or have no result: see the report", file=sys.stderr)
+    return res.status

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from experiments.atomic import atomic_text
 from experiments.commands.options import (
     CACHE,
     OVERWRITE,
@@ -79,7 +80,6 @@ def load_lm_config(args: argparse.Namespace):  # -> ExperimentConfig
 def run_train(args: argparse.Namespace) -> int:
     """`bipe train`: one run, resumable; SIGINT/SIGTERM checkpoint and exit 130."""
     from experiments.commands.outputs import claim_dir
-    from experiments.engine.checkpoints import CHECKPOINT_NAME
     from experiments.lm.config import RunSpec, uses_levels, uses_segments
     from experiments.lm.train import train_run
     from experiments.specs import is_nested
@@ -92,7 +92,7 @@ def run_train(args: argparse.Namespace) -> int:
         segmenter = args.segmenter or (nested or cfg.segmenters)[0]
     spec = RunSpec(corpus, args.scheme, segmenter)
     out = Path(args.out or Path("bipe-results") / spec.name)
-    claim_dir(out, args.overwrite, ours=lambda p: (p / CHECKPOINT_NAME).is_file())
+    claim_dir(out, args.overwrite)
     res = train_run(cfg, spec, out, cache_dir=args.cache_dir, resume=not args.no_resume)
     if res.interrupted:
         print(
@@ -118,7 +118,7 @@ def run_eval(args: argparse.Namespace) -> int:
     given = Path(args.run_dir)
     run_dir = given.parent if given.is_file() else given  # a checkpoint file: eval.json beside it
     ev = evaluate_run(given, None, args.cache_dir, args.split, args.multipliers, args.eval_tokens)
-    (run_dir / "eval.json").write_text(json.dumps(ev, indent=2) + "\n", encoding="utf-8")
+    atomic_text(run_dir / "eval.json", json.dumps(ev, indent=2) + "\n")
     if args.json:
         print(json.dumps(ev, indent=2))
     else:

@@ -46,12 +46,17 @@ def _real(v: Any) -> bool:
 
 POSITIVE_INT = Check(lambda v: _int(v) and v >= 1, "must be a positive int")
 NONNEG_INT = Check(lambda v: _int(v) and v >= 0, "must be an int >= 0")
-POSITIVE = Check(lambda v: _real(v) and v > 0, "must be > 0")
+POSITIVE = Check(lambda v: _real(v) and v > 0, "must be a finite number > 0")
 UNIT_INTERVAL = Check(lambda v: _real(v) and 0 <= v <= 1, "must be in [0, 1]")
 PROBABILITY = Check(lambda v: _real(v) and 0 < v <= 1, "must be in (0, 1]")
 POSITIVE_INTS = Check(
     lambda v: isinstance(v, list) and bool(v) and all(_int(k) and k >= 1 for k in v),
     "positive ints, e.g. [1, 2, 4, 8]",
+)
+NONNEG = Check(lambda v: _real(v) and v >= 0, "must be a finite number >= 0")
+BETA = Check(lambda v: _real(v) and 0 <= v < 1, "must be in [0, 1)")
+POSITIVE_OR_OFF = Check(
+    lambda v: v is None or (_real(v) and v > 0), "must be > 0, or none to turn it off"
 )
 NONEMPTY = Check(lambda v: bool(v), "must not be empty")
 SEEDS = Check(
@@ -86,10 +91,10 @@ class TrainConfig:
     lr: float = setting(1e-3, check=POSITIVE)
     min_lr_frac: float = setting(0.1, check=UNIT_INTERVAL)
     warmup: int = setting(50, check=NONNEG_INT)
-    weight_decay: float = 0.01
-    beta1: float = 0.9
-    beta2: float = 0.95
-    grad_clip: float = 1.0
+    weight_decay: float = setting(0.01, check=NONNEG)
+    beta1: float = setting(0.9, check=BETA)
+    beta2: float = setting(0.95, check=BETA)
+    grad_clip: float | None = setting(1.0, check=POSITIVE_OR_OFF)  # max gradient norm; none: off
     log_every: int = setting(10, check=POSITIVE_INT, numbers=False)
     ckpt_every: int = setting(100, check=POSITIVE_INT, numbers=False)
     threads: int = setting(1, check=POSITIVE_INT, numbers=False)  # torch threads per process
@@ -175,9 +180,14 @@ def _coerce(key: str, current: Any, value: Any, specs: bool) -> Any:
         if not isinstance(value, bool):
             raise ExperimentError(f"config key {key!r} must be true or false, got {value!r}")
         return value
+    if isinstance(value, str) and value.strip().lower() in ("none", "null"):
+        return None  # the setting's check says whether it may be off
     if isinstance(current, list) and isinstance(value, str):
         if specs:  # specs carry their own commas: fixed:size=120,unit=tokens
             return split_specs(value)
+        value = value.strip()
+        if value.startswith("[") and value.endswith("]"):  # the JSON form: seeds=[0,1,2]
+            value = value[1:-1]
         value = [v.strip() for v in value.split(",") if v.strip()]
         if current and isinstance(current[0], int):
             try:

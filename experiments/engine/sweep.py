@@ -8,6 +8,13 @@ or the log interval never reruns a cell, any setting that changes a number alway
 that fails writes ``error.txt`` beside its result and the others go on; Ctrl-C or SIGTERM stops the
 pool, each cell saving what it can (`CellInterrupted`).
 
+A sweep directory holds one configuration: ``sweep.json`` records the fingerprint and the number
+settings it was made with, and a sweep (or a report) with other number settings in the same
+directory is refused (`SweepConfigError`), so that no report mixes or hides results of two
+configurations. A grid that lists one cell twice is refused (`DuplicateCellError`): the same
+numbers counted twice would pass for two seeds. `SweepResult.status` is the exit status a
+command returns: 1 when any cell failed or is missing, 130 when interrupted.
+
 A task (the language-model grid, the synthetic Bi-NFA sweep, ...) plugs in through the `Task`
 protocol and registers in the task registry ``bipe.tasks``.
 """
@@ -24,17 +31,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from experiments.engine.config import fingerprint
+from experiments.engine.config import fingerprint, number_settings
 from experiments.errors import ExperimentError
 from experiments.registry import Registry
 
 EXECUTORS = ("local", "slurm", "submitit-local")
 ERROR_NAME = "error.txt"
+SWEEP_NAME = "sweep.json"  # the configuration a sweep directory belongs to
 Log = Callable[[str], Any]
 
 
 class CellInterrupted(ExperimentError):
     """A signal stopped a cell after it saved what it could; the same sweep resumes it."""
+
+
+class SweepConfigError(ExperimentError):
+    """A sweep directory holds results made with other number settings than the ones given."""
+
+
+class DuplicateCellError(ExperimentError):
+    """A grid lists the same cell twice, which would count one result as two."""
 
 
 class Task(Protocol):
@@ -116,16 +132,82 @@ def run_cells(
         except CellInterrupted:
             return 130
         except Exception as exc:  # recorded per cell so one failure does not lose the others
-            (where / ERROR_NAME).write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+            _write_json_or_text(where / ERROR_NAME, f"{type(exc).__name__}: {exc}\n")
             print(f"{task.unit} {cell.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             failed += 1
             continue
-        tmp = where / (task.result_name + ".tmp")
         record = {**result, "fingerprint": fingerprint(cfg)}
-        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, where / task.result_name)
+        _write_json_or_text(where / task.result_name, json.dumps(record, indent=2) + "\n")
         (where / ERROR_NAME).unlink(missing_ok=True)
     return 1 if failed else 0
+
+
+def _write_json_or_text(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file and a rename: a reader never sees half of it."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_unique_cells(task: Task, cells: list[Any]) -> None:
+    """Refuse a grid that lists one cell twice (the same name is the same directory and numbers)."""
+    seen: set[str] = set()
+    for cell in cells:
+        if cell.name in seen:
+            raise DuplicateCellError(
+                f"the grid lists {task.unit} {cell.name!r} twice (a repeated scheme, corpus, "
+                "segmenter, width or seed); one result counted twice would pass for two, so "
+                "remove the duplicate"
+            )
+        seen.add(cell.name)
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        out.update(_flat(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
+
+
+def check_sweep_config(task: Task, cfg: Any, out: str | Path) -> None:
+    """Refuse ``out`` when its ``sweep.json`` records other number settings than ``cfg``'s."""
+    try:
+        old = json.loads((Path(out) / SWEEP_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError) as exc:
+        raise SweepConfigError(f"{Path(out) / SWEEP_NAME} cannot be read ({exc})") from None
+    if old.get("fingerprint") == fingerprint(cfg):
+        return
+    was = _flat(old.get("settings") or {})
+    now = _flat(json.loads(json.dumps(number_settings(cfg), default=str)))
+    # a task may name sections whose change only re-evaluates its cells (the LM's "eval"): those
+    # cells are recomputed under the new fingerprint, so no old number survives either way
+    free = tuple(f"{section}." for section in getattr(task, "reevaluable", ()))
+    diff = [
+        f"{k}: {was.get(k)!r} -> {now.get(k)!r}"
+        for k in sorted(set(was) | set(now))
+        if was.get(k) != now.get(k) and not k.startswith(free)
+    ]
+    if not diff:
+        return
+    shown = "; ".join(diff[:6]) + (f"; and {len(diff) - 6} more" if len(diff) > 6 else "")
+    raise SweepConfigError(
+        f"{out} holds a {old.get('task', task.name)} sweep made with other settings "
+        f"({shown or 'a different configuration'}); "
+        "its results would be reported under this configuration, so choose another output "
+        "directory (or delete this one to start it afresh)"
+    )
+
+
+def _record_sweep_config(task: Task, cfg: Any, out: Path) -> None:
+    settings = json.loads(json.dumps(number_settings(cfg), default=str))
+    record = {"task": task.name, "fingerprint": fingerprint(cfg), "settings": settings}
+    _write_json_or_text(out / SWEEP_NAME, json.dumps(record, indent=2) + "\n")
 
 
 def _worker_main(task: Task, cfg: Any, cells: list[Any], out: str, options: dict) -> None:
@@ -146,11 +228,21 @@ class SweepResult:
     seconds: float = 0.0
     ran: int = 0  # cells this invocation had to run (0: every cell was already done)
 
+    @property
+    def status(self) -> int:
+        """The exit status of the command that ran the sweep: 130 interrupted, 1 any cell failed."""
+        if self.interrupted:
+            return 130
+        return 1 if self.failed else 0
+
 
 def collect(task: Task, cfg: Any, out: str | Path) -> SweepResult:
     """The finished results of every cell under ``out`` and why the others have none."""
+    check_sweep_config(task, cfg, out)
     res = SweepResult(Path(out), [])
-    for cell in task.cells(cfg):
+    cells = task.cells(cfg)
+    check_unique_cells(task, cells)
+    for cell in cells:
         r = cell_result(task, cfg, out, cell)
         if r is not None:
             res.results.append(r)
@@ -176,8 +268,11 @@ def run_sweep(
     check_workers(workers)
     t0 = time.perf_counter()
     out, options = Path(out), dict(options or {})
-    out.mkdir(parents=True, exist_ok=True)
     cells = task.cells(cfg)
+    check_unique_cells(task, cells)
+    check_sweep_config(task, cfg, out)
+    out.mkdir(parents=True, exist_ok=True)
+    _record_sweep_config(task, cfg, out)
     task.prepare(cfg, cells, options)
     pending = [c for c in cells if cell_result(task, cfg, out, c) is None]
     log(

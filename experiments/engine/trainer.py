@@ -106,7 +106,11 @@ class Loop:
         loss = net(b.inputs, b.targets, positions=b.positions)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.train.grad_clip)
+        clip = self.train.grad_clip
+        # no clipping still measures the norm (it is logged): an infinite bound never scales
+        gnorm = torch.nn.utils.clip_grad_norm_(
+            self.model.parameters(), math.inf if clip is None else clip
+        )
         self.optimizer.step()
         self.step += 1
         value = float(loss.detach())

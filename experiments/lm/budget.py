@@ -18,6 +18,7 @@ from typing import Any
 from experiments.analysis.report import baseline_of
 from experiments.analysis.results import run_label
 from experiments.analysis.stats import diff_interval, run_key, t_interval
+from experiments.atomic import atomic_text, atomic_write
 from experiments.errors import ExperimentError
 from experiments.lm.config import ExperimentConfig
 from experiments.lm.grid import run_experiment
@@ -137,10 +138,15 @@ def plot_gaps(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
         # below the axes, in two columns: never hides a point
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         path = out / f"gap_vs_budget_{corpus}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        save = lambda tmp, fig=fig: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")  # noqa: E731
+        atomic_write(path, save, suffix=".png")
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+class RunsFailedError(ExperimentError):
+    """Some runs of a budget sweep failed: the report is written and lists them."""
 
 
 def run_budget(
@@ -158,7 +164,7 @@ def run_budget(
     ``out/budget.md``, ``out/budget.json`` and the gap plots; returns the gap rows, or None when a
     signal interrupted a budget (nothing is written; the same call resumes)."""
     out = Path(out)
-    done = []
+    done, failed = [], {}
     for c in budget_configs(cfg, steps):
         log(f"budget: {c.train.steps} steps")
         res = run_experiment(
@@ -175,12 +181,11 @@ def run_budget(
         if res.interrupted:
             return None
         done.append((c, res.evals))
+        failed.update({f"steps{c.train.steps}/{k}": v for k, v in res.failed.items()})
     rows = gap_rows(done)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "budget.json").write_text(
-        json.dumps({"command": command, "config": cfg.to_dict(), "gaps": rows}, indent=2) + "\n",
-        encoding="utf-8",
-    )
+    record = {"command": command, "config": cfg.to_dict(), "gaps": rows, "failed": failed}
+    atomic_text(out / "budget.json", json.dumps(record, indent=2) + "\n")
     text = [
         f"# BiPE gap against training budget: {cfg.name}",
         "",
@@ -191,7 +196,15 @@ def run_budget(
         format_gaps(rows),
         "",
     ]
-    (out / "budget.md").write_text("\n".join(text), encoding="utf-8")
+    if failed:  # a gap computed without these runs is reported, and so is their absence
+        text += ["## Runs without results", ""]
+        text += [f"- {k}: {v}" for k, v in sorted(failed.items())] + [""]
+    atomic_text(out / "budget.md", "\n".join(text))
     if rows:
         plot_gaps(out, rows)
+    if failed:
+        raise RunsFailedError(
+            f"{len(failed)} runs failed or have no result ({', '.join(sorted(failed)[:4])}"
+            f"{', ...' if len(failed) > 4 else ''}); {out / 'budget.md'} lists them"
+        )
     return rows

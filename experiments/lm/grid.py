@@ -30,6 +30,8 @@ class LanguageModelTask:
     unit: str = "run"
     folder: str = "runs"
     result_name: str = "eval.json"
+    # new evaluation settings re-evaluate the trained runs of a report directory in place
+    reevaluable: tuple[str, ...] = ("eval",)
 
     def cells(self, cfg: ExperimentConfig) -> list[RunSpec]:
         """Every run of the grid (`run_specs`)."""
@@ -75,12 +77,6 @@ class LanguageModelTask:
 LM_TASK = TASKS.register(TASK, LanguageModelTask())
 
 
-def is_report_dir(path: Path) -> bool:
-    """Whether ``path`` looks like a report directory written by bipe (``runs/`` beside
-    ``results.json``), so a command may resume it."""
-    return (path / "runs").is_dir() and (path / "results.json").is_file()
-
-
 @dataclass
 class ExperimentResult:
     """What `run_grid` and `run_experiment` produced."""
@@ -90,6 +86,13 @@ class ExperimentResult:
     interrupted: bool = False
     failed: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+
+    @property
+    def status(self) -> int:
+        """The exit status of the command: 130 interrupted, 1 when any run failed, else 0."""
+        if self.interrupted:
+            return 130
+        return 1 if self.failed else 0
 
 
 def run_grid(

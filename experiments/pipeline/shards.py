@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments.atomic import atomic_write
 from experiments.errors import ExperimentError
 
 # 2: manifests record each array's checksum (version 1 caches are rebuilt once)
@@ -51,20 +51,6 @@ class ArraySpec:
     name: str
     dtype: str
     offset: Callable[[dict[str, np.ndarray]], int] | None = None
-
-
-def atomic_write(target: Path, write: Callable[[str], object], suffix: str = ".tmp") -> None:
-    """Write ``target`` through ``write(tmp_path)`` and a rename: never half a file."""
-    # bipe_core.checkpoint.atomic_write does the same, but importing it would load torch for
-    # every token-cache write; this module keeps torch lazy.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def atomic_save(path: Path, array: np.ndarray) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 
 from experiments.analysis import report, results
 from experiments.analysis.stats import t_interval
+from experiments.atomic import atomic_text
 from experiments.engine.sweep import SweepResult
 from experiments.synthetic.config import SyntheticConfig, parse_automaton
 from experiments.synthetic.plots import plot_acc_vs_width, plot_min_width
@@ -348,8 +349,8 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
         lines += [f"- {k}: {v}" for k, v in sorted(res.failed.items())] + [""]
     lines += ["## Configuration", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", ""]
     path = out / "summary.md"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n", encoding="utf-8")
+    atomic_text(path, "\n".join(lines))
+    atomic_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     return path
 
 

@@ -94,7 +94,7 @@ def test_train_refuses_a_directory_of_user_files(user_files, capsys, cache_dir):
     assert "--overwrite" in run_refused(argv, capsys, user_files)
 
 
-def test_claim_dir_takes_empty_marked_and_legacy_directories(tmp_path):
+def test_claim_dir_takes_empty_and_marked_directories_and_nothing_else(tmp_path):
     assert claim_dir(tmp_path / "new").is_dir()
     assert (tmp_path / "new" / OWNER_MARKER).is_file()
     claim_dir(tmp_path / "new")  # bipe's own directory: resumed
@@ -103,7 +103,9 @@ def test_claim_dir_takes_empty_marked_and_legacy_directories(tmp_path):
     (legacy / "results.json").write_text("{}", encoding="utf-8")
     with pytest.raises(OutputExistsError):
         claim_dir(legacy)
-    claim_dir(legacy, ours=lambda p: (p / "runs").is_dir())
+    # contents that look like a report never make a folder bipe's: only the marker does
+    with pytest.raises(OutputExistsError):
+        claim_dir(legacy, ours=lambda p: (p / "runs").is_dir())
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "summary.md").write_text("x", encoding="utf-8")
