@@ -16,6 +16,7 @@ from experiments.commands.options import (
     dir_path,
     existing_file,
     file_path,
+    int_at_least,
     int_list_at_least,
     int_range_at_least,
     nonneg_int,
@@ -23,6 +24,7 @@ from experiments.commands.options import (
     positive_int,
 )
 from experiments.errors import ExperimentError
+from experiments.synthetic.config import AUTOMATON_LIMITS
 
 TABLE_COLUMNS = (
     "family",
@@ -49,13 +51,13 @@ COMPARE = (
     ),
     opt(
         "--types",
-        type=int_list_at_least(1),
+        type=int_list_at_least(1, AUTOMATON_LIMITS["types"]),
         default=[1, 2, 3, 4, 5],
         help="segment types, e.g. 1-5 or 1,2,4 (default: 1-5)",
     ),
     opt(
         "--states",
-        type=int_list_at_least(1),
+        type=int_list_at_least(1, AUTOMATON_LIMITS["states"]),
         default=[2, 3],
         help="bottom states (smallest modulus for counters), e.g. 2,3 (default: 2,3)",
     ),
@@ -84,10 +86,15 @@ BINFA_SOURCE = (  # what `_load` reads: a family with its sizes and seed, or a B
         help="family, one of {families} (default: %(default)s)",
     ),
     opt("--binfa", type=existing_file, help="a Bi-NFA JSON file (overrides --family)"),
-    opt("--types", type=positive_int, default=3, help="segment types (default: %(default)s)"),
+    opt(
+        "--types",
+        type=int_at_least(1, AUTOMATON_LIMITS["types"]),
+        default=3,
+        help="segment types (default: %(default)s)",
+    ),
     opt(
         "--states",
-        type=positive_int,
+        type=int_at_least(1, AUTOMATON_LIMITS["states"]),
         default=3,
         help="bottom states (smallest modulus for counters; default: %(default)s)",
     ),

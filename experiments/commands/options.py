@@ -20,8 +20,8 @@ from experiments.engine.sweep import EXECUTORS
 from experiments.errors import ExperimentError
 
 
-def int_at_least(low: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``low``."""
+def int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``low`` (and <= ``high`` when given)."""
 
     def convert(text: str) -> int:
         try:
@@ -30,9 +30,12 @@ def int_at_least(low: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be >= {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be <= {high}, got {value}")
         return value
 
-    convert.__name__ = f"integer >= {low}"  # argparse names the type in its messages
+    # argparse names the type in its messages
+    convert.__name__ = f"integer >= {low}" + (f" and <= {high}" if high is not None else "")
     return convert
 
 
@@ -40,14 +43,21 @@ positive_int = int_at_least(1)
 nonneg_int = int_at_least(0)
 
 
-def int_list(text: str, low: int | None = None) -> list[int]:
-    """Parse '1,2,3' or '1-4' (or a mix) into a list of ints, each >= ``low`` when given."""
+MAX_LIST = 10_000  # values one list option may expand to: '1-100000000000' is refused, not built
+
+
+def int_list(text: str, low: int | None = None, high: int | None = None) -> list[int]:
+    """Parse '1,2,3' or '1-4' (or a mix) into a list of ints, each within [low, high] if given."""
     out: list[int] = []
     try:
         for part in text.split(","):
             part = part.strip()
             if "-" in part.strip("-"):
                 lo, hi = part.split("-", 1)
+                if int(hi) - int(lo) + len(out) >= MAX_LIST:
+                    raise argparse.ArgumentTypeError(
+                        f"{part!r} lists more than {MAX_LIST:,} values"
+                    )
                 out.extend(range(int(lo), int(hi) + 1))
             elif part:
                 out.append(int(part))
@@ -61,16 +71,20 @@ def int_list(text: str, low: int | None = None) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"every value must be >= {low}, got {min(out)} in {text!r}"
         )
+    if high is not None and max(out) > high:
+        raise argparse.ArgumentTypeError(
+            f"every value must be <= {high}, got {max(out)} in {text!r}"
+        )
     return out
 
 
-def int_list_at_least(low: int) -> Callable[[str], list[int]]:
-    """An argparse type: `int_list` whose values are all >= ``low``."""
+def int_list_at_least(low: int, high: int | None = None) -> Callable[[str], list[int]]:
+    """An argparse type: `int_list` whose values are all >= ``low`` (and <= ``high``)."""
 
     def convert(text: str) -> list[int]:
-        return int_list(text, low)
+        return int_list(text, low, high)
 
-    convert.__name__ = f"list of integers >= {low}"
+    convert.__name__ = f"list of integers >= {low}" + (f" and <= {high}" if high else "")
     return convert
 
 
