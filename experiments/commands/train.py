@@ -54,6 +54,7 @@ EVAL = (
     opt("--split", choices=("train", "val", "test"), help="split scored (default: the config's)"),
     *CACHE,
     opt("--json", action="store_true", help="print JSON instead of a table"),
+    *OVERWRITE,
 )
 
 
@@ -113,10 +114,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_eval(args: argparse.Namespace) -> int:
     """`bipe eval RUN_DIR`: perplexity at each length; writes RUN_DIR/eval.json."""
+    from experiments.commands.outputs import OWNER_MARKER, claim_file
     from experiments.lm.evaluate import evaluate_run
 
     given = Path(args.run_dir)
     run_dir = given.parent if given.is_file() else given  # a checkpoint file: eval.json beside it
+    # an eval.json in a directory bipe made is its own to refresh; anywhere else it is the user's
+    claim_file(run_dir / "eval.json", args.overwrite or (run_dir / OWNER_MARKER).is_file())
     ev = evaluate_run(given, None, args.cache_dir, args.split, args.multipliers, args.eval_tokens)
     atomic_text(run_dir / "eval.json", json.dumps(ev, indent=2) + "\n")
     if args.json:

@@ -72,10 +72,12 @@ def setting(
     check: Check | None = None,
     numbers: bool = True,
     specs: bool = False,
+    unique: bool = False,
 ) -> Any:
-    """A config field: its default, its check, whether it changes a cell's numbers, and whether a
-    ``--set`` string holds specs with commas of their own (``fixed:size=120,unit=tokens``)."""
-    meta = {"check": check, "numbers": numbers, "specs": specs}
+    """A config field: its default, its check, whether it changes a cell's numbers, whether a
+    ``--set`` string holds specs with commas of their own (``fixed:size=120,unit=tokens``), and
+    whether its list must not repeat a value (a grid axis: a repeat would count one run twice)."""
+    meta = {"check": check, "numbers": numbers, "specs": specs, "unique": unique}
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -115,6 +117,14 @@ def setting_problems(obj: Any, prefix: str = "") -> list[str]:
         check = f.metadata.get("check")
         if check is not None and not check.ok(value):
             bad.append(f"{prefix}{f.name}={value!r} ({check.need})")
+        elif f.metadata.get("unique") and isinstance(value, list):
+            seen = [json.dumps(v, sort_keys=True, default=str) for v in value]
+            twice = sorted({v for v in seen if seen.count(v) > 1})
+            if twice:
+                bad.append(
+                    f"{prefix}{f.name} lists {', '.join(twice)} twice (one run counted twice "
+                    "would pass for two seeds or cells; remove the repeat)"
+                )
     return bad
 
 

@@ -49,7 +49,7 @@ class DataConfig:
 
     # corpus specs: registered names (kjv, sample, ...) or sources (jsonl:path=a.jsonl,text=body)
     corpora: list[str] = setting(
-        factory=lambda: ["sample"], check=NONEMPTY, numbers=False, specs=True
+        factory=lambda: ["sample"], check=NONEMPTY, numbers=False, specs=True, unique=True
     )
     max_docs: int | None = None  # None: every document
     vocab_size: int = 1024  # byte-level BPE size; 256 = plain bytes
@@ -75,7 +75,9 @@ class LMTrainConfig(TrainConfig):
 class EvalConfig:
     """Perplexity against length: non-overlapping blocks of k x the training length."""
 
-    multipliers: list[int] = setting(factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8], check=POSITIVE_INTS)
+    multipliers: list[int] = setting(
+        factory=lambda: [1, 2, 3, 4, 5, 6, 7, 8], check=POSITIVE_INTS, unique=True
+    )
     # the same first tokens of the split are scored at every length
     eval_tokens: int = setting(32768, check=POSITIVE_INT)
     split: str = "test"
@@ -89,13 +91,18 @@ class ExperimentConfig:
 
     name: str = setting("experiment", numbers=False)
     schemes: list[str] = setting(
-        factory=lambda: ["rope", "alibi", "bipe_rope", "bipe_alibi"], check=NONEMPTY, numbers=False
+        factory=lambda: ["rope", "alibi", "bipe_rope", "bipe_alibi"],
+        check=NONEMPTY,
+        numbers=False,
+        unique=True,
     )
-    segmenters: list[str] = setting(factory=lambda: ["punct"], numbers=False, specs=True)
+    segmenters: list[str] = setting(
+        factory=lambda: ["punct"], numbers=False, specs=True, unique=True
+    )
     # Every cell runs with each seed (the seed fixes initialisation and batch order). Results are
     # the mean over seeds with a t-based 95% interval (experiments.analysis.stats). The first
     # seed keeps the run directory runs/<name>/, the others go to runs/<name>-s<seed>/.
-    seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False)
+    seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False, unique=True)
     workers: int = setting(1, check=POSITIVE_INT, numbers=False)  # runs trained side by side
     data: DataConfig = setting(factory=DataConfig)
     # ModelConfig overrides shared by every scheme of the experiment

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.corpora import load_corpus
+from experiments.errors import ExperimentError
 from experiments.lm.config import ExperimentConfig, RunSpec, model_config
 from experiments.pipeline import CorpusTokens, TokenStream
 
@@ -58,3 +59,40 @@ def run_stream(
     max_intra = model_config(cfg, spec.scheme).max_intra
     d = cfg.data
     return tokens.stream(split, spec.segmenter, max_intra, d.separator_chars, d.align_boundary)
+
+
+class DataChangedError(ExperimentError):
+    """A trained model is asked to continue or be evaluated on data other than its own."""
+
+
+def data_fingerprints(cfg: ExperimentConfig, spec: RunSpec, tokens: CorpusTokens) -> dict[str, str]:
+    """Digests of the corpus, tokenizer and position source a run of ``spec`` is trained on."""
+    if not spec.segmenter:
+        return tokens.fingerprints()
+    d = cfg.data
+    max_intra = model_config(cfg, spec.scheme).max_intra
+    return tokens.fingerprints(spec.segmenter, max_intra, d.separator_chars, d.align_boundary)
+
+
+def check_same_data(
+    where: str | Path, recorded: dict[str, str] | None, now: dict[str, str]
+) -> None:
+    """Refuse a model trained on other data: the corpus, tokenizer or positions it recorded differ.
+
+    A model whose token ids mean other strings gives a perplexity that looks like a number and is
+    not one (36.6 became 80.7 after a corpus edit); runs made before the record are not checked.
+    """
+    if not recorded:
+        return
+    changed = [
+        f"{what} {recorded[what]} -> {now.get(what)}"
+        for what in ("corpus", "tokenizer", "positions")
+        if what in recorded and recorded[what] != now.get(what)
+    ]
+    if changed:
+        raise DataChangedError(
+            f"{where} was trained on other data than the cache gives now ({'; '.join(changed)}): "
+            "the corpus, its tokenizer or its positions changed, so its token ids or positions "
+            "would mean something else. Restore that data (the same corpus, --cache-dir and data "
+            "settings) or train a new run"
+        )

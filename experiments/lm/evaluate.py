@@ -19,7 +19,7 @@ import torch
 
 from experiments.errors import ExperimentError
 from experiments.lm.config import RunSpec, from_dict
-from experiments.lm.data import corpus_tokens, run_stream
+from experiments.lm.data import check_same_data, corpus_tokens, data_fingerprints, run_stream
 from experiments.lm.train import load_trained
 from experiments.pipeline import TokenStream, blocks
 
@@ -151,6 +151,7 @@ def evaluate_run(
             f"{run_dir}: the cached tokenizer has {tokens.actual_vocab_size()} tokens but the model "
             f"was trained with {info.get('vocab_size')}; was the cache directory changed?"
         )
+    check_same_data(run_dir, info.get("data"), data_fingerprints(cfg, spec, tokens))
     stream = run_stream(cfg, spec, tokens, split)
     try:
         rows = perplexity_by_length(

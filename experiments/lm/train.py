@@ -36,7 +36,7 @@ from experiments.engine.trainer import (
 )
 from experiments.errors import ExperimentError
 from experiments.lm.config import ExperimentConfig, RunSpec, model_config, run_seed
-from experiments.lm.data import RunData, prepare_data
+from experiments.lm.data import RunData, check_same_data, data_fingerprints, prepare_data
 from experiments.pipeline import TokenStream, batch_at, fixed_windows
 
 
@@ -74,6 +74,7 @@ def _run_info(
         "model_config": model.config.to_dict(),
         "vocab_size": data.vocab_size,
         "tokens_dir": str(data.tokens.dir),
+        "data": data_fingerprints(cfg, spec, data.tokens),
     }
 
 
@@ -87,6 +88,7 @@ def _check_compatible(path: Path, info: dict[str, Any], cfg: ExperimentConfig) -
     except Exception:
         old_model = old.get("model_config")
     old_exp = old.get("experiment", {})
+    check_same_data(path, old.get("data"), info["data"])
     # checkpoints written before `seeds` existed kept the run's seed in train.seed
     old_seed = old.get("seed", (old_exp.get("train") or {}).get("seed", info["seed"]))
     for key, was, now in (

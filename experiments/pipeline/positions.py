@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from experiments.errors import ExperimentError
+from experiments.pipeline.encoding import encode_documents
 from experiments.pipeline.segmenting import document_segmenters
 from experiments.pipeline.shards import ArraySpec, shard_tokenizer, short_hash, spec_name
 from experiments.registry import Registry
@@ -125,13 +126,13 @@ def _segmenter_positions(
     from segmenters.align import align_tokens
 
     segmenters = document_segmenters(spec)
-    encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
+    encs = encode_documents(shard_tokenizer(context.tokenizer_path), batch.texts, offsets=True)
     intras, segs, offset = [], [], 0
-    for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
+    for doc_id, text, (_, offsets) in zip(batch.doc_ids, batch.texts, encs):
         # the document's name picks the code segmenter's grammar (a .py file parses as Python)
         seg_obj = segmenters.for_document(doc_id)
         pos = align_tokens(
-            seg_obj.segment(text), enc.offsets, max_intra=max_intra, boundary=context.boundary
+            seg_obj.segment(text), offsets, max_intra=max_intra, boundary=context.boundary
         )
         segment = np.asarray(pos.segment, dtype=np.int64)
         intras.append(np.asarray(pos.intra, dtype=np.int32))
@@ -202,10 +203,10 @@ def _nested_positions(
     parts = split_levels(spec)
     segmenters = {inner: document_segmenters(inner) for inner, _ in parts}
     labels = [f"{i}:{inner}@{level or ''}" for i, (inner, level) in enumerate(parts)]
-    encs = shard_tokenizer(context.tokenizer_path).encode_batch(batch.texts)
+    encs = encode_documents(shard_tokenizer(context.tokenizer_path), batch.texts, offsets=True)
     intras, levels = [], []
     offsets = np.zeros(len(parts), dtype=np.int64)
-    for doc_id, text, enc in zip(batch.doc_ids, batch.texts, encs):
+    for doc_id, text, (_, tok_offsets) in zip(batch.doc_ids, batch.texts, encs):
         done = {inner: seg.for_document(doc_id).segment(text) for inner, seg in segmenters.items()}
         try:
             picked = [
@@ -214,8 +215,8 @@ def _nested_positions(
         except SegmenterError as exc:
             raise ExperimentError(f"nested spec {spec!r}: {exc}") from exc
         nested = nest_segmentations(picked, labels)
-        coarse = align_levels(nested, enc.offsets, boundary=context.boundary).segment
-        fine = align_tokens(nested, enc.offsets, max_intra=max_intra, boundary=context.boundary)
+        coarse = align_levels(nested, tok_offsets, boundary=context.boundary).segment
+        fine = align_tokens(nested, tok_offsets, max_intra=max_intra, boundary=context.boundary)
         coarse[:, -1] = fine.segment
         intras.append(np.asarray(fine.intra, dtype=np.int32))
         levels.append(coarse + offsets)

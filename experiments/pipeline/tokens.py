@@ -37,6 +37,7 @@ import numpy as np
 
 from experiments.corpora import SPLITS, Corpus, Document
 from experiments.errors import ExperimentError
+from experiments.pipeline.encoding import encode_documents, training_texts
 from experiments.pipeline.index import corpus_index
 from experiments.pipeline.positions import (
     DEFAULT_ALIGN_BOUNDARY,
@@ -214,8 +215,31 @@ class CorpusTokens:
         )
         if not self.index.plan.counts.get("train"):
             raise ExperimentError(f"corpus {self.corpus.name!r} has no training documents")
-        tok.train_from_iterator((d.text for d in self.documents("train")), trainer=trainer)
+        # bounded pieces: one long document no longer needs ~100 bytes per character to train on
+        texts = training_texts(d.text for d in self.documents("train"))
+        tok.train_from_iterator(texts, trainer=trainer)
         return tok
+
+    def fingerprints(
+        self,
+        segmenter: str | None = None,
+        max_intra: int | None = None,
+        separator_chars: str = DEFAULT_SEPARATOR_CHARS,
+        boundary: str = DEFAULT_ALIGN_BOUNDARY,
+    ) -> dict[str, str]:
+        """Digests of what a model trained on this data depends on: the corpus content, the
+        tokenizer file and (with a segmenter) the position source with its settings."""
+        self.tokenizer  # noqa: B018  (trained and saved first)
+        out = {
+            "corpus": self.index.fingerprint,
+            "tokenizer": file_digest(self.dir / "tokenizer.json")[:16],
+        }
+        if segmenter:
+            from segmenters import __version__ as segmenters_version
+
+            what = [segmenter, max_intra, separator_chars, boundary, segmenters_version]
+            out["positions"] = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:16]
+        return out
 
     def actual_vocab_size(self) -> int:
         """Vocabulary size of the trained tokenizer (can be below the request on tiny corpora)."""
@@ -364,10 +388,10 @@ def _doc_ranges(starts: np.ndarray, n_tokens: int, size: int) -> Iterator[tuple[
 
 def _encode_shard(tokenizer_path: str, texts: list[str]) -> tuple[dict[str, np.ndarray], dict]:
     """Token ids of a shard of documents and each document's local first token (a worker task)."""
-    encs = shard_tokenizer(tokenizer_path).encode_batch(texts)
-    lengths = np.array([len(e.ids) for e in encs], dtype=np.int64)
+    encs = encode_documents(shard_tokenizer(tokenizer_path), texts)
+    lengths = np.array([len(e) for e, _ in encs], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    ids = np.concatenate([np.asarray(e.ids, dtype=np.int32) for e in encs])
+    ids = np.concatenate([e for e, _ in encs])
     meta = {"chars": sum(len(t) for t in texts), "docs": len(texts)}
     return {"ids": ids, "docs": starts}, meta
 

@@ -100,7 +100,7 @@ class TaskConfig:
     segments: list[int] = setting(factory=lambda: [1, 8])
     min_len: int = 1
     max_len: int = 6
-    factors: list[int] = setting(factory=lambda: [1, 2, 4, 8], check=POSITIVE_INTS)
+    factors: list[int] = setting(factory=lambda: [1, 2, 4, 8], check=POSITIVE_INTS, unique=True)
     # per factor, the same words for every cell of an automaton
     test_words: int = setting(200, check=POSITIVE_INT)
     # words (factor 1) whose hidden states the probes read
@@ -118,12 +118,15 @@ class SyntheticConfig:
         check=NONEMPTY,
         numbers=False,
         specs=True,
+        unique=True,
     )
     schemes: list[str] = setting(
-        factory=lambda: ["rope", "bipe_rope"], check=NONEMPTY, numbers=False
+        factory=lambda: ["rope", "bipe_rope"], check=NONEMPTY, numbers=False, unique=True
     )
-    widths: list[int] = setting(factory=lambda: [8, 16, 32], check=NONEMPTY, numbers=False)
-    seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False)
+    widths: list[int] = setting(
+        factory=lambda: [8, 16, 32], check=NONEMPTY, numbers=False, unique=True
+    )
+    seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False, unique=True)
     n_layers: int = setting(1, check=POSITIVE_INT)
     n_heads: int = setting(2, check=POSITIVE_INT)
     # word accuracy a width must reach to count (read by the report, not by a cell)
