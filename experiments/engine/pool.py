@@ -2,13 +2,18 @@
 
 One pool for every grid (`bipe run`'s runs, `bipe synthetic`'s cells). A job is a picklable
 module-level function and its arguments, run in a spawned process; on a signal, running jobs are
-sent SIGTERM (each job decides what to save) and no new job starts.
+sent SIGTERM (each job decides what to save) and no new job starts. A worker never outlives the
+pool: on Linux the kernel sends it SIGTERM when its parent dies, even by SIGKILL (prctl
+PR_SET_PDEATHSIG), and a parent that fails terminates its workers before it raises.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
+import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +30,27 @@ class Job:
     name: str
     target: Callable[..., Any]
     args: tuple[Any, ...]
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGTERM when the parent exits; exit now if it already has."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover (no libc prctl)
+            pass
+    if os.getppid() != parent:  # the parent died before the request: nobody will read our work
+        os._exit(143)
+
+
+def _child(parent: int, target: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """A worker process's entry: bound to its parent's life, then the job."""
+    _die_with_parent(parent)
+    target(*args)
 
 
 def run_jobs(jobs: Sequence[Job], workers: int, log: Callable[[str], Any] = print) -> bool:
@@ -45,7 +71,9 @@ def run_jobs(jobs: Sequence[Job], workers: int, log: Callable[[str], Any] = prin
         while queue or live:
             while queue and len(live) < workers and stop["sig"] is None:
                 job = queue.pop(0)
-                p = ctx.Process(target=job.target, name=job.name, args=job.args)
+                p = ctx.Process(
+                    target=_child, name=job.name, args=(os.getpid(), job.target, job.args)
+                )
                 p.start()
                 live[job.name] = p
                 log(f"started {job.name}")
@@ -57,6 +85,11 @@ def run_jobs(jobs: Sequence[Job], workers: int, log: Callable[[str], Any] = prin
             if stop["sig"] is not None and not live:
                 break
             time.sleep(0.2)
+    except BaseException:
+        for p in live.values():  # the pool itself failed: no worker may go on without it
+            if p.is_alive():
+                p.terminate()
+        raise
     finally:
         for s, h in old.items():
             signal.signal(s, h)

@@ -1,0 +1,179 @@
+"""The sweep engine and its reports: nonsense settings refused, one configuration per directory,
+failures that exit non-zero, damaged results never averaged, and no worker outliving its parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from experiments.analysis.results import DamagedResultsError, read_results_csv, write_results
+from experiments.cli import main
+from experiments.engine.config import TrainConfig, validate
+from experiments.engine.sweep import run_sweep
+from experiments.errors import ExperimentError
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("grad_clip", -1.0),
+        ("grad_clip", 0.0),
+        ("weight_decay", -5.0),
+        ("lr", float("inf")),
+        ("lr", float("nan")),
+        ("beta1", 1.5),
+        ("beta2", 1.0),
+    ],
+)
+def test_nonsense_train_settings_are_refused_by_name(key, value):
+    cfg = TrainConfig(**{key: value})
+    cfg.problems = lambda: []  # TrainConfig alone: only its declared checks
+    with pytest.raises(ExperimentError, match=f"{key}="):
+        validate(cfg, "train")
+
+
+def test_gradient_clipping_is_turned_off_with_none_not_zero():
+    cfg = TrainConfig(grad_clip=None)
+    cfg.problems = lambda: []
+    assert validate(cfg, "train").grad_clip is None
+
+
+@dataclass
+class _Cell:
+    name: str
+
+
+class _FailingTask:
+    """A task whose second cell raises: the sweep must report it and exit non-zero."""
+
+    name, unit, folder, result_name = "failing", "cell", "cells", "result.json"
+
+    def cells(self, cfg: Any) -> list[_Cell]:
+        return [_Cell("good"), _Cell("bad")]
+
+    def prepare(self, cfg: Any, cells: list[_Cell], options: dict) -> None:
+        pass
+
+    def jobs(self, cells: list[_Cell]) -> list[tuple[str, list[_Cell]]]:
+        return [(c.name, [c]) for c in cells]
+
+    def run_cell(self, cfg: Any, cell: _Cell, where: Path, options: dict, shared: dict) -> dict:
+        if cell.name == "bad":
+            raise ValueError("this cell cannot be computed")
+        return {"value": 1}
+
+
+@dataclass
+class _Cfg:
+    steps: int = 3
+
+
+def test_a_sweep_with_a_failed_cell_has_a_non_zero_status(tmp_path):
+    res = run_sweep(_FailingTask(), _Cfg(), tmp_path / "s", log=lambda m: None)
+    assert [r["value"] for r in res.results] == [1]
+    assert "cannot be computed" in res.failed["bad"]
+    assert res.status == 1
+
+
+def test_a_sweep_directory_refuses_other_settings_and_the_report_is_kept(tmp_path):
+    run_sweep(_FailingTask(), _Cfg(), tmp_path / "s", log=lambda m: None)
+    with pytest.raises(ExperimentError, match=r"other settings \(steps: 3 -> 4\)"):
+        run_sweep(_FailingTask(), _Cfg(steps=4), tmp_path / "s", log=lambda m: None)
+
+
+def test_report_only_with_another_preset_is_refused(tmp_path, capsys):
+    out = tmp_path / "syn"
+    base = ["synthetic", "--preset", "tiny", "--out", str(out), "--automata", "mod-marked"]
+    base += ["--schemes", "rope", "--widths", "8", "--set", "train.steps=2"]
+    assert main(base) == 0
+    summary = (out / "summary.md").read_text()
+    capsys.readouterr()
+    assert main([*base[:-1], "train.steps=3", "--report-only"]) == 2
+    assert "other settings" in capsys.readouterr().err
+    assert (out / "summary.md").read_text() == summary
+
+
+def _report(tmp_path: Path) -> Path:
+    evals = [
+        {
+            "corpus": "c",
+            "scheme": "rope",
+            "seed": seed,
+            "results": [
+                {"length": 32, "multiplier": 1, "ppl": 10.0 + seed, "loss": 2.3, "blocks": 1,
+                 "tokens": 32}
+            ],
+        }
+        for seed in range(3)
+    ]
+    write_results(tmp_path, evals)
+    return tmp_path
+
+
+def test_a_truncated_results_csv_is_refused_not_averaged(tmp_path, capsys):
+    report = _report(tmp_path)
+    assert len(read_results_csv(report)) == 3
+    path = report / "results.csv"
+    path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")  # a row lost
+    with pytest.raises(DamagedResultsError, match="truncated or edited"):
+        read_results_csv(report)
+    assert main(["seeds", "table", str(report)]) == 2
+    assert "truncated or edited" in capsys.readouterr().err
+
+
+def test_report_files_leave_no_temporary_files(tmp_path):
+    report = _report(tmp_path)
+    assert sorted(p.name for p in report.iterdir()) == ["results.csv", "results.json"]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path):
+    argv = [sys.executable, "-m", "experiments.cli", "synthetic", "--preset", "tiny"]
+    argv += ["--out", str(tmp_path / "syn"), "--workers", "2", "--set", "train.steps=3000"]
+    parent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        workers: list[int] = []
+        deadline = time.monotonic() + 90
+        while len(workers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            workers = [c for c in _children(parent.pid) if _alive(c)]
+        assert len(workers) >= 2, "the sweep did not start its workers"
+        time.sleep(2)  # the workers are past their start-up
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 20
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not any(_alive(w) for w in workers), "a worker outlived its killed parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
