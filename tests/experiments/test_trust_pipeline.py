@@ -9,9 +9,11 @@ import textwrap
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
-from experiments.pipeline import CACHE_MARKER, CacheError, CorpusTokens
+from experiments.pipeline import CACHE_MARKER, CacheError, CorpusTokens, encoding
 from experiments.pipeline.shards import spec_name
 
 INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
@@ -122,3 +124,57 @@ def test_a_full_disk_during_a_build_is_a_typed_error_and_leaves_no_temporary_fil
     assert "cannot write the token cache" in run.stdout
     leftovers = [p for p in tmp_path.rglob("*") if p.name.startswith(".") and "npy" in p.name]
     assert leftovers == []
+
+
+# ------------------------------------------------------------------ long documents, bounded memory
+
+_TEXT = st.lists(
+    st.sampled_from([*"ab Z9.,'!\n\t\r", "\u00e9", "e\u0301", "\u00a0", "\x1c", "  "]),
+    max_size=80,
+).map("".join)
+
+
+@pytest.fixture(scope="module")
+def small_tokenizer(tmp_path_factory):
+    return CorpusTokens(_toy(), 300, tmp_path_factory.mktemp("tok")).tokenizer
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(_TEXT, min_size=1, max_size=4), piece=st.integers(1, 8))
+def test_encoding_in_pieces_gives_the_ids_and_offsets_of_one_whole_encode(
+    small_tokenizer, monkeypatch, texts, piece
+):
+    monkeypatch.setattr(encoding, "PIECE_CHARS", piece)
+    monkeypatch.setattr(encoding, "BATCH_CHARS", 2 * piece)
+    assert "".join(p for _, p in encoding.pieces(texts[0], piece)) == texts[0]
+    got = encoding.encode_documents(small_tokenizer, texts, offsets=True)
+    for enc, (ids, offsets) in zip(small_tokenizer.encode_batch(texts), got):
+        assert ids.tolist() == enc.ids
+        assert offsets.tolist() == [list(o) for o in enc.offsets]
+
+
+_ONE_LINE = """
+import resource, sys
+from experiments.corpora import Corpus, CorpusInfo, Document
+from experiments.pipeline import CorpusTokens
+line = "".join(f"Sentence {i} has some words in it. " for i in range(60_000))  # ~2 MB, no newline
+docs = [Document("big", line)] + [Document(f"s{i}", "Small. Doc.") for i in range(30)]
+corpus = Corpus(CorpusInfo("one", "one", "test", "none", "x"), docs)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+CorpusTokens(corpus, 300, sys.argv[1]).stream("train", "punct")
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_long_single_line_document_is_prepared_in_bounded_memory(tmp_path):
+    # encoding (and training on) a 2 MB line whole held ~140 bytes per character: ~550 MB here
+    run = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(_ONE_LINE), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert int(run.stdout.split()[-1]) < 150  # MB above the peak before the build
