@@ -57,6 +57,8 @@ def parse_options(items: list[str], where: str = "option") -> dict[str, Any]:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise ExperimentError(f"{where} {item!r}: options look like key=value")
+        if key.strip() in out:  # last-one-wins would run a spec the user did not write
+            raise ExperimentError(f"{where} {item!r}: option {key.strip()!r} is given twice")
         out[key.strip()] = parse_value(value)
     return out
 

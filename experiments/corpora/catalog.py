@@ -7,6 +7,10 @@ listed and found never depend on which module a caller imported first.
 from __future__ import annotations
 
 import inspect
+import math
+import typing
+from pathlib import Path, PurePath
+from typing import Any
 
 # importing them registers the built-ins, in the order `bipe corpus list` shows them
 from experiments.corpora import named  # noqa: F401
@@ -61,7 +65,54 @@ def load_corpus(spec: str, max_docs: int | None = None) -> Corpus:
         raise ExperimentError(
             f"corpus {name!r} has no option {bad[0]!r}; valid: {', '.join(accepted) or 'none'}"
         )
-    return load(max_docs=max_docs, **options)
+    return load(max_docs=max_docs, **typed_options(name, load, options))
+
+
+def typed_options(name: str, load: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` checked against the loader's annotations: the one declaration of a corpus's
+    option types (an int option given ``abc`` or ``2.5``, a bool given ``maybe``, is refused)."""
+    try:
+        hints = typing.get_type_hints(load)
+    except Exception:  # a plug-in with unresolvable annotations declares nothing checkable
+        return options
+    out = {}
+    for key, value in options.items():
+        allowed = _types(hints.get(key))
+        if allowed and not _fits(value, allowed):
+            words = " or ".join(sorted({_WORDS.get(t, t.__name__) for t in allowed}))
+            raise ExperimentError(f"corpus {name!r}: option {key}={value!r} must be {words}")
+        if str in allowed and isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # text options such as a column name "2019" parse as numbers
+        out[key] = value
+    return out
+
+
+_WORDS = {type(None): "none", bool: "true or false", int: "an integer", float: "a number"}
+
+
+def _types(hint: Any) -> set[type]:
+    """The plain types a hint allows (``int | None`` -> {int, NoneType}); empty for ``object``."""
+    if hint is None or hint is object or hint is Any:
+        return set()
+    args = typing.get_args(hint)
+    kinds = set(args) if args else {hint}
+    kinds = {k for k in kinds if isinstance(k, type)}
+    if Path in kinds or PurePath in kinds:
+        kinds = (kinds - {Path, PurePath}) | {str}
+    return set() if object in kinds else kinds
+
+
+def _fits(value: Any, allowed: set[type]) -> bool:
+    """True when ``value`` (as `parse_value` read it) is one of the ``allowed`` types."""
+    if isinstance(value, bool):
+        return bool in allowed or str in allowed
+    if isinstance(value, int):
+        return bool(allowed & {int, float, str})
+    if isinstance(value, float):
+        return math.isfinite(value) and bool(allowed & {float, str})
+    if value is None:
+        return type(None) in allowed
+    return isinstance(value, tuple(allowed))
 
 
 def corpus_table() -> str:

@@ -234,8 +234,18 @@ def load_sample(max_docs: int | None = None) -> Corpus:
 # ---------------------------------------------------------------------------------- registry
 
 
+MAX_ARITH_DEPTH = 12  # a tree of depth d has up to 2**d numbers; deeper ones exhaust the stack
+
+
 def _load_arith(max_docs: int | None = None, seed: int = 0, max_depth: int = 5) -> Corpus:
     """The arithmetic corpus (``max_docs`` documents, default 2000)."""
+    if seed < 0:
+        raise ExperimentError(f"arith: seed must be >= 0, got {seed}")
+    if not 2 <= max_depth <= MAX_ARITH_DEPTH:
+        raise ExperimentError(
+            f"arith: max_depth must be between 2 and {MAX_ARITH_DEPTH} (expressions nest that "
+            f"deep), got {max_depth}"
+        )
     return make_arith_corpus(max_docs or 2000, seed, max_depth)
 
 

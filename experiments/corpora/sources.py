@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from experiments.corpora.documents import Corpus, CorpusInfo, Document
 from experiments.corpora.registry import register_corpus
@@ -135,6 +136,38 @@ FOLDER = source_info(
 )
 
 
+# Files bipe writes into the directories it owns: a folder holding one is bipe's cache or output,
+# whose tokenizer.json and manifests would otherwise be read back as documents.
+BIPE_MARKERS = (".bipe-cache", ".bipe-output")
+
+
+def _glob_option(glob: object) -> str:
+    """A folder's glob: relative, inside the folder, and not empty."""
+    pattern = str_option(glob, "glob", "folder")
+    if not pattern.strip():
+        raise CorpusSourceError("folder: glob= is empty; give a pattern such as **/*.txt")
+    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+        raise CorpusSourceError(
+            f"folder: glob={pattern!r} must stay inside the folder (relative, without '..'); "
+            "point path= at the folder instead"
+        )
+    return pattern
+
+
+def _refuse_bipe_files(root: Path, files: list[Path]) -> None:
+    """Refuse a corpus whose files lie in a bipe cache or output directory under ``root``."""
+    for marker in BIPE_MARKERS:
+        for found in root.rglob(marker):
+            inside = next((f for f in files if found.parent in f.parents), None)
+            if inside is not None:
+                raise CorpusSourceError(
+                    f"folder: {found.parent} inside the corpus folder {root} holds bipe's own "
+                    f"files ({marker}), such as {inside.name}, which would be read as documents. "
+                    "Move it out of the folder (--cache-dir / --out elsewhere) or narrow the "
+                    "corpus with glob="
+                )
+
+
 def load_folder(
     max_docs: int | None = None, path: object = None, glob: object = "**/*", errors: object = "skip"
 ) -> Corpus:
@@ -142,7 +175,7 @@ def load_folder(
     if path is None:
         raise CorpusSourceError("folder needs path=DIR (e.g. folder:path=docs,glob=**/*.md)")
     root = Path(str_option(path, "path", "folder"))
-    pattern = str_option(glob, "glob", "folder")
+    pattern = _glob_option(glob)
     errors = _errors_option(errors, "folder")
     if not root.exists():
         raise CorpusSourceError(f"folder: {root} does not exist")
@@ -155,6 +188,7 @@ def load_folder(
     )
     if not files:
         raise CorpusSourceError(f"folder: no file under {root} matches {pattern!r}")
+    _refuse_bipe_files(root, files)
 
     def read(split: str | None) -> Iterator[Document | int]:
         for f in files:
@@ -276,6 +310,10 @@ def load_parquet(
     pq = import_optional("pyarrow.parquet", "parquet")
     text_col = str_option(text, "text", "parquet")
     id_col = None if id is None else str_option(id, "id", "parquet")
+    if not 1 <= batch_rows <= 1_000_000:
+        raise CorpusSourceError(
+            f"parquet: batch_rows must be between 1 and 1,000,000, got {batch_rows}"
+        )
     for f in files:
         try:
             names = pq.ParquetFile(f).schema_arrow.names
@@ -292,7 +330,7 @@ def load_parquet(
         cols = [text_col] + ([id_col] if id_col else [])
         for f in files:
             row = 0
-            for batch in pq.ParquetFile(f).iter_batches(batch_size=batch_rows, columns=cols):
+            for batch in _batches(pq, f, batch_rows, cols):
                 for rec in batch.to_pylist():
                     yield record_document(
                         rec, text_col, id_col, f"{f} row {row}", f"{f.name}:{row}"
@@ -304,6 +342,19 @@ def load_parquet(
     label = files[0].stem if len(files) == 1 else files[0].parent.name
     info = labelled(PARQUET, label, ", ".join(map(str, files[:3])))
     return Corpus(info, None, {"path": str(path), "text": text_col, "id": id_col}, reader)
+
+
+def _batches(pq: Any, path: Path, rows: int, cols: list[str]) -> Iterator[Any]:
+    """The record batches of one Parquet file; a damaged page is an error naming the file."""
+    batches = pq.ParquetFile(path).iter_batches(batch_size=rows, columns=cols)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... on corrupt pages
+            raise CorpusSourceError(f"parquet: {path} is damaged ({exc})") from None
+        yield batch
 
 
 # ----------------------------------------------------------------------------------- registry

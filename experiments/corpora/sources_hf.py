@@ -7,6 +7,7 @@ file sources of `experiments.corpora.sources`, whose helpers it shares.
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,11 @@ def _datasets():
     return ds
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (some are empty), at most 200 characters."""
+    return (str(exc).splitlines() or ["no message"])[0][:200]
+
+
 def _open_dataset(
     datasets, dataset: object, config: object, data_files: object, data_dir: object, disk: object
 ):
@@ -70,6 +76,9 @@ def _open_dataset(
             for k, v in (("data_files", data_files), ("data_dir", data_dir))
             if v is not None
         }
+        pattern = kwargs.get("data_files")
+        if pattern and "://" not in pattern and not glob.glob(pattern, recursive=True):
+            raise CorpusSourceError(f"hf: data_files={pattern!r} matches no file")
         return datasets.load_dataset(
             str(dataset), None if config is None else str(config), **kwargs
         )
@@ -77,7 +86,7 @@ def _open_dataset(
         raise
     except Exception as exc:  # datasets raises many types (FileNotFoundError, ConnectionError, ...)
         raise CorpusSourceError(
-            f"{where}: not available locally ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+            f"{where}: not available locally ({type(exc).__name__}: {_first_line(exc)}). "
             "Nothing is downloaded (HF_DATASETS_OFFLINE). To make it available, run "
             f"datasets.load_dataset({str(dataset)!r}) on a machine with network and copy its "
             "~/.cache/huggingface here, or save it with Dataset.save_to_disk(DIR) and use "

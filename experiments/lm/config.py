@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,8 +103,8 @@ class ExperimentConfig:
         factory=lambda: ["punct"], numbers=False, specs=True, unique=True
     )
     # Every cell runs with each seed (the seed fixes initialisation and batch order). Results are
-    # the mean over seeds with a t-based 95% interval (experiments.analysis.stats). The first
-    # seed keeps the run directory runs/<name>/, the others go to runs/<name>-s<seed>/.
+    # the mean over seeds with a t-based 95% interval (experiments.analysis.stats). Seed 0 runs in
+    # runs/<name>/, any other seed in runs/<name>-s<seed>/ (`RunSpec.name`).
     seeds: list[int] = setting(factory=lambda: [0], check=SEEDS, numbers=False, unique=True)
     workers: int = setting(1, check=POSITIVE_INT, numbers=False)  # runs trained side by side
     data: DataConfig = setting(factory=DataConfig)
@@ -226,14 +229,35 @@ class RunSpec:
     corpus: str
     scheme: str
     segmenter: str | None = None
-    seed: int | None = None  # None: the grid's first seed (the run keeps the unsuffixed name)
+    seed: int | None = None  # None: the config's first seed (named as seed 0 is)
 
     @property
     def name(self) -> str:
-        """Directory-safe run name, e.g. ``kjv-bipe_rope-punct`` (``-s1`` for a later seed)."""
+        """Directory name: ``kjv-bipe_rope-punct`` (``-s1`` for seed 1), faithful to the spec.
+
+        A name that would lose part of the spec (a character other than letters, digits, ``_``
+        and ``.``, a ``-`` inside a part, a segmenter that reads like a seed) or grow past
+        `NAME_LIMIT` is cut to a readable prefix plus ``--`` and a digest of the whole spec, so
+        two specs never share a run directory and no spec is too long for the file system.
+        """
         parts = [self.corpus, self.scheme] + ([self.segmenter] if self.segmenter else [])
-        parts += [f"s{self.seed}"] if self.seed is not None else []
-        return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
+        plain = "-".join(parts + ([f"s{self.seed}"] if self.seed else []))
+        faithful = all(_PLAIN.fullmatch(p) for p in parts) and not (
+            self.segmenter and _SEED_LIKE.fullmatch(self.segmenter)
+        )
+        if faithful and len(plain) <= NAME_LIMIT:
+            return plain
+        whole = json.dumps([self.corpus, self.scheme, self.segmenter, self.seed or 0])
+        digest = hashlib.sha256(whole.encode("utf-8")).hexdigest()[:12]
+        readable = "".join(c if c.isalnum() or c in "_.-" else "_" for c in plain)
+        return f"{readable[: NAME_LIMIT - 14]}--{digest}"
+
+
+# A plain run name's parts: nothing a file system or the "-" joins could confuse. Names are at most
+# NAME_LIMIT characters (file systems allow 255 bytes; the rest is left for temporary suffixes).
+_PLAIN = re.compile(r"[A-Za-z0-9_.]+")
+_SEED_LIKE = re.compile(r"s\d+")
+NAME_LIMIT = 96
 
 
 def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
@@ -244,12 +268,18 @@ def run_specs(cfg: ExperimentConfig) -> list[RunSpec]:
     uses its finest level (the same segments, without the outer levels).
     """
     cells = _cells(cfg)
-    later = [dataclasses.replace(c, seed=seed) for seed in cfg.seeds[1:] for c in cells]
-    return cells + later
+    # Every run's seed is part of its name (seed 0 keeps the plain name of single-seed grids): a
+    # grid whose first seed changes from 0 to 7 never finds seed 0's results under its names. A
+    # first seed of 0 stays None, which `run_seed` reads as the first seed.
+    return [
+        dataclasses.replace(c, seed=None if seed == cfg.seeds[0] == 0 else seed)
+        for seed in cfg.seeds
+        for c in cells
+    ]
 
 
 def run_seed(cfg: ExperimentConfig, spec: RunSpec) -> int:
-    """The training seed of one run of the grid."""
+    """The training seed of one run: its own, else the config's first (`bipe train`)."""
     return cfg.seeds[0] if spec.seed is None else spec.seed
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.engine.checkpoints import CHECKPOINT_NAME, read_header
 from experiments.engine.sweep import (
     TASKS,
     CellInterrupted,
@@ -38,15 +39,20 @@ class LanguageModelTask:
         return run_specs(cfg)
 
     def prepare(self, cfg: ExperimentConfig, cells: list[RunSpec], options: dict) -> None:
-        """Train tokenizers and compute cached streams once, before workers start (no races)."""
+        """Train tokenizers and compute cached streams once, before workers start (no races);
+        then check that the report's trained runs were trained on this very data."""
         from experiments.lm.data import prepare_data
 
-        seen = set()
+        seen: dict[tuple[str, str | None], Any] = {}
         for spec in cells:
             if (spec.corpus, spec.segmenter) not in seen:
-                seen.add((spec.corpus, spec.segmenter))
                 splits = ("train", "val", cfg.eval.split)
-                prepare_data(cfg, spec, options.get("cache_dir"), splits=splits)
+                data = prepare_data(cfg, spec, options.get("cache_dir"), splits=splits)
+                seen[(spec.corpus, spec.segmenter)] = data.tokens
+        if options.get("out"):
+            out = Path(options["out"])
+            adopt_legacy_dirs(cfg, cells, out)
+            check_runs_data(cfg, cells, out, seen)
 
     def jobs(self, cells: list[RunSpec]) -> list[tuple[str, list[RunSpec]]]:
         """One process per run: a run's SIGTERM checkpoint concerns it alone."""
@@ -77,6 +83,61 @@ class LanguageModelTask:
 LM_TASK = TASKS.register(TASK, LanguageModelTask())
 
 
+def check_runs_data(
+    cfg: ExperimentConfig, cells: list[RunSpec], out: Path, tokens: dict[tuple, Any]
+) -> None:
+    """Refuse a report directory whose trained runs were trained on other data than the cache
+    gives now (an edited corpus, another tokenizer): their finished results would otherwise be
+    reported as this data's numbers. Runs made before the record are not checked."""
+    from experiments.lm.data import DataChangedError, check_same_data, data_fingerprints
+
+    changed = []
+    for spec in cells:
+        ckpt = out / LM_TASK.folder / spec.name / CHECKPOINT_NAME
+        try:
+            recorded = read_header(ckpt).get("info", {}).get("data")
+        except ExperimentError:  # none yet, or unreadable: the run itself trains or fails
+            continue
+        try:
+            now = data_fingerprints(cfg, spec, tokens[(spec.corpus, spec.segmenter)])
+            check_same_data(spec.name, recorded, now)
+        except DataChangedError as exc:
+            changed.append(str(exc).split(" (", 1)[1].split("):", 1)[0])
+            changed[-1] = f"{spec.name} ({changed[-1]})"
+    if changed:
+        raise DataChangedError(
+            f"{out} holds runs trained on other data than the cache gives now: "
+            f"{'; '.join(changed[:4])}{'; ...' if len(changed) > 4 else ''}. The corpus, its "
+            "tokenizer or its positions changed, so their numbers belong to other data: choose "
+            "another --out (or restore the data)"
+        )
+
+
+def legacy_name(spec: RunSpec) -> str:
+    """The run directory name before names kept whole specs apart (lossy; a grid's first seed
+    unsuffixed): what `adopt_legacy_dirs` looks for."""
+    parts = [spec.corpus, spec.scheme] + ([spec.segmenter] if spec.segmenter else [])
+    parts += [f"s{spec.seed}"] if spec.seed is not None else []
+    return "-".join("".join(c if c.isalnum() or c in "_." else "_" for c in p) for p in parts)
+
+
+def adopt_legacy_dirs(cfg: ExperimentConfig, cells: list[RunSpec], out: Path) -> None:
+    """Rename a run directory of an older report to its current name, so that the report resumes,
+    when its checkpoint says it is exactly this run (spec and seed); others are left alone."""
+    runs = out / LM_TASK.folder
+    for spec in cells:
+        old, new = runs / legacy_name(spec), runs / spec.name
+        if old == new or new.exists() or not old.is_dir():
+            continue
+        try:
+            info = read_header(old / CHECKPOINT_NAME).get("info", {})
+        except ExperimentError:
+            continue
+        want = {"corpus": spec.corpus, "scheme": spec.scheme, "segmenter": spec.segmenter}
+        if info.get("spec") == want and info.get("seed") == run_seed(cfg, spec):
+            old.rename(new)
+
+
 @dataclass
 class ExperimentResult:
     """What `run_grid` and `run_experiment` produced."""
@@ -105,7 +166,7 @@ def run_grid(
     executor_options: dict[str, Any] | None = None,
 ) -> ExperimentResult:
     """Train and evaluate every run of ``cfg`` under ``out/runs``; at most ``workers`` at once."""
-    options = {"cache_dir": str(cache_dir) if cache_dir else None}
+    options = {"cache_dir": str(cache_dir) if cache_dir else None, "out": str(out)}
     res = run_sweep(
         LM_TASK,
         cfg,

@@ -344,15 +344,24 @@ def safe_name(spec: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in spec)
 
 
-def spec_name(spec: str, limit: int = 40) -> str:
-    """A file name for ``spec``: a readable prefix and a digest of the whole spec.
+def key_digest(*parts: object) -> str:
+    """The SHA-256 (hex) of ``parts`` as JSON: a cache key that holds everything it is given."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def entry_name(readable: str, *identity: object, limit: int = 40) -> str:
+    """A file name: ``readable`` made safe and capped at ``limit``, then a digest of ``identity``.
 
     `safe_name` alone is lossy (``punct:terminals=.!`` and ``punct:terminals=.?`` give one
-    name), so the digest keeps distinct specs apart; the prefix is capped so that no spec, however
-    long, makes a name the file system refuses.
+    name), so the digest of everything that determines the entry keeps distinct entries apart;
+    the cap keeps a name of any length under the file system's limit (255 bytes).
     """
-    digest = hashlib.sha256(spec.encode("utf-8")).hexdigest()[:12]
-    return f"{safe_name(spec)[:limit]}-{digest}"
+    return f"{safe_name(readable)[:limit]}-{key_digest(*identity)[:16]}"
+
+
+def spec_name(spec: str, limit: int = 40) -> str:
+    """A file name for ``spec``: a readable prefix and a digest of the whole spec."""
+    return entry_name(spec, spec, limit=limit)
 
 
 def short_hash(text: str) -> str:

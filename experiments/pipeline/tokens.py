@@ -55,10 +55,11 @@ from experiments.pipeline.shards import (
     atomic_write,
     build_sharded,
     cache_os_error,
+    entry_name,
     file_digest,
+    key_digest,
     safe_name,
     shard_tokenizer,
-    short_hash,
 )
 from experiments.pipeline.streams import TokenStream
 from experiments.specs import split_levels
@@ -72,6 +73,8 @@ def default_cache_dir() -> Path:
 SHARD_CHARS = 2_000_000  # text per shard: bounds the memory of each worker
 SHARD_TOKENS = 1_000_000  # tokens per shard of an id-based position source
 DEFAULT_FRACTIONS = (0.05, 0.05)
+# In every cache key: raise it when what the code writes for the same inputs changes.
+CACHE_FORMAT = 3
 IDS_ARRAYS = (
     ArraySpec("ids", "int32"),
     ArraySpec("docs", "int64", offset=lambda shard: len(shard["ids"])),
@@ -130,8 +133,9 @@ class CorpusTokens:
             )
 
     def _key(self, *parts: object) -> str:
-        tok = hashlib.sha1((self.dir / "tokenizer.json").read_bytes()).hexdigest()
-        return short_hash(json.dumps([self.index.fingerprint, self.fractions, tok, *parts]))
+        """The key of a cached build: everything that determines it, hashed in full."""
+        tok = file_digest(self.dir / "tokenizer.json")
+        return key_digest(CACHE_FORMAT, self.index.fingerprint, self.fractions, tok, *parts)
 
     def _text_tasks(
         self, split: str, fn: Callable, args: tuple, with_ids: bool = False
@@ -192,7 +196,7 @@ class CorpusTokens:
         try:
             record = json.loads(path.with_suffix(".meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            record = None
+            return False  # no record (a cache from before records, or a write cut short)
         if record == self._tokenizer_record(file_digest(path)):
             return True
         warnings.warn(
@@ -312,11 +316,17 @@ class CorpusTokens:
         boundary: str,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
-        stem = f"{split}.{source.cache_tag(segmenter, separator_chars)}-m{max_intra or 0}"
-        # the raw spec and every option are in the key: a file name alone never decides
-        identity = (segmenter, separator_chars if not source.segments_text else "", boundary)
-        if source.segments_text and boundary != "start":
-            stem += f"-b{boundary}"  # "start" keeps the original file names (and their caches)
+        # only text segmenters are aligned to characters (boundary), only the others read ids
+        identity = (
+            source.name,
+            segmenter,
+            max_intra or 0,
+            boundary if source.segments_text else "",
+            "" if source.segments_text else separator_chars,
+        )
+        # the file name holds a digest of the whole identity: a source's tag is only for reading
+        tag = entry_name(source.cache_tag(segmenter, separator_chars), *identity)
+        stem = f"{split}.{tag}-m{max_intra or 0}"
         path = str(self.dir / "tokenizer.json")
         arrays_spec = POSITION_ARRAYS
         if source.levels:
@@ -351,7 +361,7 @@ class CorpusTokens:
             self.dir,
             stem,
             arrays_spec,
-            self._key("pos", split, stem, *identity),
+            self._key("pos", split, *identity, _segmenters_version()),
             tasks,
             self.workers,
         )
@@ -361,16 +371,23 @@ class CorpusTokens:
         return arrays["intra"], arrays["segment"], levels
 
 
+def _segmenters_version() -> str:
+    """The installed version of the segmenters (their code decides the positions)."""
+    from segmenters import __version__
+
+    return __version__
+
+
+MARKER_TEXT = "bipe's token cache: every file below was written by bipe and can be rebuilt\n"
+
+
 def claim_cache_dir(base: Path) -> None:
     """Create the cache root ``base`` with its marker, or raise a typed error naming it."""
     try:
         base.mkdir(parents=True, exist_ok=True)
         marker = base / CACHE_MARKER
-        if not marker.is_file():
-            marker.write_text(
-                "bipe's token cache: every file below was written by bipe and can be rebuilt\n",
-                encoding="utf-8",
-            )
+        if not marker.is_file():  # a complete read-only cache is still read: no write when there
+            atomic_write(marker, lambda tmp: Path(tmp).write_text(MARKER_TEXT, encoding="utf-8"))
     except OSError as exc:
         raise cache_os_error(base, exc) from None
 
