@@ -91,7 +91,8 @@ def run_train(args: argparse.Namespace) -> int:
     if uses_segments(args.scheme):  # a hierarchical scheme defaults to the first nested spec
         nested = [s for s in cfg.segmenters if is_nested(s)] if uses_levels(args.scheme) else []
         segmenter = args.segmenter or (nested or cfg.segmenters)[0]
-    spec = RunSpec(corpus, args.scheme, segmenter)
+    # the seed is part of the default directory's name, as in a grid (seed 0 unsuffixed)
+    spec = RunSpec(corpus, args.scheme, segmenter, cfg.seeds[0] or None)
     out = Path(args.out or Path("bipe-results") / spec.name)
     claim_dir(out, args.overwrite)
     res = train_run(cfg, spec, out, cache_dir=args.cache_dir, resume=not args.no_resume)

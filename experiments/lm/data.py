@@ -74,6 +74,16 @@ def data_fingerprints(cfg: ExperimentConfig, spec: RunSpec, tokens: CorpusTokens
     return tokens.fingerprints(spec.segmenter, max_intra, d.separator_chars, d.align_boundary)
 
 
+def data_changes(recorded: dict[str, str] | None, now: dict[str, str]) -> list[str]:
+    """``what old -> new`` for each of corpus, tokenizer and positions whose digest differs from
+    the one a run recorded (nothing for runs made before the record)."""
+    return [
+        f"{what} {recorded[what]} -> {now.get(what)}"
+        for what in ("corpus", "tokenizer", "positions")
+        if recorded and what in recorded and recorded[what] != now.get(what)
+    ]
+
+
 def check_same_data(
     where: str | Path, recorded: dict[str, str] | None, now: dict[str, str]
 ) -> None:
@@ -82,13 +92,7 @@ def check_same_data(
     A model whose token ids mean other strings gives a perplexity that looks like a number and is
     not one (36.6 became 80.7 after a corpus edit); runs made before the record are not checked.
     """
-    if not recorded:
-        return
-    changed = [
-        f"{what} {recorded[what]} -> {now.get(what)}"
-        for what in ("corpus", "tokenizer", "positions")
-        if what in recorded and recorded[what] != now.get(what)
-    ]
+    changed = data_changes(recorded, now)
     if changed:
         raise DataChangedError(
             f"{where} was trained on other data than the cache gives now ({'; '.join(changed)}): "

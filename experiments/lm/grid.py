@@ -89,7 +89,7 @@ def check_runs_data(
     """Refuse a report directory whose trained runs were trained on other data than the cache
     gives now (an edited corpus, another tokenizer): their finished results would otherwise be
     reported as this data's numbers. Runs made before the record are not checked."""
-    from experiments.lm.data import DataChangedError, check_same_data, data_fingerprints
+    from experiments.lm.data import DataChangedError, data_changes, data_fingerprints
 
     changed = []
     for spec in cells:
@@ -98,12 +98,9 @@ def check_runs_data(
             recorded = read_header(ckpt).get("info", {}).get("data")
         except ExperimentError:  # none yet, or unreadable: the run itself trains or fails
             continue
-        try:
-            now = data_fingerprints(cfg, spec, tokens[(spec.corpus, spec.segmenter)])
-            check_same_data(spec.name, recorded, now)
-        except DataChangedError as exc:
-            changed.append(str(exc).split(" (", 1)[1].split("):", 1)[0])
-            changed[-1] = f"{spec.name} ({changed[-1]})"
+        now = data_fingerprints(cfg, spec, tokens[(spec.corpus, spec.segmenter)])
+        if data_changes(recorded, now):
+            changed.append(f"{spec.name} ({'; '.join(data_changes(recorded, now))})")
     if changed:
         raise DataChangedError(
             f"{out} holds runs trained on other data than the cache gives now: "
