@@ -9,13 +9,20 @@ Layout of a checkpoint directory::
 
 Nothing is ever unpickled: weights come only from safetensors, or from ``torch.load(...,
 weights_only=True)`` for foreign ``.bin``/``.pt`` state dicts (see `read_state_dict`).
+
+The header records ``weights_sha256``, a digest of every tensor's name, dtype, shape and bytes
+(`tensors_digest`), and loading checks it: zeroed or flipped bytes in the weights are finite
+numbers that `load_weights` alone would accept (`ChecksumError`). Checkpoints written before the
+digest load with a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +39,43 @@ FORMAT = "bipe-decoder"
 VERSION = 1
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
+DIGEST_KEY = "weights_sha256"
+
+
+class ChecksumError(CheckpointError):
+    """A checkpoint's tensors differ from the checksum recorded when it was saved (corrupt bytes)."""
+
+
+def tensors_digest(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 of every tensor's name, dtype, shape and bytes, in name order (device-independent)."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        h.update(json.dumps([name, str(t.dtype), list(t.shape)]).encode("utf-8"))
+        if t.numel():  # the raw bytes, whatever the dtype (bfloat16 has no numpy twin)
+            h.update(t.reshape(-1).view(torch.uint8).numpy())
+    return h.hexdigest()
+
+
+def check_digest(
+    tensors: Mapping[str, torch.Tensor], recorded: str | None, source: str, what: str = "weights"
+) -> None:
+    """Raise `ChecksumError` naming ``source`` if ``tensors`` differ from the ``recorded`` digest;
+    warn (and accept them) when there is none, as in checkpoints written before digests."""
+    if recorded is None:
+        warnings.warn(
+            f"{source} has no checksum (written before checkpoints had one): corrupted {what} "
+            "cannot be detected; save it again to add one",
+            stacklevel=3,
+        )
+        return
+    actual = tensors_digest(tensors)
+    if actual != recorded:
+        raise ChecksumError(
+            f"{source} is corrupt: its {what} do not match the checksum recorded when it was "
+            f"saved (sha256 {recorded[:16]}... recorded, {actual[:16]}... read); restore the file "
+            "from a copy or train again"
+        )
 
 
 def save_checkpoint(
@@ -44,17 +88,18 @@ def save_checkpoint(
     if directory.exists() and not directory.is_dir():
         raise CheckpointError(f"Checkpoint path {directory} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
+    tensors = weights_for_saving(model)
     header = {
         "format": FORMAT,
         "version": VERSION,
         "config": model.config.to_dict(),
         "metadata": dict(metadata or {}),
+        DIGEST_KEY: tensors_digest(tensors),
     }
     try:
         config_text = json.dumps(header, indent=2, sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"Checkpoint metadata is not JSON-serialisable: {exc}") from exc
-    tensors = weights_for_saving(model)
     # weights first, config last: a directory whose config.json exists holds complete weights
     atomic_write(
         directory / WEIGHTS_NAME,
@@ -77,7 +122,9 @@ def load_checkpoint(
     header = read_checkpoint_header(path)
     weights = _weights_path(Path(path))
     model = _build_model(header)
-    load_weights(model, read_state_dict(weights, map_location=map_location), source=str(weights))
+    state = read_state_dict(weights, map_location=map_location)
+    check_digest(state, header.get(DIGEST_KEY), str(weights))
+    load_weights(model, state, source=str(weights))
     if dtype is not None:
         model = model.to(dtype)
     return model.eval()

@@ -4,24 +4,36 @@ A checkpoint is written to a temporary file in the same directory, flushed to di
 renamed over the old one with ``os.replace``, so a crash at any moment leaves either the previous
 or the new checkpoint, both complete. Nothing is ever unpickled: tensors come from safetensors and
 everything else from a JSON header.
+
+The header records ``tensors_sha256`` (model, optimizer and RNG tensors; `tensors_digest`) and the
+file's metadata a digest of the header itself, both checked on load (`CorruptCheckpointError`):
+zeroed bytes are finite numbers a model would train on. Checkpoints from before the digests load
+with a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from bipe_core.checkpoint import atomic_write, safetensors_metadata
+from bipe_core.checkpoint import atomic_write, check_digest, safetensors_metadata, tensors_digest
 from bipe_core.errors import CheckpointError
 from experiments.errors import ExperimentError
 
 FORMAT = "bipe-train"
 VERSION = 1
 CHECKPOINT_NAME = "checkpoint.safetensors"
+HEADER_KEY, HEADER_DIGEST_KEY, TENSORS_DIGEST_KEY = "bipe_train", "bipe_train_sha256", "tensors_sha256"
+
+
+class CorruptCheckpointError(ExperimentError):
+    """A training checkpoint whose bytes differ from the checksums recorded when it was saved."""
 
 
 @dataclass
@@ -57,8 +69,10 @@ def save_train_checkpoint(
         "info": state.info,
         "param_groups": opt["param_groups"],
         "optim_scalars": scalars,
+        TENSORS_DIGEST_KEY: tensors_digest(tensors),
     }
-    meta = {"bipe_train": json.dumps(header, default=_json_default)}
+    text = json.dumps(header, default=_json_default)
+    meta = {HEADER_KEY: text, HEADER_DIGEST_KEY: _sha256(text)}
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta), fsync=True)
     return path
@@ -73,8 +87,14 @@ def read_header(path: Path) -> dict[str, Any]:
         meta = safetensors_metadata(path)
     except CheckpointError as exc:
         raise ExperimentError(f"{exc} (corrupt training checkpoint?)") from exc
+    text = meta.get(HEADER_KEY, "null")
+    recorded = meta.get(HEADER_DIGEST_KEY)
+    if recorded is not None and recorded != _sha256(text):
+        raise CorruptCheckpointError(
+            f"{path} is corrupt: its header does not match the checksum recorded when it was saved"
+        )
     try:
-        header = json.loads(meta.get("bipe_train", "null"))
+        header = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ExperimentError(f"{path}: checkpoint header is not valid JSON") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -99,7 +119,8 @@ def load_train_checkpoint(
     try:
         tensors = load_file(str(path))
     except Exception as exc:
-        raise ExperimentError(f"{path} is corrupt: {exc}") from exc
+        raise CorruptCheckpointError(f"{path} is corrupt: {exc}") from exc
+    _check_tensors(path, tensors, header)
     own = model.state_dict()
     weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
     missing = sorted(set(own) - set(weights))
@@ -126,6 +147,26 @@ def load_train_checkpoint(
     if "rng.torch" in tensors:
         torch.set_rng_state(tensors["rng.torch"])
     return TrainState(step=int(header["step"]), info=header.get("info", {}))
+
+
+def _check_tensors(path: Path, tensors: dict[str, torch.Tensor], header: dict[str, Any]) -> None:
+    """Refuse tensors that differ from the digest saved with them (zeroed or flipped bytes)."""
+    recorded = header.get(TENSORS_DIGEST_KEY)
+    if recorded is None:
+        warnings.warn(
+            f"{path} has no checksum (written before checkpoints had one): corrupted weights or "
+            "optimizer state cannot be detected; the next checkpoint saved will have one",
+            stacklevel=3,
+        )
+        return
+    try:
+        check_digest(tensors, recorded, str(path), "tensors")
+    except CheckpointError as exc:
+        raise CorruptCheckpointError(f"{exc} (weights, optimizer state or RNG)") from None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _json_default(obj: Any) -> Any:
