@@ -7,13 +7,16 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.corpora import SPLITS, Corpus, Document
 from experiments.corpora.documents import SplitPlan, SplitPlanner, fingerprint_documents
-from experiments.pipeline.shards import atomic_write, cache_os_error, short_hash, spec_name
+from experiments.pipeline.shards import atomic_write, cache_os_error, entry_name, key_digest
+
+INDEX_FORMAT = 2  # 2: records carry their key and a checksum
 
 
 @dataclass
@@ -33,16 +36,16 @@ def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) 
     A streamed source's index is found again by its change key (paths, sizes, modification
     times, options), so an unchanged source is not re-read just to be recognised.
     """
-    path = None
+    path = key = None
     if corpus.reader is not None:
-        key = json.dumps([corpus.reader.change_key, val_frac, test_frac, corpus.reader.max_docs])
-        path = base / "index" / f"{spec_name(corpus.name)}-{short_hash(key)}.json"
-        try:
-            d = json.loads(path.read_text(encoding="utf-8"))
-            d["plan"] = SplitPlan(**d["plan"])
-            return CorpusIndex(**d)
-        except (OSError, ValueError, TypeError, KeyError):
-            pass
+        reader = corpus.reader
+        key = key_digest(
+            INDEX_FORMAT, corpus.name, reader.change_key, val_frac, test_frac, reader.max_docs
+        )
+        path = base / "index" / f"{entry_name(corpus.name, key, limit=32)}.json"
+        found = _read_index(path, key)
+        if found is not None:
+            return found
     counts = dict.fromkeys(SPLITS, 0)
     chars = 0
     planner = SplitPlanner(val_frac, test_frac)
@@ -69,9 +72,30 @@ def corpus_index(corpus: Corpus, base: Path, val_frac: float, test_frac: float) 
     index = CorpusIndex(fingerprint, plan, sum(plan.counts.values()), chars, skipped)
     if path is not None:
         d = dataclasses.asdict(index)
+        text = json.dumps({"key": key, "index": d, "digest": key_digest(d)})
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda tmp: Path(tmp).write_text(json.dumps(d)), suffix=".json")
+            atomic_write(path, lambda tmp: Path(tmp).write_text(text), suffix=".json")
         except OSError as exc:
             raise cache_os_error(base, exc) from None
     return index
+
+
+def _read_index(path: Path, key: str) -> CorpusIndex | None:
+    """The index recorded at ``path`` for ``key``; None (recomputed) when missing or damaged."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        d = record["index"]
+        if record["key"] != key:
+            return None
+        if record["digest"] != key_digest(d):
+            warnings.warn(
+                f"cached corpus index {path} does not match its recorded checksum (damaged or "
+                "edited); reading the corpus again",
+                stacklevel=3,
+            )
+            return None
+        d["plan"] = SplitPlan(**d["plan"])
+        return CorpusIndex(**d)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # no index yet, or one of an older format

@@ -121,11 +121,13 @@ def _run_shard(parts: str, k: int, fn: Callable[..., tuple[dict, dict]], args: t
     """Compute shard ``k`` and save its arrays, then its done marker (runs in a worker)."""
     arrays, meta = fn(*args)
     folder = Path(parts)
-    lengths = {}
+    lengths, digests = {}, {}
     for name, arr in arrays.items():
-        atomic_save(folder / f"{k}.{name}.npy", arr)
+        path = folder / f"{k}.{name}.npy"
+        atomic_save(path, arr)
         lengths[name] = int(arr.shape[0])
-    info = {"lengths": lengths, "meta": meta}
+        digests[name] = file_digest(path)  # a resumed build merges only intact shards
+    info = {"lengths": lengths, "digests": digests, "meta": meta}
     atomic_write(folder / f"{k}.done.json", lambda tmp: Path(tmp).write_text(json.dumps(info)))
     return info
 
@@ -222,9 +224,10 @@ def _build(
 
     def finished(k: int) -> dict | None:
         try:
-            return json.loads((parts / f"{k}.done.json").read_text())
+            info = json.loads((parts / f"{k}.done.json").read_text())
         except (OSError, ValueError):
             return None
+        return info if _shard_intact(parts, k, info) else None
 
     infos: dict[int, dict] = {}
     n = 0
@@ -257,6 +260,17 @@ def _build(
             raise
         pool.shutdown()
     return _merge(directory, stem, arrays, key, parts, [infos[k] for k in range(n)])
+
+
+def _shard_intact(parts: Path, k: int, info: dict) -> bool:
+    """True when every array shard ``k`` recorded still has its checksum (else it is redone)."""
+    digests = info.get("digests")
+    if not isinstance(digests, dict) or set(digests) != set(info.get("lengths", ())):
+        return False
+    try:
+        return all(file_digest(parts / f"{k}.{n}.npy") == d for n, d in digests.items())
+    except OSError:  # a shard file gone: redo the shard
+        return False
 
 
 def _merge(

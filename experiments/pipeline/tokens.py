@@ -327,6 +327,8 @@ class CorpusTokens:
         # the file name holds a digest of the whole identity: a source's tag is only for reading
         tag = entry_name(source.cache_tag(segmenter, separator_chars), *identity)
         stem = f"{split}.{tag}-m{max_intra or 0}"
+        if source.segments_text and boundary != "start":
+            stem += f"-b{boundary}"  # readable only: the digest already holds the boundary
         path = str(self.dir / "tokenizer.json")
         arrays_spec = POSITION_ARRAYS
         if source.levels:

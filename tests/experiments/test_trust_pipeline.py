@@ -13,8 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from experiments.corpora import Corpus, CorpusInfo, Document, load_corpus
-from experiments.pipeline import CACHE_MARKER, CacheError, CorpusTokens, encoding
-from experiments.pipeline.shards import spec_name
+from experiments.pipeline import (
+    CACHE_MARKER,
+    CacheError,
+    CorpusTokens,
+    PositionSource,
+    encoding,
+    register_position_source,
+)
+from experiments.pipeline.shards import ArraySpec, build_sharded, spec_name
 
 INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
 
@@ -180,3 +187,66 @@ def test_a_long_single_line_document_is_prepared_in_bounded_memory(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert int(run.stdout.split()[-1]) < 200  # MB above the peak before the build
+
+
+# ------------------------------------------------------------------ names and checksums, everywhere
+
+
+def _every_kth(batch, context, spec, max_intra):
+    # a registered source whose positions depend on its option: a new segment every k tokens
+    k = int(spec.split("=")[1])
+    n = len(batch.ids)
+    return np.arange(n, dtype=np.int32) % k, (np.arange(n) // k).astype(np.int64)
+
+
+LOSSY = register_position_source(
+    PositionSource("lossytag", _every_kth, False, lambda spec, chars: "same-tag-for-all")
+)
+
+
+def test_a_registered_source_with_a_lossy_tag_keeps_one_entry_per_spec(tmp_path):
+    # the old file name was the source's own tag: two specs shared (and rebuilt) one file
+    t = CorpusTokens(_toy(), 260, tmp_path)
+    three = t.stream("train", "lossytag:k=3")
+    five = t.stream("train", "lossytag:k=5")
+    assert len(list(t.dir.glob("train.same-tag-for-all*.manifest.json"))) == 2
+    stamps = {p: p.stat().st_mtime_ns for p in t.dir.glob("train.same-tag-*.npy")}
+    again = CorpusTokens(_toy(), 260, tmp_path).stream("train", "lossytag:k=3")
+    assert np.array_equal(again.segment, three.segment) and three.segment[-1] != five.segment[-1]
+    assert stamps == {p: p.stat().st_mtime_ns for p in stamps}  # read back, not rebuilt
+
+
+def test_a_damaged_corpus_index_is_recomputed_with_a_warning(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(30):
+        (folder / f"d{i}.txt").write_text(f"One {i}! Two {i}? Three.\n")
+    spec = f"folder:path={folder}"
+    right = CorpusTokens(load_corpus(spec), 260, tmp_path / "c").index.fingerprint
+    (index,) = (tmp_path / "c" / "index").glob("*.json")
+    index.write_text(index.read_text().replace(right, "f" * len(right)))  # valid JSON, wrong
+    with pytest.warns(UserWarning, match="checksum"):
+        again = CorpusTokens(load_corpus(spec), 260, tmp_path / "c")
+    assert again.index.fingerprint == right
+
+
+def _shard(values, fail):
+    if fail:
+        raise RuntimeError("interrupted")
+    return {"x": np.asarray(values, dtype=np.int64)}, {}
+
+
+def test_a_resumed_build_redoes_a_damaged_shard(tmp_path):
+    spec = (ArraySpec("x", "int64"),)
+
+    def tasks(fail_at):
+        return lambda: iter([(_shard, ([1, 2, 3], fail_at == 0)), (_shard, ([4, 5], fail_at == 1))])
+
+    with pytest.raises(RuntimeError):
+        build_sharded(tmp_path, "s", spec, "key", tasks(fail_at=1))  # shard 0 done, then a kill
+    shard = tmp_path / "s.parts" / "0.x.npy"
+    raw = bytearray(shard.read_bytes())
+    raw[-8:] = (99).to_bytes(8, "little")  # same size, another value
+    shard.write_bytes(bytes(raw))
+    arrays, _ = build_sharded(tmp_path, "s", spec, "key", tasks(fail_at=None))
+    assert arrays["x"].tolist() == [1, 2, 3, 4, 5]
