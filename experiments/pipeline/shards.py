@@ -117,6 +117,20 @@ def verified(path: Path, digest: str | None) -> bool:
     return True
 
 
+MARKER_TEXT = "bipe's token cache: every file below was written by bipe and can be rebuilt\n"
+
+
+def claim_cache_dir(base: Path) -> None:
+    """Create the cache root ``base`` with its marker, or raise a typed error naming it."""
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        marker = base / CACHE_MARKER
+        if not marker.is_file():  # a complete read-only cache is still read: no write when there
+            atomic_write(marker, lambda tmp: Path(tmp).write_text(MARKER_TEXT, encoding="utf-8"))
+    except OSError as exc:
+        raise cache_os_error(base, exc) from None
+
+
 def _run_shard(parts: str, k: int, fn: Callable[..., tuple[dict, dict]], args: tuple) -> dict:
     """Compute shard ``k`` and save its arrays, then its done marker (runs in a worker)."""
     arrays, meta = fn(*args)

@@ -43,6 +43,7 @@ from experiments.pipeline.positions import (
     DEFAULT_ALIGN_BOUNDARY,
     DEFAULT_SEPARATOR_CHARS,
     POSITION_ARRAYS,
+    PositionSource,
     ShardBatch,
     ShardContext,
     level_arrays,
@@ -50,11 +51,11 @@ from experiments.pipeline.positions import (
     position_source,
 )
 from experiments.pipeline.shards import (
-    CACHE_MARKER,
     ArraySpec,
     atomic_write,
     build_sharded,
     cache_os_error,
+    claim_cache_dir,
     entry_name,
     file_digest,
     key_digest,
@@ -316,19 +317,9 @@ class CorpusTokens:
         boundary: str,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         source = position_source(segmenter)
-        # only text segmenters are aligned to characters (boundary), only the others read ids
-        identity = (
-            source.name,
-            segmenter,
-            max_intra or 0,
-            boundary if source.segments_text else "",
-            "" if source.segments_text else separator_chars,
+        stem, identity = _position_entry(
+            source, split, segmenter, max_intra, separator_chars, boundary
         )
-        # the file name holds a digest of the whole identity: a source's tag is only for reading
-        tag = entry_name(source.cache_tag(segmenter, separator_chars), *identity)
-        stem = f"{split}.{tag}-m{max_intra or 0}"
-        if source.segments_text and boundary != "start":
-            stem += f"-b{boundary}"  # readable only: the digest already holds the boundary
         path = str(self.dir / "tokenizer.json")
         arrays_spec = POSITION_ARRAYS
         if source.levels:
@@ -373,25 +364,36 @@ class CorpusTokens:
         return arrays["intra"], arrays["segment"], levels
 
 
+def _position_entry(
+    source: PositionSource,
+    split: str,
+    spec: str,
+    max_intra: int | None,
+    separator_chars: str,
+    boundary: str,
+) -> tuple[str, tuple]:
+    """The cache stem of a position build and everything that determines it (its identity)."""
+    # only text segmenters are aligned to characters (boundary), only the others read ids
+    identity = (
+        source.name,
+        spec,
+        max_intra or 0,
+        boundary if source.segments_text else "",
+        "" if source.segments_text else separator_chars,
+    )
+    # the file name holds a digest of the whole identity: a source's tag is only for reading
+    tag = entry_name(source.cache_tag(spec, separator_chars), *identity)
+    stem = f"{split}.{tag}-m{max_intra or 0}"
+    if source.segments_text and boundary != "start":
+        stem += f"-b{boundary}"  # readable only: the digest already holds the boundary
+    return stem, identity
+
+
 def _segmenters_version() -> str:
     """The installed version of the segmenters (their code decides the positions)."""
     from segmenters import __version__
 
     return __version__
-
-
-MARKER_TEXT = "bipe's token cache: every file below was written by bipe and can be rebuilt\n"
-
-
-def claim_cache_dir(base: Path) -> None:
-    """Create the cache root ``base`` with its marker, or raise a typed error naming it."""
-    try:
-        base.mkdir(parents=True, exist_ok=True)
-        marker = base / CACHE_MARKER
-        if not marker.is_file():  # a complete read-only cache is still read: no write when there
-            atomic_write(marker, lambda tmp: Path(tmp).write_text(MARKER_TEXT, encoding="utf-8"))
-    except OSError as exc:
-        raise cache_os_error(base, exc) from None
 
 
 def _doc_ranges(starts: np.ndarray, n_tokens: int, size: int) -> Iterator[tuple[int, int]]:
