@@ -178,10 +178,15 @@ class DnaSegmenter(BaseSegmenter):
                 return out
 
 
+MAX_MOTIF_REPEAT = 1000  # x(n): longer than any PROSITE pattern's repeat
+MAX_MOTIF_CHOICES = 10_000  # product over x(lo,hi) of hi-lo+1: the regex's backtracking per residue
+
+
 def prosite_to_regex(pattern: str) -> str:
     """Translate a PROSITE pattern (``N-{P}-[ST]-{P}``, ``x(2,4)``, ``<``/``>``) into a regex."""
     body = pattern.strip().rstrip(".")
     out = []
+    choices = 1  # the ways the pattern can stretch: the regex backtracks through all of them
     for el in body.split("-"):
         m = re.fullmatch(r"(<?)(\[[A-Z>]+\]|\{[A-Z]+\}|[A-Zx])(?:\((\d+)(?:,(\d+))?\))?(>?)", el)
         if m is None:
@@ -189,6 +194,19 @@ def prosite_to_regex(pattern: str) -> str:
                 f"motif: {el!r} is not a PROSITE pattern element (in {pattern!r})"
             )
         head, core, lo, hi, tail = m.groups()
+        low, high = int(lo or 1), int(hi or lo or 1)
+        if high > MAX_MOTIF_REPEAT or low > high:
+            raise SegmenterOptionError(
+                f"motif: {el!r} repeats {low}..{high} times; a repeat must be at most "
+                f"{MAX_MOTIF_REPEAT} and its low end not above its high end (in {pattern!r})"
+            )
+        choices *= high - low + 1
+        if choices > MAX_MOTIF_CHOICES:
+            raise SegmenterOptionError(
+                f"motif {pattern!r}: its variable repeats allow over {MAX_MOTIF_CHOICES:,} "
+                "stretchings, which the matcher would try at every residue (hours on one "
+                "protein); narrow the x(lo,hi) ranges"
+            )
         if core == "x":
             core = "."
         elif core.startswith("{"):

@@ -164,7 +164,9 @@ class CodeSegmenter(BaseSegmenter):
             return self.language
         lang = language_from_shebang(text)
         if lang is None and self._path_error is not None:
-            raise SegmenterOptionError(f"{self._path_error} (and the text has no #! line naming one)")
+            raise SegmenterOptionError(
+                f"{self._path_error} (and the text has no #! line naming one)"
+            )
         if lang is None:
             raise SegmenterOptionError(
                 "language='auto' needs filename= or extension= (or a #! line naming the "

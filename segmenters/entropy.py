@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -340,8 +341,15 @@ class EntropySegmenter(SequenceSegmenter):
         for j, t in enumerate(model.tables):
             for f in ("ctx", "total", "entropy", "pair", "count"):
                 arrays[f"{f}{j}"] = getattr(t, f)
-        with open(path, "wb") as fh:
-            np.savez_compressed(fh, **arrays)
+        # through a temporary file and a rename: a reader never meets half a model
+        target = Path(os.fspath(path))
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def _load_state(self, path: str | os.PathLike[str]) -> None:
         try:
@@ -358,10 +366,14 @@ class EntropySegmenter(SequenceSegmenter):
                 model = NGramModel(
                     meta["order"], meta["alpha"], meta["kind"], z["vocab"], z["edges"], tables
                 )
-        except (OSError, ValueError, KeyError) as exc:
+        except SegmenterInputError:
+            raise
+        except Exception as exc:
+            # every member carries the zip's CRC-32, so a flipped bit or a cut file lands here
             raise SegmenterInputError(
-                f"{os.fspath(path)}: cannot read an entropy model: {exc}"
-            ) from exc
+                f"{os.fspath(path)}: not a readable entropy model (damaged or truncated: "
+                f"{type(exc).__name__}: {exc}); train it again with train=FILE and save it"
+            ) from None
         self.order, self.alpha, self.model = model.order, model.alpha, model
         self.measure, self.rule = meta["measure"], meta["rule"]
         self.fitted_threshold = meta["threshold"] if self.threshold is None else self.threshold

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import math
+import typing
 from collections.abc import Callable
 from typing import Any
 
 import catalogue
 
-from segmenters.errors import UnknownSegmenterError
+from segmenters.errors import SegmenterOptionError, UnknownSegmenterError
 
 ENTRY_POINT_GROUP = "bipe.segmenters"
 # Third-party packages add segmenters through the entry-point group "bipe.segmenters" (catalogue reads it).
@@ -37,6 +40,7 @@ def _lazy(target: str, description: str) -> Callable[..., Any]:
         return getattr(importlib.import_module(module), attr)(**options)
 
     factory.description = description  # type: ignore[attr-defined]
+    factory.target = target  # type: ignore[attr-defined]  # whose signature declares the options
     return factory
 
 
@@ -94,7 +98,9 @@ def get_segmenter(name: str, **options: Any) -> Any:
         raise UnknownSegmenterError(
             f"segmenter name must be a str, got {type(name).__name__}; available: {', '.join(list_segmenters())}"
         )
-    seg = _factory(name)(**options)
+    factory = _factory(name)
+    check_options(name, _declaring(factory), options)
+    seg = factory(**options)
     # Recorded so worker processes in `segment_many` can rebuild the same segmenter by name.
     seg.name = name
     seg.options = dict(options)
@@ -113,3 +119,82 @@ def _factory(name: str) -> Callable[..., Any]:
         raise UnknownSegmenterError(
             f"unknown segmenter {name!r}; available: {', '.join(list_segmenters())}"
         ) from None
+
+
+def _declaring(factory: Callable[..., Any]) -> Callable[..., Any]:
+    """The callable whose signature declares a segmenter's options (a lazy built-in's class)."""
+    target = getattr(factory, "target", None)
+    if target is None:
+        return factory
+    module, attr = target.split(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def check_options(name: str, declaring: Callable[..., Any], options: dict[str, Any]) -> None:
+    """Refuse options a segmenter does not declare, or of another type than it declares.
+
+    A segmenter declares its options by its constructor's keyword parameters: their names, type
+    annotations and defaults (one mechanism for built-ins and plug-ins; ranges are the
+    constructor's own checks). One that takes ``**options`` checks them itself (punct, fixed).
+    """
+    try:
+        params = inspect.signature(declaring).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to read
+        return
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    declared = {
+        k: p for k, p in params.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+    unknown = sorted(set(options) - set(declared))
+    if unknown:
+        valid = ", ".join(f"{k}={p.default!r}" for k, p in declared.items()) or "none"
+        raise SegmenterOptionError(
+            f"{name}: unknown option(s) {', '.join(unknown)}; valid options (defaults): {valid}"
+        )
+    try:
+        hints = typing.get_type_hints(
+            declaring.__init__ if inspect.isclass(declaring) else declaring
+        )
+    except Exception:  # unresolvable annotations declare no types
+        return
+    for key, value in options.items():
+        allowed = _plain_types(hints.get(key))
+        if allowed and not _fits(value, allowed):
+            words = " or ".join(sorted(_WORDS.get(t, t.__name__) for t in allowed))
+            raise SegmenterOptionError(f"{name}: option {key}={value!r} must be {words}")
+
+
+_WORDS = {
+    type(None): "none",
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "text",
+}
+
+
+def _plain_types(hint: Any) -> set[type]:
+    """The plain types a hint allows (``int | None`` -> {int, NoneType}); empty for Any/object."""
+    if hint is None or hint is Any or hint is object:
+        return set()
+    args = typing.get_args(hint) or (hint,)
+    if not all(isinstance(k, type) and not typing.get_args(k) for k in args):
+        return set()  # list[str] | None and the like: the constructor checks them
+    kinds = set(args)
+    if object in kinds or not kinds <= {int, float, bool, str, type(None)}:
+        return set()  # containers, paths, callables: the constructor checks them
+    return kinds
+
+
+def _fits(value: Any, allowed: set[type]) -> bool:
+    """True when ``value`` is one of ``allowed`` (an int is a float, text is never a number)."""
+    if value is None:
+        return type(None) in allowed
+    if isinstance(value, bool):
+        return bool in allowed
+    if isinstance(value, int):
+        return bool(allowed & {int, float}) or str in allowed
+    if isinstance(value, float):
+        return (float in allowed and math.isfinite(value)) or str in allowed
+    return isinstance(value, tuple(allowed))

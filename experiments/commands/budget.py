@@ -54,21 +54,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run_budget_command(args: argparse.Namespace) -> int:
     """`bipe budget`: run every budget (resumable) and write budget.md and the gap plot."""
     from experiments.commands.outputs import claim_dir
-    from experiments.lm.budget import run_budget
+    from experiments.lm.budget import RunsFailedError, run_budget
 
     cfg = load_lm_config(args)
     out = claim_dir(args.out, args.overwrite)
-    rows = run_budget(
-        cfg,
-        args.steps,
-        out,
-        args.cache_dir,
-        args.workers,
-        command=command_line(),
-        **executor_settings(args),
-    )
+    try:
+        rows = run_budget(
+            cfg,
+            args.steps,
+            out,
+            args.cache_dir,
+            args.workers,
+            command=command_line(),
+            **executor_settings(args),
+        )
+    except RunsFailedError as exc:  # the report is written and lists them; the status says so
+        print(f"report: {out.resolve()}/budget.md", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if rows is None:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130
     print(f"report: {out.resolve()}/budget.md")
-    return 0  # a failed run raises RunsFailedError after the report is written
+    return 0

@@ -63,6 +63,9 @@ def run_run(args: argparse.Namespace) -> int:
         **executor_settings(args),
     )
     print(f"report: {out.resolve()}/summary.md")
+    if res.failed and not res.interrupted:  # exit 1, and say which: summary.md lists them too
+        shown = ", ".join(sorted(res.failed)[:6]) + (", ..." if len(res.failed) > 6 else "")
+        print(f"{len(res.failed)} runs failed or have no result: {shown}", file=sys.stderr)
     if res.interrupted:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return 130

@@ -74,13 +74,16 @@ def _add_option_arg(p: argparse.ArgumentParser) -> None:
 def read_input(path: str) -> str:
     """The UTF-8 text of ``path`` (``-`` is stdin); bad files raise `SegmenterInputError`."""
     from segmenters.errors import SegmenterInputError
-    from segmenters.io import read_text_file
+    from segmenters.io import MAX_TEXT_BYTES, read_text_file
 
     if path != "-":
         return read_text_file(path)
-    data = sys.stdin.buffer.read()
-    if b"\x00" in data[:8192]:
+    data = sys.stdin.buffer.read(8192)  # the binary check first: `- < /dev/zero` never ends
+    if b"\x00" in data:
         raise SegmenterInputError("<stdin>: looks binary (NUL byte); segmenters read UTF-8 text")
+    data += sys.stdin.buffer.read(MAX_TEXT_BYTES + 1 - len(data))
+    if len(data) > MAX_TEXT_BYTES:
+        raise SegmenterInputError(f"<stdin>: over the {MAX_TEXT_BYTES:,}-byte limit of one text")
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:

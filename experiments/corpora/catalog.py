@@ -94,9 +94,10 @@ def _types(hint: Any) -> set[type]:
     """The plain types a hint allows (``int | None`` -> {int, NoneType}); empty for ``object``."""
     if hint is None or hint is object or hint is Any:
         return set()
-    args = typing.get_args(hint)
-    kinds = set(args) if args else {hint}
-    kinds = {k for k in kinds if isinstance(k, type)}
+    args = typing.get_args(hint) or (hint,)
+    if not all(isinstance(k, type) and not typing.get_args(k) for k in args):
+        return set()  # list[str] | None and the like: the loader checks them
+    kinds = set(args)
     if Path in kinds or PurePath in kinds:
         kinds = (kinds - {Path, PurePath}) | {str}
     return set() if object in kinds else kinds

@@ -29,7 +29,11 @@ from experiments.errors import ExperimentError
 FORMAT = "bipe-train"
 VERSION = 1
 CHECKPOINT_NAME = "checkpoint.safetensors"
-HEADER_KEY, HEADER_DIGEST_KEY, TENSORS_DIGEST_KEY = "bipe_train", "bipe_train_sha256", "tensors_sha256"
+HEADER_KEY, HEADER_DIGEST_KEY, TENSORS_DIGEST_KEY = (
+    "bipe_train",
+    "bipe_train_sha256",
+    "tensors_sha256",
+)
 
 
 class CorruptCheckpointError(ExperimentError):

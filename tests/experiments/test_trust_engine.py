@@ -108,8 +108,14 @@ def _report(tmp_path: Path) -> Path:
             "scheme": "rope",
             "seed": seed,
             "results": [
-                {"length": 32, "multiplier": 1, "ppl": 10.0 + seed, "loss": 2.3, "blocks": 1,
-                 "tokens": 32}
+                {
+                    "length": 32,
+                    "multiplier": 1,
+                    "ppl": 10.0 + seed,
+                    "loss": 2.3,
+                    "blocks": 1,
+                    "tokens": 32,
+                }
             ],
         }
         for seed in range(3)

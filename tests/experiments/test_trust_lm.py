@@ -4,13 +4,17 @@ configuration, the same run is never counted twice, and no command replaces a us
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.cli import main
 from experiments.commands.outputs import OWNER_MARKER
+from experiments.lm.config import RunSpec
 from tests.experiments.test_cli import MICRO
 
 TEXT = "In the beginning was a word. Then another word came! And a third one?\n"
@@ -99,3 +103,166 @@ def test_a_project_folder_that_looks_like_a_report_is_not_taken(tmp_path, capsys
 def test_an_output_path_the_system_cannot_hold_is_refused(tmp_path, capsys, bad):
     assert main(["run", "--preset", "tiny", "--out", bad]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+# -- a report never shows numbers another configuration, seed or corpus made ---------------------
+
+
+def _grid(out: Path, cache: Path, *extra: str) -> list[str]:
+    argv = ["run", "--preset", "tiny", "--out", str(out), "--cache-dir", str(cache)]
+    return [*argv, "--workers", "1", "--set", "schemes=alibi", *MICRO, *extra]
+
+
+def _seeds(out: Path) -> list[int]:
+    return sorted(e["seed"] for e in json.loads((out / "results.json").read_text())["evaluations"])
+
+
+def test_a_new_seed_or_training_setting_never_reports_the_old_numbers(tmp_path, cache_dir, capsys):
+    out = tmp_path / "R1"
+    assert main(_grid(out, cache_dir)) == 0
+    summary = (out / "summary.md").read_text()
+    capsys.readouterr()
+    # the issue's case: new numbers settings in the same directory are refused before any work
+    new = ["--set", "train.lr=0.05", "--set", "model.d_model=48", "--set", "seeds=7"]
+    assert main(_grid(out, cache_dir, *new)) == 2
+    assert "train.lr: 0.003 -> 0.05" in capsys.readouterr().err
+    assert (out / "summary.md").read_text() == summary
+    # a new seed is a new run: it was reported with seed 0's numbers ("1 runs (1 already done)")
+    assert main(_grid(out, cache_dir, "--set", "seeds=7")) == 0
+    assert "1 runs (0 already done)" in capsys.readouterr().out
+    assert _seeds(out) == [7] and (out / "runs" / "sample-alibi-s7" / "eval.json").is_file()
+
+
+def _notes(tmp_path: Path, name: str, text: str = TEXT) -> tuple[Path, str]:
+    folder = tmp_path / name
+    folder.mkdir()
+    for i in range(24):
+        (folder / f"n{i}.txt").write_text(text * (3 + i % 4), encoding="utf-8")
+    return folder, f"folder:path={folder}"
+
+
+def test_a_report_whose_corpus_changed_is_refused_not_reported(tmp_path, capsys):
+    folder, corpus = _notes(tmp_path, "notes")
+    out, cache = tmp_path / "R", tmp_path / "cache"
+    argv = _grid(out, cache, "--set", f"data.corpora={corpus}", "--set", "data.vocab_size=260")
+    assert main(argv) == 0
+    summary = (out / "summary.md").read_text()
+    capsys.readouterr()
+    (folder / "n0.txt").write_text("Completely different text now. " * 40)
+    assert main(argv) == 2  # the finished run's numbers were the old corpus'
+    err = capsys.readouterr().err
+    assert "trained on other data" in err and "corpus" in err and "--out" in err
+    assert (out / "summary.md").read_text() == summary
+
+
+def test_corpora_whose_names_collided_or_overflowed_get_a_run_directory_each(tmp_path, capsys):
+    # "a-b" and "a_b" made one directory name; a long path made one longer than 255 bytes
+    specs = [_notes(tmp_path, name)[1] for name in ("a-b", "a_b", "n" * 200)]
+    out, cache = tmp_path / "R", tmp_path / "cache"
+    corpora = ["--set", f"data.corpora={','.join(specs)}", "--set", "data.vocab_size=260"]
+    assert main(_grid(out, cache, *corpora, "--set", "train.steps=1")) == 0
+    evals = json.loads((out / "results.json").read_text())["evaluations"]
+    assert sorted(e["corpus"] for e in evals) == sorted(specs)
+    names = [p.name for p in (out / "runs").iterdir()]
+    assert len(set(names)) == 3 and all(len(n) <= 96 for n in names)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=300),
+            st.sampled_from(["rope", "bipe_rope", "hier_alibi"]),
+            st.one_of(st.none(), st.text(min_size=1, max_size=60)),
+            st.one_of(st.none(), st.integers(0, 2**31 - 1)),
+        ),
+        min_size=2,
+        max_size=6,
+        unique_by=lambda t: (t[0], t[1], t[2], t[3] or 0),  # seed None is seed 0
+    )
+)
+def test_run_names_are_short_safe_and_distinct(specs):
+    names = [RunSpec(*s).name for s in specs]
+    assert len(set(names)) == len(names)
+    assert all(0 < len(n) <= 96 and re.fullmatch(r"[A-Za-z0-9_.-]+", n) for n in names)
+
+
+def test_an_older_report_directory_resumes_under_the_new_names(tmp_path, cache_dir, capsys):
+    from experiments.lm.grid import legacy_name
+
+    out = tmp_path / "R"
+    seg = ["--set", "schemes=bipe_rope", "--set", "segmenters=fixed:size=40"]
+    assert main(_grid(out, cache_dir, *seg)) == 0
+    spec = RunSpec("sample", "bipe_rope", "fixed:size=40")
+    assert spec.name != legacy_name(spec)  # the old name lost the ':' and '='
+    (out / "runs" / spec.name).rename(out / "runs" / legacy_name(spec))
+    capsys.readouterr()
+    assert main(_grid(out, cache_dir, *seg)) == 0
+    assert "1 runs (1 already done)" in capsys.readouterr().out
+    assert (out / "runs" / spec.name / "eval.json").is_file()
+
+
+# -- checksums: zeroed bytes are numbers a model would use -----------------------------------------
+
+
+def _zero_tail(path: Path, n: int = 512) -> None:
+    data = bytearray(path.read_bytes())
+    data[-n:] = bytes(n)  # the end of the file is tensor data, never the header
+    path.write_bytes(bytes(data))
+
+
+def test_a_zeroed_train_checkpoint_fails_its_run_and_the_grid_exits_nonzero(
+    tmp_path, cache_dir, capsys
+):
+    out = tmp_path / "R"
+    assert main(_grid(out, cache_dir)) == 0
+    run = out / "runs" / "sample-alibi"
+    _zero_tail(run / "checkpoint.safetensors")
+    assert main(["eval", str(run), "--cache-dir", str(cache_dir)]) == 2
+    assert "corrupt" in capsys.readouterr().err
+    (run / "eval.json").unlink()
+    assert main(_grid(out, cache_dir)) == 1
+    err = capsys.readouterr().err
+    assert "1 runs failed" in err and "sample-alibi" in err
+    summary = (out / "summary.md").read_text()
+    assert "Runs without results" in summary and "checkpoint.safetensors is corrupt" in summary
+
+
+def test_a_zeroed_model_checkpoint_is_refused_and_an_old_one_loads_with_a_warning(tmp_path):
+    from bipe_core.checkpoint import (
+        CONFIG_NAME,
+        DIGEST_KEY,
+        WEIGHTS_NAME,
+        ChecksumError,
+        load_checkpoint,
+        save_checkpoint,
+    )
+    from tests.bipe_core.tiny import tiny_model
+
+    model = tiny_model("rope", vocab_size=64)
+    path = save_checkpoint(model, tmp_path / "m")
+    assert load_checkpoint(path).config == model.config
+    header = json.loads((path / CONFIG_NAME).read_text())
+    del header[DIGEST_KEY]
+    (path / CONFIG_NAME).write_text(json.dumps(header))
+    with pytest.warns(UserWarning, match="no checksum"):
+        load_checkpoint(path)
+    save_checkpoint(model, path)
+    _zero_tail(path / WEIGHTS_NAME)
+    with pytest.raises(ChecksumError, match=WEIGHTS_NAME):
+        load_checkpoint(path)
+    with pytest.raises(ChecksumError, match="corrupt"):
+        load_checkpoint(path / WEIGHTS_NAME)
+
+
+def test_a_failed_budget_run_exits_nonzero_after_its_report(tmp_path, cache_dir, capsys):
+    out = tmp_path / "B"
+    argv = ["budget", "--preset", "tiny", "--steps", "2", "--out", str(out)]
+    argv += ["--cache-dir", str(cache_dir), "--workers", "1", "--set", "schemes=alibi", *MICRO]
+    assert main(argv) == 0
+    run = out / "steps2" / "runs" / "sample-alibi"
+    _zero_tail(run / "checkpoint.safetensors")
+    (run / "eval.json").unlink()
+    assert main(argv) == 1
+    assert "steps2/sample-alibi" in capsys.readouterr().err
+    assert "steps2/sample-alibi" in (out / "budget.md").read_text()

@@ -79,7 +79,7 @@ def test_save_load_and_pickle(trained: EntropySegmenter, tmp_path: Path) -> None
     par = trained.segment_many([sample, TEXT[:300], ""], workers=2)  # ships the trained model
     assert [p.spans for p in par] == [trained.segment(t).spans for t in (sample, TEXT[:300], "")]
     (tmp_path / "bad.npz").write_bytes(b"not a model")
-    with pytest.raises(SegmenterInputError, match="cannot read an entropy model"):
+    with pytest.raises(SegmenterInputError, match="not a readable entropy model"):
         get_segmenter("entropy", model=str(tmp_path / "bad.npz"))
 
 
