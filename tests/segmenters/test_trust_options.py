@@ -84,7 +84,7 @@ def test_a_damaged_entropy_model_is_a_typed_error(tmp_path, damage):
     else:
         raw[200:210] = bytes(b ^ 0x55 for b in raw[200:210])
     path.write_bytes(bytes(raw))
-    with pytest.raises(SegmenterInputError, match="model.npz"):
+    with pytest.raises(SegmenterInputError, match=r"model\.npz"):
         get_segmenter("entropy", model=str(path))
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]  # no temporary file left
 
