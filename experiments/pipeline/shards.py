@@ -17,6 +17,7 @@ allocated in full before it is mapped, so a full disk is an error (ENOSPC), not 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -79,13 +80,20 @@ class CacheError(ExperimentError):
     """The token cache cannot be written or read (permissions, a full disk, a name too long)."""
 
 
+_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def cache_os_error(directory: Path, exc: OSError) -> CacheError:
     """A typed error for an OSError met while writing the cache under ``directory``."""
     why = exc.strerror or str(exc)
-    return CacheError(
-        f"cannot write the token cache in {directory}: {why}; free space there or choose another "
-        "--cache-dir (or $BIPE_CACHE)"
-    )
+    if exc.errno in _FULL:
+        hint = "free space there or choose another --cache-dir (or $BIPE_CACHE)"
+    elif exc.errno in _DENIED:
+        hint = "it is not writable: choose another --cache-dir (or $BIPE_CACHE)"
+    else:
+        hint = "choose another --cache-dir (or $BIPE_CACHE)"
+    return CacheError(f"cannot write the token cache in {directory}: {why}; {hint}")
 
 
 def file_digest(path: Path) -> str:

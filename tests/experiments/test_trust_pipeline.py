@@ -3,6 +3,8 @@ tokenizer made, and a cache it cannot write is a typed error, never a traceback 
 
 from __future__ import annotations
 
+import errno
+import os
 import subprocess
 import sys
 import textwrap
@@ -21,7 +23,7 @@ from experiments.pipeline import (
     encoding,
     register_position_source,
 )
-from experiments.pipeline.shards import ArraySpec, build_sharded, spec_name
+from experiments.pipeline.shards import ArraySpec, build_sharded, cache_os_error, spec_name
 
 INFO = CorpusInfo("toy", "toy", "test", "none", "nothing")
 
@@ -250,3 +252,13 @@ def test_a_resumed_build_redoes_a_damaged_shard(tmp_path):
     shard.write_bytes(bytes(raw))
     arrays, _ = build_sharded(tmp_path, "s", spec, "key", tasks(fail_at=None))
     assert arrays["x"].tolist() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    ("code", "hint"),
+    [(errno.EROFS, "not writable"), (errno.EACCES, "not writable"), (errno.ENOSPC, "free space")],
+)
+def test_an_unwritable_cache_is_told_apart_from_a_full_one(tmp_path, code, hint):
+    # a read-only --cache-dir was told to "free space there"
+    err = cache_os_error(tmp_path, OSError(code, os.strerror(code)))
+    assert isinstance(err, CacheError) and str(tmp_path) in str(err) and hint in str(err)
