@@ -120,8 +120,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
     given = Path(args.run_dir)
     run_dir = given.parent if given.is_file() else given  # a checkpoint file: eval.json beside it
-    # an eval.json in a directory bipe made is its own to refresh; anywhere else it is the user's
-    claim_file(run_dir / "eval.json", args.overwrite or (run_dir / OWNER_MARKER).is_file())
+    # An eval.json in a directory bipe made (its marker on the run, or on the report holding it in
+    # runs/ or steps<N>/runs/) is bipe's to refresh; anywhere else it is the user's.
+    ours = any((d / OWNER_MARKER).is_file() for d in [run_dir, *run_dir.resolve().parents][:4])
+    claim_file(run_dir / "eval.json", args.overwrite or ours)
     ev = evaluate_run(given, None, args.cache_dir, args.split, args.multipliers, args.eval_tokens)
     atomic_text(run_dir / "eval.json", json.dumps(ev, indent=2) + "\n")
     if args.json:

@@ -249,7 +249,8 @@ class RunSpec:
             return plain
         whole = json.dumps([self.corpus, self.scheme, self.segmenter, self.seed or 0])
         digest = hashlib.sha256(whole.encode("utf-8")).hexdigest()[:12]
-        readable = "".join(c if c.isalnum() or c in "_.-" else "_" for c in plain)
+        # ASCII only: 96 characters of a 4-byte script would pass the 255-byte name limit
+        readable = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in plain)
         return f"{readable[: NAME_LIMIT - 14]}--{digest}"
 
 

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from experiments.cli import main
 from experiments.commands.outputs import OWNER_MARKER
 from experiments.lm.config import RunSpec
+from experiments.lm.data import DataChangedError
+from experiments.lm.grid import run_grid
 from tests.experiments.test_cli import MICRO
 
 TEXT = "In the beginning was a word. Then another word came! And a third one?\n"
@@ -117,6 +119,7 @@ def _seeds(out: Path) -> list[int]:
     return sorted(e["seed"] for e in json.loads((out / "results.json").read_text())["evaluations"])
 
 
+@pytest.mark.slow  # trains in worker processes (5-13 s on the shared machine)
 def test_a_new_seed_or_training_setting_never_reports_the_old_numbers(tmp_path, cache_dir, capsys):
     out = tmp_path / "R1"
     assert main(_grid(out, cache_dir)) == 0
@@ -133,38 +136,43 @@ def test_a_new_seed_or_training_setting_never_reports_the_old_numbers(tmp_path, 
     assert _seeds(out) == [7] and (out / "runs" / "sample-alibi-s7" / "eval.json").is_file()
 
 
-def _notes(tmp_path: Path, name: str, text: str = TEXT) -> tuple[Path, str]:
+def _notes(tmp_path: Path, name: str, docs: int = 24) -> tuple[Path, str]:
     folder = tmp_path / name
     folder.mkdir()
-    for i in range(24):
-        (folder / f"n{i}.txt").write_text(text * (3 + i % 4), encoding="utf-8")
+    for i in range(docs):
+        (folder / f"n{i}.txt").write_text(TEXT * (3 + i % 4), encoding="utf-8")
     return folder, f"folder:path={folder}"
 
 
-def test_a_report_whose_corpus_changed_is_refused_not_reported(tmp_path, capsys):
+def _folder_grid(micro, corpora: list[str], steps: int = 3):
+    cfg = micro(steps=steps)
+    cfg.schemes, cfg.data.corpora, cfg.data.vocab_size = ["alibi"], corpora, 260
+    return cfg.validate()
+
+
+# (`bipe run` on a source-spec corpus also needs analysis/report.py to name its plots safely: these
+# two tests drive the grid itself, whose numbers the report only copies)
+def test_a_report_whose_corpus_changed_is_refused_not_reported(tmp_path, micro):
     folder, corpus = _notes(tmp_path, "notes")
-    out, cache = tmp_path / "R", tmp_path / "cache"
-    argv = _grid(out, cache, "--set", f"data.corpora={corpus}", "--set", "data.vocab_size=260")
-    assert main(argv) == 0
-    summary = (out / "summary.md").read_text()
-    capsys.readouterr()
+    cfg, out, cache = _folder_grid(micro, [corpus]), tmp_path / "R", tmp_path / "cache"
+    first = run_grid(cfg, out, cache, log=lambda _: None)
+    assert first.status == 0 and len(first.evals) == 1
     (folder / "n0.txt").write_text("Completely different text now. " * 40)
-    assert main(argv) == 2  # the finished run's numbers were the old corpus'
-    err = capsys.readouterr().err
-    assert "trained on other data" in err and "corpus" in err and "--out" in err
-    assert (out / "summary.md").read_text() == summary
+    # the finished run's numbers were the old corpus': they were collected as this corpus' numbers
+    with pytest.raises(DataChangedError, match="trained on other data") as exc:
+        run_grid(cfg, out, cache, log=lambda _: None)
+    assert "corpus" in str(exc.value) and "--out" in str(exc.value)
 
 
-def test_corpora_whose_names_collided_or_overflowed_get_a_run_directory_each(tmp_path, capsys):
-    # "a-b" and "a_b" made one directory name; a long path made one longer than 255 bytes
-    specs = [_notes(tmp_path, name)[1] for name in ("a-b", "a_b", "n" * 200)]
-    out, cache = tmp_path / "R", tmp_path / "cache"
-    corpora = ["--set", f"data.corpora={','.join(specs)}", "--set", "data.vocab_size=260"]
-    assert main(_grid(out, cache, *corpora, "--set", "train.steps=1")) == 0
-    evals = json.loads((out / "results.json").read_text())["evaluations"]
-    assert sorted(e["corpus"] for e in evals) == sorted(specs)
+@pytest.mark.slow  # trains in worker processes (5-13 s on the shared machine)
+def test_corpora_whose_names_collided_or_overflowed_get_a_run_directory_each(tmp_path, micro):
+    # "a-b" and "a_b" made one directory name, and with a long path one longer than 255 bytes
+    specs = [_notes(tmp_path, sep.join(["a", "n" * 200]), docs=12)[1] for sep in "-_"]
+    cfg, out = _folder_grid(micro, specs, steps=1), tmp_path / "R"
+    res = run_grid(cfg, out, tmp_path / "cache", log=lambda _: None)
+    assert res.status == 0 and sorted(e["corpus"] for e in res.evals) == sorted(specs)
     names = [p.name for p in (out / "runs").iterdir()]
-    assert len(set(names)) == 3 and all(len(n) <= 96 for n in names)
+    assert len(set(names)) == 2 and all(len(n) <= 96 for n in names)
 
 
 @settings(max_examples=300, deadline=None)
@@ -187,6 +195,7 @@ def test_run_names_are_short_safe_and_distinct(specs):
     assert all(0 < len(n) <= 96 and re.fullmatch(r"[A-Za-z0-9_.-]+", n) for n in names)
 
 
+@pytest.mark.slow  # trains in worker processes (5-13 s on the shared machine)
 def test_an_older_report_directory_resumes_under_the_new_names(tmp_path, cache_dir, capsys):
     from experiments.lm.grid import legacy_name
 
@@ -211,6 +220,7 @@ def _zero_tail(path: Path, n: int = 512) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow  # trains in worker processes (5-13 s on the shared machine)
 def test_a_zeroed_train_checkpoint_fails_its_run_and_the_grid_exits_nonzero(
     tmp_path, cache_dir, capsys
 ):
@@ -239,7 +249,7 @@ def test_a_zeroed_model_checkpoint_is_refused_and_an_old_one_loads_with_a_warnin
     )
     from tests.bipe_core.tiny import tiny_model
 
-    model = tiny_model("rope", vocab_size=64)
+    model = tiny_model("rope", vocab_size=64, separator=3, level_separator=4)
     path = save_checkpoint(model, tmp_path / "m")
     assert load_checkpoint(path).config == model.config
     header = json.loads((path / CONFIG_NAME).read_text())
@@ -255,6 +265,7 @@ def test_a_zeroed_model_checkpoint_is_refused_and_an_old_one_loads_with_a_warnin
         load_checkpoint(path / WEIGHTS_NAME)
 
 
+@pytest.mark.slow  # trains in worker processes (5-13 s on the shared machine)
 def test_a_failed_budget_run_exits_nonzero_after_its_report(tmp_path, cache_dir, capsys):
     out = tmp_path / "B"
     argv = ["budget", "--preset", "tiny", "--steps", "2", "--out", str(out)]
