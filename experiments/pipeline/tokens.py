@@ -76,6 +76,8 @@ SHARD_TOKENS = 1_000_000  # tokens per shard of an id-based position source
 DEFAULT_FRACTIONS = (0.05, 0.05)
 # In every cache key: raise it when what the code writes for the same inputs changes.
 CACHE_FORMAT = 3
+# In the tokenizer's record: what `_train` builds (change it with the trainer's settings).
+TOKENIZER_TRAINER = "byte-level BPE, add_prefix_space=False, GPT-2 pre-tokenizer"
 IDS_ARRAYS = (
     ArraySpec("ids", "int32"),
     ArraySpec("docs", "int64", offset=lambda shard: len(shard["ids"])),
@@ -112,7 +114,8 @@ class CorpusTokens:
         # the fingerprint (of the documents' content) tells corpora apart; the name is for reading
         name = f"{safe_name(corpus.name)[:40]}-{self.index.fingerprint}"
         if self.fractions != DEFAULT_FRACTIONS:
-            name += f"-v{val_frac:g}-t{test_frac:g}"
+            # repr, not :g (6 digits): 0.0500001 and 0.05 must not share a tokenizer
+            name += f"-v{val_frac!r}-t{test_frac!r}"
         self.dir = base / name / f"bpe{vocab_size}"
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
@@ -186,6 +189,7 @@ class CorpusTokens:
     def _tokenizer_record(self, digest: str) -> dict[str, object]:
         """What made the cached tokenizer: corpus, split, vocabulary size, and its checksum."""
         return {
+            "trainer": TOKENIZER_TRAINER,
             "corpus": self.index.fingerprint,
             "fractions": list(self.fractions),
             "vocab_size": self.vocab_size,

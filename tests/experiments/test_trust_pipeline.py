@@ -262,3 +262,13 @@ def test_an_unwritable_cache_is_told_apart_from_a_full_one(tmp_path, code, hint)
     # a read-only --cache-dir was told to "free space there"
     err = cache_os_error(tmp_path, OSError(code, os.strerror(code)))
     assert isinstance(err, CacheError) and str(tmp_path) in str(err) and hint in str(err)
+
+
+def test_split_fractions_that_print_alike_keep_their_own_tokenizer(tmp_path, recwarn):
+    # ':g' wrote both as 0.1: the two settings shared (and retrained) one tokenizer directory
+    a = CorpusTokens(_toy(), 260, tmp_path, val_frac=0.1)
+    b = CorpusTokens(_toy(), 260, tmp_path, val_frac=0.1000001)
+    assert a.dir != b.dir
+    a.tokenizer, b.tokenizer  # noqa: B018
+    CorpusTokens(_toy(), 260, tmp_path, val_frac=0.1).tokenizer  # noqa: B018
+    assert not [w for w in recwarn if "tokenizer" in str(w.message)]
