@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import hashlib
 import json
 import os
@@ -236,6 +237,7 @@ def _locked(path: Path) -> Iterator[None]:
 def _build(
     directory: Path, stem: str, arrays: tuple[ArraySpec, ...], key: str, tasks: Tasks, workers: int
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    _remove_stale_temporaries(directory, stem, arrays)
     parts = directory / f"{stem}.parts"
     marker = parts / "key"
     if parts.is_dir() and (not marker.is_file() or marker.read_text() != key):
@@ -282,6 +284,14 @@ def _build(
             raise
         pool.shutdown()
     return _merge(directory, stem, arrays, key, parts, [infos[k] for k in range(n)])
+
+
+def _remove_stale_temporaries(directory: Path, stem: str, arrays: tuple[ArraySpec, ...]) -> None:
+    """Delete the temporary files a killed build of ``stem`` left (its lock is held: none live)."""
+    names = [f"{stem}.{s.name}.npy" for s in arrays] + [manifest_path(directory, stem).name]
+    for name in names:
+        for tmp in directory.glob(f".{glob.escape(name)}.*"):
+            tmp.unlink(missing_ok=True)
 
 
 def _shard_intact(parts: Path, k: int, info: dict) -> bool:
