@@ -168,7 +168,7 @@ _ONE_LINE = """
 import resource, sys
 from experiments.corpora import Corpus, CorpusInfo, Document
 from experiments.pipeline import CorpusTokens
-line = "".join(f"Sentence {i} has some words in it. " for i in range(60_000))  # ~2 MB, no newline
+line = "".join(f"Sentence {i} has some words in it. " for i in range(30_000))  # ~1 MB, no newline
 docs = [Document("big", line)] + [Document(f"s{i}", "Small. Doc.") for i in range(30)]
 corpus = Corpus(CorpusInfo("one", "one", "test", "none", "x"), docs)
 warm = Corpus(CorpusInfo("warm", "warm", "test", "none", "x"), docs[1:])
@@ -180,7 +180,7 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
 
 
 def test_a_long_single_line_document_is_prepared_in_bounded_memory(tmp_path):
-    # encoding (and training on) a 2 MB line whole held ~140 bytes per character: ~550 MB here
+    # encoding (and training on) a 1 MB line whole held ~140 bytes per character
     run = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(_ONE_LINE), str(tmp_path)],
         capture_output=True,
@@ -188,7 +188,8 @@ def test_a_long_single_line_document_is_prepared_in_bounded_memory(tmp_path):
         timeout=120,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-    assert int(run.stdout.split()[-1]) < 200  # MB above the peak before the build
+    # MB above the peak before the build: 54 measured, 387 before
+    assert int(run.stdout.split()[-1]) < 150
 
 
 # ------------------------------------------------------------------ names and checksums, everywhere
