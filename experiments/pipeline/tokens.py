@@ -1,18 +1,23 @@
 """A corpus as cached token streams: a byte-level BPE trained locally on the train split, the
 token ids of every split and their segment positions, built shard by shard and memory-mapped.
 
-Cache layout (default ``~/.cache/bipe``)::
+Cache layout (default ``~/.cache/bipe``; ``.bipe-cache`` marks its root)::
 
-    <cache>/<corpus>-<fingerprint>/bpe<V>/tokenizer.json
-    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.ids.npy           token ids, documents concatenated
-    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.docs.npy          token index where each document starts
-    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.manifest.json     completion record of the two above
-    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<seg>-m<M>.intra.npy / .segment.npy / .manifest.json
-    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.nest-<spec>-m<M>.level<k>.npy    nested specs: one column per level
-    <cache>/index/<corpus>-<change key>.json                        fingerprint + split plan of a streamed source
+    <cache>/<corpus>-<fingerprint>/bpe<V>/tokenizer.json (+ .meta.json: its origin and checksum)
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.ids.npy       token ids, documents concatenated
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.docs.npy      token index where each document starts
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.manifest.json key, lengths, checksums of the two above
+    <cache>/<corpus>-<fingerprint>/bpe<V>/<split>.<tag>-<digest>-m<M>[-b<boundary>].intra.npy / ...
+    <cache>/index/<corpus>-<digest>.json                        fingerprint + split plan of a streamed source
 
-The fingerprint hashes every document id and text (`experiments.pipeline.index`), so a changed
-corpus never reuses a cache (``-v<val>-t<test>`` is appended for non-default split fractions).
+A position entry's ``<tag>`` (the spec, capped) is for reading; ``<digest>`` hashes everything
+that determines it (source, raw spec, max_intra, boundary or separators), and its manifest's key
+adds the format, the corpus, the tokenizer's checksum and the segmenters' version, so no two
+entries share a file and none is read for another. The fingerprint hashes every document id and
+text (`experiments.pipeline.index`), so a changed corpus never reuses a cache
+(``-v<val>-t<test>`` is appended for non-default split fractions). Every file is written under a
+temporary name and renamed; what a later run trusts is checked against its recorded checksum and
+rebuilt, with a warning, when it does not match.
 Arrays are built shard by shard (`experiments.pipeline.shards`: a few MB of text each, in
 ``workers`` processes, resumable) and read back memory-mapped, so a corpus larger than memory
 streams from its source to disk and back.
