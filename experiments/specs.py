@@ -52,19 +52,34 @@ def parse_value(raw: str) -> Any:
 
 def parse_options(items: list[str], where: str = "option") -> dict[str, Any]:
     """``["key=value", ...]`` as a dict of parsed values; a malformed item raises ExperimentError."""
-    out: dict[str, Any] = {}
+    return {k: parse_value(v) for k, v in option_texts(items, where).items()}
+
+
+def option_texts(items: list[str], where: str = "option") -> dict[str, str]:
+    """``["key=value", ...]`` as a dict of the values' text (stripped), each key at most once.
+
+    For a reader that knows each option's type: a text option keeps ``007`` or ``1e3`` as written,
+    where `parse_value` would have read a number.
+    """
+    out: dict[str, str] = {}
     for item in items:
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
             raise ExperimentError(f"{where} {item!r}: options look like key=value")
         if key.strip() in out:  # last-one-wins would run a spec the user did not write
             raise ExperimentError(f"{where} {item!r}: option {key.strip()!r} is given twice")
-        out[key.strip()] = parse_value(value)
+        out[key.strip()] = value.strip()
     return out
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """``"fixed:size=64,unit=tokens"`` -> ``("fixed", {"size": 64, "unit": "tokens"})``."""
+    name, texts = spec_texts(spec)
+    return name, {k: parse_value(v) for k, v in texts.items()}
+
+
+def spec_texts(spec: str) -> tuple[str, dict[str, str]]:
+    """``"fixed:size=64"`` -> ``("fixed", {"size": "64"})``: the name and each option's text."""
     if not isinstance(spec, str) or not spec.strip():
         raise ExperimentError(f"a spec must be a non-empty name[:key=value,...], got {spec!r}")
     if LEVEL_SEP in spec:
@@ -77,7 +92,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     if not name or "=" in name:
         raise ExperimentError(f"spec {spec!r} must start with a name, as in fixed:size=120")
     items = [x.strip() for x in rest.split(",") if x.strip()]
-    return name, parse_options(items, where=f"option in {spec!r}")
+    return name, option_texts(items, where=f"option in {spec!r}")
 
 
 def split_specs(text: str) -> list[str]:

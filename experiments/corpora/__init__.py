@@ -33,14 +33,17 @@ from experiments.corpora.named import (
     make_arith_corpus,
     parse_kjv_dump,
 )
+from experiments.corpora.options import Bounds, Choices, CorpusOptionError, CorpusSourceError
 from experiments.corpora.registry import CorpusEntry, register_corpus
-from experiments.corpora.sources import CorpusSourceError
 
 __all__ = [
     "SPLITS",
+    "Bounds",
+    "Choices",
     "Corpus",
     "CorpusEntry",
     "CorpusInfo",
+    "CorpusOptionError",
     "CorpusSourceError",
     "Document",
     "arith_steps",

@@ -6,21 +6,16 @@ listed and found never depend on which module a caller imported first.
 
 from __future__ import annotations
 
-import inspect
-import math
-import typing
-from pathlib import Path, PurePath
-from typing import Any
-
 # importing them registers the built-ins, in the order `bipe corpus list` shows them
 from experiments.corpora import named  # noqa: F401
 
 # isort: split
 from experiments.corpora import modal, sources, sources_hf  # noqa: F401
 from experiments.corpora.documents import Corpus, CorpusInfo
+from experiments.corpora.options import check_options
 from experiments.corpora.registry import CORPORA, CorpusEntry
 from experiments.errors import ExperimentError
-from experiments.specs import parse_spec
+from experiments.specs import spec_texts
 
 
 def list_corpora() -> list[str]:
@@ -43,77 +38,21 @@ def load_corpus(spec: str, max_docs: int | None = None) -> Corpus:
 
     A bare path to a folder, ``.jsonl`` or ``.parquet`` file is shorthand for that source.
     ``max_docs`` keeps only that many documents (spread over an in-memory corpus, the first
-    ones of a streamed source).
+    ones of a streamed source). Options are checked against the loader's declaration
+    (`experiments.corpora.options`) before it runs.
     """
-    name, options = parse_spec(spec)
+    name, options = spec_texts(spec)
     if name not in CORPORA:
         inferred = sources.source_for_path(spec)
         if inferred is None:
             corpus_entry(name)  # raises: unknown, with the valid names
         name, options = inferred
-    if max_docs is not None and (not isinstance(max_docs, int) or max_docs < 1):
+    if max_docs is not None and (
+        not isinstance(max_docs, int) or isinstance(max_docs, bool) or max_docs < 1
+    ):
         raise ExperimentError(f"max_docs must be a positive int or None, got {max_docs!r}")
     load = corpus_entry(name).load
-    params = inspect.signature(load).parameters.values()
-    accepted = [
-        p.name
-        for p in params
-        if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "max_docs")
-    ]
-    bad = sorted(set(options) - set(accepted))
-    if bad and not any(p.kind is p.VAR_KEYWORD for p in params):
-        raise ExperimentError(
-            f"corpus {name!r} has no option {bad[0]!r}; valid: {', '.join(accepted) or 'none'}"
-        )
-    return load(max_docs=max_docs, **typed_options(name, load, options))
-
-
-def typed_options(name: str, load: Any, options: dict[str, Any]) -> dict[str, Any]:
-    """``options`` checked against the loader's annotations: the one declaration of a corpus's
-    option types (an int option given ``abc`` or ``2.5``, a bool given ``maybe``, is refused)."""
-    try:
-        hints = typing.get_type_hints(load)
-    except Exception:  # a plug-in with unresolvable annotations declares nothing checkable
-        return options
-    out = {}
-    for key, value in options.items():
-        allowed = _types(hints.get(key))
-        if allowed and not _fits(value, allowed):
-            words = " or ".join(sorted({_WORDS.get(t, t.__name__) for t in allowed}))
-            raise ExperimentError(f"corpus {name!r}: option {key}={value!r} must be {words}")
-        if str in allowed and isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)  # text options such as a column name "2019" parse as numbers
-        out[key] = value
-    return out
-
-
-_WORDS = {type(None): "none", bool: "true or false", int: "an integer", float: "a number"}
-
-
-def _types(hint: Any) -> set[type]:
-    """The plain types a hint allows (``int | None`` -> {int, NoneType}); empty for ``object``."""
-    if hint is None or hint is object or hint is Any:
-        return set()
-    args = typing.get_args(hint) or (hint,)
-    if not all(isinstance(k, type) and not typing.get_args(k) for k in args):
-        return set()  # list[str] | None and the like: the loader checks them
-    kinds = set(args)
-    if Path in kinds or PurePath in kinds:
-        kinds = (kinds - {Path, PurePath}) | {str}
-    return set() if object in kinds else kinds
-
-
-def _fits(value: Any, allowed: set[type]) -> bool:
-    """True when ``value`` (as `parse_value` read it) is one of the ``allowed`` types."""
-    if isinstance(value, bool):
-        return bool in allowed or str in allowed
-    if isinstance(value, int):
-        return bool(allowed & {int, float, str})
-    if isinstance(value, float):
-        return math.isfinite(value) and bool(allowed & {float, str})
-    if value is None:
-        return type(None) in allowed
-    return isinstance(value, tuple(allowed))
+    return load(max_docs=max_docs, **check_options(name, load, options))
 
 
 def corpus_table() -> str:

@@ -13,8 +13,10 @@ import subprocess
 import sysconfig
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 from experiments.corpora.documents import Corpus, CorpusInfo, Document, limit_documents
+from experiments.corpora.options import Bounds
 from experiments.corpora.registry import register_corpus
 from experiments.errors import ExperimentError
 
@@ -96,6 +98,7 @@ CPYTHON = CorpusInfo(
     requires="a CPython installation with its standard library sources (.py files)",
 )
 
+MAX_STDLIB_DIRS = 50_000
 _SKIP_DIRS = {"site-packages", "dist-packages", "test", "tests", "idle_test", "__pycache__"}
 
 
@@ -105,7 +108,12 @@ def load_cpython(max_docs: int | None = None, root: Path | None = None) -> Corpu
     if not root.is_dir():
         raise ExperimentError(f"corpus 'cpython': stdlib directory {root} not found")
     paths = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for n, (dirpath, dirnames, filenames) in enumerate(os.walk(root)):
+        if n >= MAX_STDLIB_DIRS:  # root=/ would walk the whole disk
+            raise ExperimentError(
+                f"corpus 'cpython': root {root} holds more than {MAX_STDLIB_DIRS:,} directories; "
+                "give the standard library's directory (a stdlib has about 1,000)"
+            )
         # prune in place: site-packages alone can hold far more files than the stdlib
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
         paths.extend(
@@ -136,10 +144,24 @@ PYDOCS = CorpusInfo(
 )
 
 
+def _bounded_files(root: Path, suffix: str, kind: str) -> list[Path]:
+    """Every file under ``root`` ending in ``suffix``, sorted; a tree too big to be ``kind``'s is
+    refused before it is walked whole (root=/ would walk the whole disk)."""
+    files = []
+    for n, (dirpath, _, filenames) in enumerate(os.walk(root)):
+        if n >= MAX_STDLIB_DIRS:
+            raise ExperimentError(
+                f"corpus {kind!r}: root {root} holds more than {MAX_STDLIB_DIRS:,} directories; "
+                f"give the directory of the {kind} sources"
+            )
+        files.extend(Path(dirpath) / f for f in filenames if f.endswith(suffix))
+    return sorted(files)
+
+
 def load_pydocs(max_docs: int | None = None, root: Path | None = None) -> Corpus:
     """The reStructuredText sources of the Python 3.11 docs (Debian python3.11-doc)."""
     root = Path(root or PYDOC_ROOT)
-    files = sorted(root.rglob("*.rst.txt")) if root.is_dir() else []
+    files = _bounded_files(root, ".rst.txt", "pydocs") if root.is_dir() else []
     if not files:
         raise ExperimentError(
             f"corpus 'pydocs' needs {root}: install the Debian package python3.11-doc "
@@ -174,6 +196,10 @@ def _expr(rng: random.Random, depth: int) -> str:
     return f"({_expr(rng, depth - 1)}{op}{_expr(rng, depth - 1)})"
 
 
+# a tree of depth d has up to 2**d numbers: deeper ones exhaust the stack and the memory
+MAX_ARITH_DEPTH = 12
+# held in memory: a document averages about 2.4 KB at depth 5, twice that at each level deeper
+ARITH_TEXT_LIMIT = 1_000_000_000
 _INNER = re.compile(r"\((-?\d+)([+\-*])(-?\d+)\)")
 
 
@@ -192,8 +218,7 @@ def arith_steps(expr: str) -> list[str]:
 
 def make_arith_corpus(n_docs: int = 2000, seed: int = 0, max_depth: int = 5) -> Corpus:
     """Generate the arithmetic corpus: each problem is a question line then one line per step."""
-    if n_docs < 1:
-        raise ExperimentError(f"arith corpus needs n_docs >= 1, got {n_docs}")
+    _check_arith(n_docs, seed, max_depth)
     rng = random.Random(seed)
     docs = []
     for i in range(n_docs):
@@ -234,18 +259,37 @@ def load_sample(max_docs: int | None = None) -> Corpus:
 # ---------------------------------------------------------------------------------- registry
 
 
-MAX_ARITH_DEPTH = 12  # a tree of depth d has up to 2**d numbers; deeper ones exhaust the stack
-
-
-def _load_arith(max_docs: int | None = None, seed: int = 0, max_depth: int = 5) -> Corpus:
-    """The arithmetic corpus (``max_docs`` documents, default 2000)."""
-    if seed < 0:
-        raise ExperimentError(f"arith: seed must be >= 0, got {seed}")
-    if not 2 <= max_depth <= MAX_ARITH_DEPTH:
+def _check_arith(n_docs: int, seed: int, max_depth: int) -> None:
+    """Refuse what `make_arith_corpus` cannot make: a negative seed reads as its absolute value
+    (so seeds -1 and 1 would be one corpus), a deep tree exhausts the stack or the memory."""
+    for name, value, low, high in (
+        ("n_docs", n_docs, 1, ARITH_TEXT_LIMIT),
+        ("seed", seed, 0, None),
+        ("max_depth", max_depth, 2, MAX_ARITH_DEPTH),
+    ):
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not Bounds(low, high).holds(value)
+        ):
+            raise ExperimentError(
+                f"arith corpus: {name} must be an integer {Bounds(low, high).words()}, got {value!r}"
+            )
+    size = n_docs * 2400 * 2 ** (max_depth - 5)
+    if size > ARITH_TEXT_LIMIT:
         raise ExperimentError(
-            f"arith: max_depth must be between 2 and {MAX_ARITH_DEPTH} (expressions nest that "
-            f"deep), got {max_depth}"
+            f"arith corpus: {n_docs:,} documents of depth {max_depth} would hold about "
+            f"{size / 1e9:,.1f} GB of text in memory (limit {ARITH_TEXT_LIMIT / 1e9:.0f} GB); "
+            "ask for fewer documents (max_docs) or a smaller max_depth"
         )
+
+
+def _load_arith(
+    max_docs: int | None = None,
+    seed: Annotated[int, Bounds(0)] = 0,
+    max_depth: Annotated[int, Bounds(2, MAX_ARITH_DEPTH)] = 5,
+) -> Corpus:
+    """The arithmetic corpus (``max_docs`` documents, default 2000)."""
     return make_arith_corpus(max_docs or 2000, seed, max_depth)
 
 

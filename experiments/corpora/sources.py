@@ -22,18 +22,16 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from experiments.corpora.documents import Corpus, CorpusInfo, Document
+from experiments.corpora.options import Bounds, Choices, CorpusSourceError
 from experiments.corpora.registry import register_corpus
-from experiments.errors import ExperimentError
 
 INSTALL_HINT = 'pip install "bipe[corpora]" (datasets, pyarrow)'
 ERROR_MODES = ("skip", "fail")
-
-
-class CorpusSourceError(ExperimentError):
-    """A corpus source that cannot be read: missing path, bad line, missing column, ..."""
+MAX_BATCH_ROWS = 1_000_000
+ErrorMode = Annotated[str, Choices(ERROR_MODES)]
 
 
 @dataclass
@@ -169,7 +167,10 @@ def _refuse_bipe_files(root: Path, files: list[Path]) -> None:
 
 
 def load_folder(
-    max_docs: int | None = None, path: object = None, glob: object = "**/*", errors: object = "skip"
+    max_docs: int | None = None,
+    path: str | None = None,
+    glob: str = "**/*",
+    errors: ErrorMode = "skip",
 ) -> Corpus:
     """A folder of text files, streamed: one document per non-empty file, in path order."""
     if path is None:
@@ -215,10 +216,10 @@ JSONL = source_info(
 
 def load_jsonl(
     max_docs: int | None = None,
-    path: object = None,
-    text: object = "text",
-    id: object = None,
-    errors: object = "skip",
+    path: str | None = None,
+    text: str = "text",
+    id: str | None = None,
+    errors: ErrorMode = "skip",
 ) -> Corpus:
     """A JSON Lines file (or glob of them), streamed: one document per line."""
     files = _files(path, "jsonl", ".jsonl")
@@ -300,19 +301,20 @@ def import_optional(module: str, kind: str):
 
 def load_parquet(
     max_docs: int | None = None,
-    path: object = None,
-    text: object = "text",
-    id: object = None,
-    batch_rows: int = 1024,
+    path: str | None = None,
+    text: str = "text",
+    id: str | None = None,
+    batch_rows: Annotated[int, Bounds(1, MAX_BATCH_ROWS)] = 1024,
 ) -> Corpus:
     """Parquet file(s), streamed in record batches: one document per row."""
     files = _files(path, "parquet", ".parquet")
     pq = import_optional("pyarrow.parquet", "parquet")
     text_col = str_option(text, "text", "parquet")
     id_col = None if id is None else str_option(id, "id", "parquet")
-    if not 1 <= batch_rows <= 1_000_000:
+    if not isinstance(batch_rows, int) or not 1 <= batch_rows <= MAX_BATCH_ROWS:
         raise CorpusSourceError(
-            f"parquet: batch_rows must be between 1 and 1,000,000, got {batch_rows}"
+            f"parquet: batch_rows must be an integer between 1 and {MAX_BATCH_ROWS:,}, "
+            f"got {batch_rows!r}"
         )
     for f in files:
         try:

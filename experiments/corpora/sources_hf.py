@@ -96,14 +96,14 @@ def _open_dataset(
 
 def load_hf(
     max_docs: int | None = None,
-    dataset: object = None,
-    config: object = None,
-    data_files: object = None,
-    data_dir: object = None,
-    disk: object = None,
-    split: object = "train",
-    text: object = "text",
-    id: object = None,
+    dataset: str | None = None,
+    config: str | None = None,
+    data_files: str | None = None,
+    data_dir: str | None = None,
+    disk: str | None = None,
+    split: str = "train",
+    text: str = "text",
+    id: str | None = None,
     own_splits: bool = False,
 ) -> Corpus:
     """A Hugging Face dataset (Arrow, memory-mapped by `datasets`), streamed in batches."""
@@ -112,12 +112,14 @@ def load_hf(
             "hf needs dataset=NAME (local builder such as json/parquet/text with data_files, a "
             "local folder, or a hub dataset already in the local cache) or disk=DIR, not both"
         )
+    if not isinstance(own_splits, bool):  # bool("false") is True
+        raise CorpusSourceError(f"hf: own_splits must be true or false, got {own_splits!r}")
     datasets = _datasets()
     text_col = str_option(text, "text", "hf")
     id_col = None if id is None else str_option(id, "id", "hf")
     where = f"hf:disk={disk}" if disk is not None else f"hf:dataset={dataset}"
     loaded = _open_dataset(datasets, dataset, config, data_files, data_dir, disk)
-    splits = _hf_splits(loaded, split, bool(own_splits), where)
+    splits = _hf_splits(loaded, split, own_splits, where)
     for part in splits.values():
         missing = [c for c in (text_col, id_col) if c is not None and c not in part.column_names]
         if missing:
@@ -138,7 +140,7 @@ def load_hf(
     fingerprints = {k: getattr(v, "_fingerprint", "") for k, v in splits.items()}
     key_files = [Path(f["filename"]) for v in splits.values() for f in v.cache_files]
     key = stat_key("hf", key_files, {"fp": fingerprints, "text": text_col, "id": id_col})
-    reader = StreamedDocuments(read, key, own_splits=bool(own_splits), max_docs=max_docs)
+    reader = StreamedDocuments(read, key, own_splits=own_splits, max_docs=max_docs)
     label = Path(str(disk)).name if disk is not None else str(dataset).replace("/", "_")
     info = labelled(HF, label, where)
     return Corpus(info, None, {"dataset": dataset, "disk": disk, "split": split}, reader)
