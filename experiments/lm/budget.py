@@ -20,7 +20,7 @@ from experiments.analysis.results import run_label
 from experiments.analysis.stats import diff_interval, run_key, t_interval
 from experiments.atomic import atomic_text, atomic_write
 from experiments.errors import ExperimentError
-from experiments.lm.config import ExperimentConfig
+from experiments.lm.config import ExperimentConfig, file_part
 from experiments.lm.grid import run_experiment
 
 
@@ -137,7 +137,7 @@ def plot_gaps(out: Path, rows: list[dict[str, Any]]) -> list[Path]:
         ax.grid(True, which="both", alpha=0.3)
         # below the axes, in two columns: never hides a point
         ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-        path = out / f"gap_vs_budget_{corpus}.png"
+        path = out / f"gap_vs_budget_{file_part(corpus)}.png"  # a source spec holds "/"
         save = lambda tmp, fig=fig: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")  # noqa: E731
         atomic_write(path, save, suffix=".png")
         plt.close(fig)

@@ -277,3 +277,12 @@ def test_a_failed_budget_run_exits_nonzero_after_its_report(tmp_path, cache_dir,
     assert main(argv) == 1
     assert "steps2/sample-alibi" in capsys.readouterr().err
     assert "steps2/sample-alibi" in (out / "budget.md").read_text()
+
+
+def test_budget_plots_of_a_source_spec_corpus_get_a_file_name(tmp_path):
+    from experiments.lm.budget import plot_gaps
+
+    row = {"corpus": "folder:path=/a/b", "run": "bipe_rope", "baseline": "rope", "multiplier": 1}
+    row |= {"train_tokens": 100, "gap": 0.1, "gap_half": 0.05}
+    (path,) = plot_gaps(tmp_path, [row])  # the "/" made a path into a folder that does not exist
+    assert path.parent == tmp_path and path.is_file()
