@@ -153,7 +153,15 @@ def _glob_option(glob: object) -> str:
 
 
 def _refuse_bipe_files(root: Path, files: list[Path]) -> None:
-    """Refuse a corpus whose files lie in a bipe cache or output directory under ``root``."""
+    """Refuse a corpus whose files lie in a bipe cache or output directory: under ``root``, or
+    one that holds ``root`` itself."""
+    for above in root.resolve().parents:
+        marker = next((m for m in BIPE_MARKERS if (above / m).is_file()), None)
+        if marker is not None:
+            raise CorpusSourceError(
+                f"folder: {root} lies inside {above}, which holds bipe's own files ({marker}); "
+                "its files would be read as documents. Point path= at a folder of your own text"
+            )
     for marker in BIPE_MARKERS:
         for found in root.rglob(marker):
             inside = next((f for f in files if found.parent in f.parents), None)

@@ -184,3 +184,12 @@ def test_any_option_text_is_read_as_declared_or_refused(name, data):
     assert type(value) in option.kinds
     if isinstance(value, int | float) and not isinstance(value, bool) and option.limit:
         assert option.limit.holds(value)
+
+
+@pytest.mark.parametrize("marker", [".bipe-cache", ".bipe-output"])
+def test_a_folder_inside_a_bipe_directory_is_refused(tmp_path, marker):
+    (tmp_path / marker).write_text("")
+    (tmp_path / "shards").mkdir()
+    (tmp_path / "shards" / "manifest.txt").write_text("Not a document.")
+    with pytest.raises(ExperimentError, match=f"lies inside {tmp_path}.*{marker}"):
+        load_corpus(f"folder:path={tmp_path / 'shards'}")
