@@ -142,7 +142,7 @@ def test_max_docs_true_is_not_one_document():
 def test_arith_refuses_what_it_cannot_make_when_called_directly():
     with pytest.raises(ExperimentError, match="between 2 and 12"):
         make_arith_corpus(10, 0, max_depth=5000)  # was a RecursionError
-    with pytest.raises(ExperimentError, match=r"GB of text.*limit 1 GB"):
+    with pytest.raises(ExperimentError, match=r"GB of text.*limit 2 GB"):
         make_arith_corpus(1_000_000, 0, max_depth=12)  # was hours and hundreds of GB
     with pytest.raises(ExperimentError, match="GB of text"):
         load_corpus("arith:max_depth=12", max_docs=100_000)
