@@ -197,6 +197,6 @@ def run_demo(args: argparse.Namespace) -> int:
     log("")
     log(ppl_table(res.evals))
     log(f"\nreport directory: {out.resolve()}  ({time.perf_counter() - t0:.0f} s)")
-    if res.interrupted:
-        return 130
-    return 1 if res.failed else 0
+    if res.failed and not res.interrupted:  # summary.md lists them with their errors
+        print(f"runs without results: {', '.join(sorted(res.failed))}", file=sys.stderr)
+    return res.status
