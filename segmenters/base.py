@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import numpy as np
 
 from segmenters.errors import InvariantError, SegmenterInputError, SegmenterOptionError
+from segmenters.options import Option, check_declared
 from segmenters.segment import Segment, same_source
 from segmenters.spans import SpanSequence
 
@@ -357,8 +358,17 @@ class BaseSegmenter:
     #: True when the segmenter holds state its options cannot rebuild (a trained model): worker
     #: processes then get the pickled segmenter instead of its name and options
     ship_state: bool = False
+    #: the declared options (`segmenters.options.Option`): every constructor call is checked
+    #: against them before any work, so no option is ever silently ignored or a TypeError
+    OPTIONS: tuple[Option, ...] | None = None
 
     def __init__(self, **options: Any) -> None:
+        # every declared option's value, defaults filled in; `options` keeps what was given
+        self.settings: dict[str, Any] = (
+            dict(options)
+            if self.OPTIONS is None
+            else check_declared(self.name, self.OPTIONS, options)
+        )
         self.options: dict[str, Any] = dict(options)
 
     def segment(self, text: str) -> Segmentation:  # pragma: no cover - abstract

@@ -29,10 +29,9 @@ from segmenters.base import (
     BaseSegmenter,
     Segmentation,
     check_text,
-    choice_option,
-    positive_int_option,
 )
 from segmenters.errors import MissingDependencyError, SegmenterInputError, SegmenterOptionError
+from segmenters.options import Option
 from segmenters.sequence import sequence_segmentation
 
 DNA_LEVELS = ("region", "codon")
@@ -99,14 +98,18 @@ class DnaSegmenter(BaseSegmenter):
     name = "dna"
     description = "DNA codons and open reading frames (Biopython): region > codon"
 
+    OPTIONS = (
+        Option("frame", (int,), 0, "reading frame of the codon level", choices=(0, 1, 2)),
+        Option("table", (int,), 1, "NCBI codon table id (its start and stop codons)", ge=1),
+        Option("min_orf", (int,), 30, "shortest open reading frame, in codons", ge=1),
+        Option("level", (str,), "codon", "the primary level", choices=DNA_LEVELS),
+    )
+
     def __init__(
         self, frame: int = 0, table: int = 1, min_orf: int = 30, level: str = "codon"
     ) -> None:
         super().__init__(frame=frame, table=table, min_orf=min_orf, level=level)
-        if isinstance(frame, bool) or frame not in (0, 1, 2):
-            raise SegmenterOptionError(f"frame must be 0, 1 or 2, got {frame!r}")
-        self.level = choice_option("dna level", level, DNA_LEVELS)
-        self.min_orf = positive_int_option("min_orf", min_orf)
+        self.level, self.min_orf = level, min_orf
         bio = load_biopython()
         tables = bio.Data.CodonTable.unambiguous_dna_by_id
         if isinstance(table, bool) or table not in tables:
@@ -178,42 +181,69 @@ class DnaSegmenter(BaseSegmenter):
                 return out
 
 
-MAX_MOTIF_REPEAT = 1000  # x(n): longer than any PROSITE pattern's repeat
-MAX_MOTIF_CHOICES = 10_000  # product over x(lo,hi) of hi-lo+1: the regex's backtracking per residue
+# Bounds on a motif, so the matcher's work per residue is bounded before it runs (a motif is
+# tried at every residue; the regex backtracks through every way its ranges can stretch).
+MAX_MOTIF_CHARS = 1000  # the pattern's text; PROSITE's longest patterns are ~200 characters
+MAX_MOTIF_SPAN = 2000  # residues one match can cover (the sum of the repeats' high ends)
+MAX_MOTIF_CHOICES = 1001  # product over ranges of hi-lo+1: one x(0,1000), or 10 x 10 x 10
+_ELEMENT = re.compile(r"(<?)(\[[A-Z>]+\]|\{[A-Z]+\}|[A-Zx])(?:\((\d+)(?:,(\d+))?\))?(>?)")
 
 
-def prosite_to_regex(pattern: str) -> str:
-    """Translate a PROSITE pattern (``N-{P}-[ST]-{P}``, ``x(2,4)``, ``<``/``>``) into a regex."""
-    body = pattern.strip().rstrip(".")
-    out = []
-    choices = 1  # the ways the pattern can stretch: the regex backtracks through all of them
-    for el in body.split("-"):
-        m = re.fullmatch(r"(<?)(\[[A-Z>]+\]|\{[A-Z]+\}|[A-Zx])(?:\((\d+)(?:,(\d+))?\))?(>?)", el)
+def _motif_elements(pattern: str) -> list[tuple[str, str, int, int, str, bool]]:
+    """(head, core, low, high, tail, has_range) per element; adjacent bare ``x`` ranges merged."""
+    if len(pattern) > MAX_MOTIF_CHARS:
+        raise SegmenterOptionError(
+            f"motif: {len(pattern):,} characters is over the limit of {MAX_MOTIF_CHARS:,}"
+        )
+    out: list[tuple[str, str, int, int, str, bool]] = []
+    for el in pattern.strip().rstrip(".").split("-"):
+        m = _ELEMENT.fullmatch(el)
         if m is None:
             raise SegmenterOptionError(
                 f"motif: {el!r} is not a PROSITE pattern element (in {pattern!r})"
             )
         head, core, lo, hi, tail = m.groups()
         low, high = int(lo or 1), int(hi or lo or 1)
-        if high > MAX_MOTIF_REPEAT or low > high:
+        if low > high or high > MAX_MOTIF_SPAN:
             raise SegmenterOptionError(
-                f"motif: {el!r} repeats {low}..{high} times; a repeat must be at most "
-                f"{MAX_MOTIF_REPEAT} and its low end not above its high end (in {pattern!r})"
+                f"motif: {el!r} repeats {low:,}..{high:,} times; a repeat must be at most "
+                f"{MAX_MOTIF_SPAN:,} and its low end not above its high end (in {pattern!r})"
             )
-        choices *= high - low + 1
-        if choices > MAX_MOTIF_CHOICES:
-            raise SegmenterOptionError(
-                f"motif {pattern!r}: its variable repeats allow over {MAX_MOTIF_CHOICES:,} "
-                "stretchings, which the matcher would try at every residue (hours on one "
-                "protein); narrow the x(lo,hi) ranges"
-            )
+        prev = out[-1] if out else None
+        # x(2)-x(0,3) is x(2,5): one range, so the regex has one way to stretch, not several
+        if prev and core == prev[1] == "x" and not (head or tail or prev[4]):
+            out[-1] = ("", "x", prev[2] + low, prev[3] + high, "", True)
+        else:
+            out.append((head, core, low, high, tail, lo is not None))
+    return out
+
+
+def _check_motif_work(pattern: str, elements: list[tuple[str, str, int, int, str, bool]]) -> None:
+    span = sum(el[3] for el in elements)
+    choices = 1
+    for el in elements:
+        choices *= el[3] - el[2] + 1
+    if span > MAX_MOTIF_SPAN or choices > MAX_MOTIF_CHOICES:
+        raise SegmenterOptionError(
+            f"motif {pattern!r} is too costly to try at every residue: it spans up to {span:,} "
+            f"residues (limit {MAX_MOTIF_SPAN:,}) and its ranges stretch {choices:,} ways "
+            f"(limit {MAX_MOTIF_CHOICES:,}); narrow the x(lo,hi) ranges"
+        )
+
+
+def prosite_to_regex(pattern: str) -> str:
+    """Translate a PROSITE pattern (``N-{P}-[ST]-{P}``, ``x(2,4)``, ``<``/``>``) into a regex."""
+    elements = _motif_elements(pattern)
+    _check_motif_work(pattern, elements)
+    out = []
+    for head, core, low, high, tail, has_range in elements:
         if core == "x":
             core = "."
         elif core.startswith("{"):
             core = f"[^{core[1:-1]}]"
         elif core.startswith("[") and ">" in core:
             core = f"(?:[{core[1:-1].replace('>', '')}]|$)"
-        rep = "" if lo is None else f"{{{lo}}}" if hi is None else f"{{{lo},{hi}}}"
+        rep = "" if not has_range else f"{{{low}}}" if low == high else f"{{{low},{high}}}"
         out.append(("^" if head else "") + core + rep + ("$" if tail else ""))
     return "".join(out)
 
@@ -224,11 +254,27 @@ class ProteinSegmenter(BaseSegmenter):
     name = "protein"
     description = "protein residues: fixed windows, or cuts before PROSITE motif matches"
 
+    OPTIONS = (
+        Option(
+            "mode",
+            (str,),
+            "fixed",
+            "fixed windows, or cuts before motif matches",
+            choices=("fixed", "motif"),
+        ),
+        Option("size", (int,), 16, "residues per window (mode=fixed)", ge=1),
+        Option(
+            "motif",
+            (str,),
+            "n-glycosylation",
+            f"a PROSITE pattern or one of {', '.join(MOTIFS)} (mode=motif)",
+        ),
+    )
+
     def __init__(self, mode: str = "fixed", size: int = 16, motif: str = "n-glycosylation") -> None:
         super().__init__(mode=mode, size=size, motif=motif)
-        self.mode = choice_option("protein mode", mode, ("fixed", "motif"))
-        self.size = positive_int_option("size", size)
-        if not isinstance(motif, str) or not motif:
+        self.mode, self.size = mode, size
+        if not motif:
             raise SegmenterOptionError(f"motif must be a PROSITE pattern or one of {list(MOTIFS)}")
         self.motif = MOTIFS.get(motif.lower(), motif)
         self._regex = re.compile(f"(?=({prosite_to_regex(self.motif)}))")

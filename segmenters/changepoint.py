@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from segmenters.base import choice_option, positive_int_option
 from segmenters.errors import MissingDependencyError, SegmenterOptionError
+from segmenters.options import Option
 from segmenters.sequence import SequenceSegmenter
 
 METHODS = {
@@ -53,6 +53,17 @@ class ChangePointSegmenter(SequenceSegmenter):
     name = "changepoint"
     description = "time-series segments between ruptures change points (penalty or n_segments)"
 
+    OPTIONS = (
+        Option("method", (str,), "binseg", "the ruptures search method", choices=tuple(METHODS)),
+        Option("model", (str,), "l2", "the cost model of a segment", choices=MODELS),
+        Option("penalty", (float,), None, "cost of one more change point (None: BIC-style)", gt=0),
+        Option(
+            "n_segments", (int,), None, "the number of segments wanted, instead of a penalty", ge=1
+        ),
+        Option("min_size", (int,), 2, "fewest values in a segment", ge=1),
+        Option("jump", (int,), 1, "change points only at multiples of this index", ge=1),
+    )
+
     def __init__(
         self,
         method: str = "binseg",
@@ -66,18 +77,8 @@ class ChangePointSegmenter(SequenceSegmenter):
             method=method, model=model, penalty=penalty, n_segments=n_segments,
             min_size=min_size, jump=jump,
         )  # fmt: skip
-        self.method = choice_option("changepoint method", method, METHODS)
-        self.model = choice_option("changepoint model", model, MODELS)
-        self.n_segments = positive_int_option("n_segments", n_segments, optional=True)
-        self.min_size = positive_int_option("min_size", min_size)
-        self.jump = positive_int_option("jump", jump)
-        if penalty is not None and (
-            isinstance(penalty, bool)
-            or not isinstance(penalty, (int, float))
-            or not penalty > 0
-            or not np.isfinite(penalty)
-        ):
-            raise SegmenterOptionError(f"penalty must be a positive finite number, got {penalty!r}")
+        self.method, self.model, self.n_segments = method, model, n_segments
+        self.min_size, self.jump = min_size, jump
         if penalty is not None and n_segments is not None:
             raise SegmenterOptionError("give penalty or n_segments, not both")
         if n_segments is not None and self.method not in COUNT_METHODS:

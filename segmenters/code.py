@@ -21,8 +21,6 @@ from segmenters.base import (
     BaseSegmenter,
     Segmentation,
     check_text,
-    choice_option,
-    positive_int_option,
 )
 from segmenters.code_languages import (
     LanguageSpec,
@@ -32,10 +30,11 @@ from segmenters.code_languages import (
     resolve_language,
 )
 from segmenters.errors import SegmenterOptionError
+from segmenters.options import PATH, Option
 from segmenters.spans import SpanSequence
 from segmenters.splitting import SplitContext, pack, split_oversized
 from segmenters.textmaps import TextMaps, encode_utf8
-from segmenters.token_cost import token_cost
+from segmenters.token_cost import check_tokenizer, token_cost
 
 LEVELS = ("file", "definition", "statement", "line")
 _PARSERS: dict[str, Any] = {}  # one tree-sitter Parser per language per process
@@ -104,6 +103,17 @@ class CodeSegmenter(BaseSegmenter):
     name = "code"
     description = "tree-sitter code blocks: file > definition > statement > line"
 
+    OPTIONS = (
+        Option("language", (str,), "auto", "a language name, or auto (from filename, extension or #!)"),
+        Option("level", (str,), "definition", "the primary level", choices=LEVELS),
+        Option("levels", (list, tuple), None, f"the levels to build, of {', '.join(LEVELS)} (None: all)", expect="a list of level names"),
+        Option("max_chars", (int,), None, "split segments longer than this many characters", ge=1),
+        Option("max_tokens", (int,), None, "split segments longer than this many tokens (needs tokenizer)", ge=1),
+        Option("tokenizer", (), None, "a callable text -> [(start, end), ...] or a tokenizers.Tokenizer"),
+        Option("filename", PATH, None, "the file's name, to pick the language (auto)"),
+        Option("extension", (str,), None, "a file extension such as py, to pick the language (auto)"),
+    )  # fmt: skip
+
     def __init__(
         self,
         language: str = "auto",
@@ -116,16 +126,9 @@ class CodeSegmenter(BaseSegmenter):
         extension: str | None = None,
     ) -> None:
         super().__init__(
-            language=language,
-            level=level,
-            levels=levels,
-            max_chars=max_chars,
-            max_tokens=max_tokens,
-            tokenizer=tokenizer,
-            filename=filename,
-            extension=extension,
-        )
-        choice_option("code level", level, LEVELS)
+            language=language, level=level, levels=levels, max_chars=max_chars,
+            max_tokens=max_tokens, tokenizer=tokenizer, filename=filename, extension=extension,
+        )  # fmt: skip
         chosen = list(LEVELS) if levels is None else list(levels)
         bad = [lv for lv in chosen if lv not in LEVELS]
         if bad:
@@ -134,8 +137,8 @@ class CodeSegmenter(BaseSegmenter):
             chosen.append(level)
         self.level = level
         self.levels = [lv for lv in LEVELS if lv in chosen]
-        self.max_chars = positive_int_option("max_chars", max_chars, optional=True)
-        self.max_tokens = positive_int_option("max_tokens", max_tokens, optional=True)
+        self.max_chars, self.max_tokens = max_chars, max_tokens
+        check_tokenizer(tokenizer)
         if self.max_tokens is not None and tokenizer is None:
             raise SegmenterOptionError(
                 "max_tokens needs tokenizer= (a callable text -> [(start, end), ...] character "

@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 
 from segmenters.base import BaseSegmenter, Segmentation, check_text, spans_from_ends
-from segmenters.errors import SegmenterInputError, SegmenterOptionError
-
-OPTIONS = ("size", "keep_crlf")
+from segmenters.errors import SegmenterInputError
+from segmenters.options import Option
 
 
 class FixedSegmenter(BaseSegmenter):
@@ -30,23 +29,17 @@ class FixedSegmenter(BaseSegmenter):
     name = "fixed"
     description = "fixed-length segments by characters or by tokens"
 
+    OPTIONS = (
+        Option("size", (int,), 64, "characters (or tokens) per segment", ge=1),
+        Option(
+            "keep_crlf", (bool,), True, "never cut between \\r and \\n (that segment gets size + 1)"
+        ),
+    )
+
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        unknown = sorted(set(options) - set(OPTIONS))
-        if unknown:
-            raise SegmenterOptionError(
-                f"fixed: unknown option(s) {', '.join(unknown)}; valid options: {', '.join(OPTIONS)}"
-            )
-        size = options.get("size", 64)
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise SegmenterOptionError(
-                f"fixed: size must be a positive int (characters or tokens per segment), got {size!r}"
-            )
-        keep_crlf = options.get("keep_crlf", True)
-        if not isinstance(keep_crlf, bool):
-            raise SegmenterOptionError(f"fixed: keep_crlf must be True or False, got {keep_crlf!r}")
-        self.size = int(size)
-        self.keep_crlf = keep_crlf
+        super().__init__(**options)  # checks them against OPTIONS
+        self.size = int(self.settings["size"])
+        self.keep_crlf = self.settings["keep_crlf"]
 
     def segment(self, text: str, offsets: Sequence[Sequence[int]] | None = None) -> Segmentation:
         """Split ``text`` every ``size`` characters, or every ``size`` tokens if ``offsets`` given."""

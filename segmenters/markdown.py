@@ -25,10 +25,9 @@ from segmenters.base import (
     BaseSegmenter,
     Segmentation,
     check_text,
-    choice_option,
-    positive_int_option,
 )
-from segmenters.errors import MissingDependencyError, SegmenterOptionError
+from segmenters.errors import MissingDependencyError
+from segmenters.options import Option
 from segmenters.sequence import sequence_segmentation
 
 LEVELS = ("section", "block", "sentence")
@@ -72,17 +71,25 @@ class MarkdownSegmenter(BaseSegmenter):
         "Markdown (markdown-it-py): section > block (paragraph, list item, fence, table) > sentence"
     )
 
+    OPTIONS = (
+        Option("level", (str,), "block", "the primary level", choices=LEVELS),
+        Option(
+            "sentence",
+            (str,),
+            "punct",
+            "the segmenter of the sentence level",
+            choices=("punct", "sentence"),
+        ),
+        Option(
+            "section_depth", (int,), 6, "deepest heading (1-6) that opens a section", ge=1, le=6
+        ),
+    )
+
     def __init__(
         self, level: str = "block", sentence: str = "punct", section_depth: int = 6
     ) -> None:
         super().__init__(level=level, sentence=sentence, section_depth=section_depth)
-        self.level = choice_option("markdown level", level, LEVELS)
-        self.sentence = choice_option(
-            "markdown sentence segmenter", sentence, ("punct", "sentence")
-        )
-        self.section_depth = positive_int_option("section_depth", section_depth)
-        if self.section_depth > 6:
-            raise SegmenterOptionError(f"section_depth must be 1..6, got {section_depth}")
+        self.level, self.sentence, self.section_depth = level, sentence, section_depth
         self._md = load_markdown_it()
         from segmenters.registry import get_segmenter  # late: the registry lists this module
 

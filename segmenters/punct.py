@@ -18,6 +18,7 @@ import regex
 
 from segmenters.base import BaseSegmenter, Segmentation, check_text, spans_from_ends
 from segmenters.errors import SegmenterOptionError
+from segmenters.options import Option
 from segmenters.punct_extras import add_extras, outside_spans, url_spans
 from segmenters.punct_rules import (
     ABBREVIATIONS,
@@ -74,7 +75,45 @@ RULES = (
 # Rules that change how another rule acts, so alone they change nothing: abbreviation_ends
 # refines abbreviations, initial_ends refines initials.
 MODIFIERS = {"abbreviation_ends": "abbreviations", "initial_ends": "initials"}
-OPTIONS = ("preset", "newlines", "terminals", "lines", *RULES)
+_RULE_MEANINGS = {
+    "decimals": "'.' between digits does not end (3.14)",
+    "inner_dots": "'.' inside a word does not end (file.txt)",
+    "abbreviations": "known abbreviations do not end (Dr., e.g.); or your own list",
+    "initials": "a capital + '.' before a capitalised word does not end (J. R. R.)",
+    "ellipsis": "'...' does not end unless a break or capital follows",
+    "urls": "no terminal inside a URL ends",
+    "emails": "no '.' inside an e-mail address ends",
+    "list_markers": "'1.', 'a.', 'iv.' opening a line do not end",
+    "lowercase_next": "a terminal before a lowercase word does not end",
+    "abbreviation_ends": "Inc., etc. end before a capitalised word",
+    "initial_ends": "an initial ends before a sentence-starting word",
+    "reference_numbers": "p. 45, No. 10, Vol. IV do not end",
+    "spaced_ellipsis": "'. . .' ends only at its last dot",
+    "list_items": "each list item starts a segment",
+    "quote_particles": "a closed Japanese quotation before to/tte does not end",
+    "greek_question": "';' after Greek before a capital ends",
+}
+DECLARED = (
+    Option("preset", (str,), "default", "'paper' splits at every '.' and newline", choices=PRESETS),
+    Option("newlines", (bool,), True, "a line break ends a segment"),
+    Option("terminals", (str,), None, "the terminal characters (None: the preset's set)"),
+    Option("lines", (bool,), False, "add a coarser 'line' level (needs newlines=True)"),
+    *(
+        Option(
+            rule,
+            (bool, list, tuple, set, frozenset) if rule == "abbreviations" else (bool,),
+            None,
+            f"{_RULE_MEANINGS[rule]}; None: on (not with preset 'paper')",
+            expect=(
+                "True, False or a list of abbreviations such as ['Dr.', 'e.g.']"
+                if rule == "abbreviations"
+                else "True or False"
+            ),
+        )
+        for rule in RULES
+    ),
+)
+OPTIONS = tuple(opt.name for opt in DECLARED)
 
 _KIND = {"t": "sentence", "n": "line", "i": "item"}
 _end = regex.Match.end
@@ -130,8 +169,10 @@ class PunctSegmenter(BaseSegmenter):
     name = "punct"
     description = "punctuation and newline: sentence terminals of many scripts"
 
+    OPTIONS = DECLARED
+
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
+        super().__init__(**options)  # checks them against OPTIONS
         self.config = _validate(options)
         self.pattern = _compile(self.config)
         rules = dict(self.config[3])
@@ -182,19 +223,9 @@ class PunctSegmenter(BaseSegmenter):
 
 def _validate(options: dict[str, Any]) -> tuple[Any, ...]:
     """Check option names and values; return a hashable config for the pattern cache."""
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise SegmenterOptionError(
-            f"punct: unknown option(s) {', '.join(unknown)}; valid options: {', '.join(OPTIONS)}"
-        )
+    # names, types and choices are checked against DECLARED (BaseSegmenter.__init__)
     preset = options.get("preset", "default")
-    if preset not in PRESETS:
-        raise SegmenterOptionError(
-            f"punct: preset must be one of {', '.join(map(repr, PRESETS))}, got {preset!r}"
-        )
     newlines = options.get("newlines", True)
-    if not isinstance(newlines, bool):
-        raise SegmenterOptionError(f"punct: newlines must be True or False, got {newlines!r}")
     terminals = options.get("terminals")
     if terminals is None:
         terminals = "." if preset == "paper" else TERMINALS
@@ -217,8 +248,6 @@ def _validate(options: dict[str, Any]) -> tuple[Any, ...]:
             value = True
         if rule == "abbreviations" and not isinstance(value, bool):
             value = _abbreviation_list(value)
-        elif not isinstance(value, bool):
-            raise SegmenterOptionError(f"punct: {rule} must be True or False, got {value!r}")
         rules[rule] = value
     return (preset, newlines, "".join(sorted(set(terminals))), tuple(sorted(rules.items())))
 

@@ -12,6 +12,7 @@ from typing import Any
 import catalogue
 
 from segmenters.errors import SegmenterOptionError, UnknownSegmenterError
+from segmenters.options import Option, check_declared
 
 ENTRY_POINT_GROUP = "bipe.segmenters"
 # Third-party packages add segmenters through the entry-point group "bipe.segmenters" (catalogue reads it).
@@ -92,6 +93,23 @@ def describe_segmenters() -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+def declared_options(name: str) -> tuple[Option, ...]:
+    """The options segmenter ``name`` takes: its ``OPTIONS``, else read from its signature."""
+    declaring = _declaring(_factory(name))
+    declared = getattr(declaring, "OPTIONS", None)
+    if isinstance(declared, tuple) and all(isinstance(o, Option) for o in declared):
+        return declared
+    try:
+        params = inspect.signature(declaring).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple(
+        Option(p.name, (), p.default, "(not declared)")
+        for p in params
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is not p.empty
+    )
+
+
 def get_segmenter(name: str, **options: Any) -> Any:
     """Create the segmenter registered as ``name`` with ``options`` (validated by the segmenter)."""
     if not isinstance(name, str):
@@ -131,12 +149,17 @@ def _declaring(factory: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def check_options(name: str, declaring: Callable[..., Any], options: dict[str, Any]) -> None:
-    """Refuse options a segmenter does not declare, or of another type than it declares.
+    """Refuse options a segmenter does not declare, or of another type or range than declared.
 
-    A segmenter declares its options by its constructor's keyword parameters: their names, type
-    annotations and defaults (one mechanism for built-ins and plug-ins; ranges are the
-    constructor's own checks). One that takes ``**options`` checks them itself (punct, fixed).
+    A segmenter declares its options in ``OPTIONS`` (`segmenters.options.Option`: type, range
+    or choices, default, meaning), as every built-in does. A plug-in without ``OPTIONS`` is
+    checked from its constructor's keyword parameters (names, annotations, defaults); one that
+    takes ``**options`` then checks them itself.
     """
+    declared = getattr(declaring, "OPTIONS", None)
+    if isinstance(declared, tuple) and all(isinstance(o, Option) for o in declared):
+        check_declared(name, declared, options)
+        return
     try:
         params = inspect.signature(declaring).parameters
     except (TypeError, ValueError):  # a builtin or C callable: nothing to read

@@ -24,10 +24,9 @@ from segmenters.base import (
     BaseSegmenter,
     Segmentation,
     check_text,
-    choice_option,
-    positive_int_option,
 )
 from segmenters.errors import SegmenterOptionError
+from segmenters.options import Option
 from segmenters.spacy_pipelines import MODES, load_pipeline, warn_fallback
 from segmenters.spans import SpanSequence
 from segmenters.textmaps import ascii_whitespace, code_points
@@ -100,6 +99,16 @@ class SentenceSegmenter(BaseSegmenter):
     name = "sentence"
     description = "sentences from spaCy (sentencizer, senter or parser)"
     chunks_per_worker = 4  # spaCy batches within a chunk, so fewer, larger chunks pay off
+    OPTIONS = (
+        Option(
+            "mode", (str,), "sentencizer", "the spaCy component that finds sentences", choices=MODES
+        ),
+        Option("language", (str,), "en", "a spaCy language code"),
+        Option("model", (str,), None, "a spaCy pipeline name (None: the mode's default)"),
+        Option("max_length", (int,), None, "longest text in characters (None: spaCy's)", ge=1),
+        Option("batch_size", (int,), 64, "texts per spaCy batch", ge=1, optional=True),
+        Option("piece_chars", (int,), _PIECE_CHARS, "characters per tokenizer piece", ge=1),
+    )
 
     def __init__(
         self,
@@ -118,13 +127,9 @@ class SentenceSegmenter(BaseSegmenter):
             batch_size=batch_size,
             piece_chars=piece_chars,
         )
-        choice_option("sentence mode", mode, MODES)
-        if not isinstance(language, str) or not language.strip():
+        if not language.strip():
             raise SegmenterOptionError(f"language must be a spaCy language code, got {language!r}")
         language = language.strip().lower()
-        positive_int_option("max_length", max_length, optional=True)
-        positive_int_option("batch_size", batch_size, optional=True)
-        positive_int_option("piece_chars", piece_chars)
         self.loaded = load_pipeline(language, mode, model)
         warn_fallback(self.loaded)
         self.mode = self.loaded.mode

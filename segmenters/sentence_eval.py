@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from segmenters.errors import SegmenterInputError
+from segmenters.io import read_text_file
 
 EVAL_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "sentences_eval.jsonl"
 
@@ -69,7 +70,7 @@ class EvalScore:
 def load_eval_set(path: str | Path = EVAL_SET) -> list[EvalCase]:
     """The labelled cases of a JSON-lines file; a malformed case raises `SegmenterInputError`."""
     cases = []
-    for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
+    for n, line in enumerate(read_text_file(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -83,6 +84,11 @@ def load_eval_set(path: str | Path = EVAL_SET) -> list[EvalCase]:
                 d["script"],
                 d["source"],
             )
+            sentences = d["sentences"]
+            if not isinstance(case.text, str) or not isinstance(sentences, list):
+                raise TypeError("text must be a string and sentences a list of strings")
+            if not all(isinstance(x, str) for x in sentences):
+                raise TypeError("each sentence must be a string")
         except (ValueError, KeyError, TypeError) as exc:
             raise SegmenterInputError(f"{path}:{n}: not a labelled case ({exc})") from None
         if squash("".join(case.sentences)) != squash(case.text):

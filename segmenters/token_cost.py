@@ -10,22 +10,30 @@ import numpy as np
 from segmenters.errors import SegmenterOptionError
 
 
+def check_tokenizer(tokenizer: Any, optional: bool = True) -> None:
+    """Refuse a ``tokenizer`` that is not a callable or has no ``.encode`` (None if ``optional``)."""
+    if (tokenizer is not None or not optional) and (
+        isinstance(tokenizer, (str, bytes))
+        or not (callable(tokenizer) or hasattr(tokenizer, "encode"))
+    ):
+        raise SegmenterOptionError(
+            "tokenizer must be a callable text -> [(start, end), ...] or have "
+            f".encode(text).offsets, got {type(tokenizer).__name__}"
+        )
+
+
 def token_starts(tokenizer: Any, text: str) -> np.ndarray:
     """Sorted start offsets of the non-empty tokens of ``text``.
 
     ``tokenizer`` is a callable returning ``[(start, end), ...]`` character offsets, or an object
     with ``encode(text).offsets`` (a `tokenizers.Tokenizer`).
     """
+    check_tokenizer(tokenizer, optional=False)
     if hasattr(tokenizer, "encode") and not callable(getattr(tokenizer, "offsets", None)):
         enc = tokenizer.encode(text)
         offsets = getattr(enc, "offsets", enc)
-    elif callable(tokenizer):
-        offsets = tokenizer(text)
     else:
-        raise SegmenterOptionError(
-            f"tokenizer must be a callable text -> [(start, end), ...] or have .encode(text).offsets, "
-            f"got {type(tokenizer).__name__}"
-        )
+        offsets = tokenizer(text)
     try:
         arr = np.asarray([(int(s), int(e)) for s, e in offsets], dtype=np.int64).reshape(-1, 2)
     except (TypeError, ValueError) as exc:

@@ -40,6 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = sub.add_parser("segmenters", help="list the registered segmenters")
     q.add_argument("--json", action="store_true", help="print {name: description} as JSON")
+    q.add_argument(
+        "--options",
+        action="store_true",
+        help="also list each segmenter's options: default, meaning, and the values it takes",
+    )
     q.set_defaults(func=run_segmenters)
 
     c = sub.add_parser(
@@ -73,23 +78,12 @@ def _add_option_arg(p: argparse.ArgumentParser) -> None:
 
 def read_input(path: str) -> str:
     """The UTF-8 text of ``path`` (``-`` is stdin); bad files raise `SegmenterInputError`."""
-    from segmenters.errors import SegmenterInputError
-    from segmenters.io import MAX_TEXT_BYTES, read_text_file
+    from segmenters.io import decode_text, read_bounded, read_text_file
 
     if path != "-":
         return read_text_file(path)
-    data = sys.stdin.buffer.read(8192)  # the binary check first: `- < /dev/zero` never ends
-    if b"\x00" in data:
-        raise SegmenterInputError("<stdin>: looks binary (NUL byte); segmenters read UTF-8 text")
-    data += sys.stdin.buffer.read(MAX_TEXT_BYTES + 1 - len(data))
-    if len(data) > MAX_TEXT_BYTES:
-        raise SegmenterInputError(f"<stdin>: over the {MAX_TEXT_BYTES:,}-byte limit of one text")
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise SegmenterInputError(
-            f"<stdin>: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from None
+    # the binary check reads a prefix and the rest is bounded: `- < /dev/zero` ends at once
+    return decode_text(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>")
 
 
 def run_segment(args: argparse.Namespace) -> int:
@@ -155,17 +149,34 @@ def run_segmenters(args: argparse.Namespace) -> int:
 
     desc = describe_segmenters()
     if args.json:
-        print(json.dumps(desc, indent=2, ensure_ascii=False))
+        doc = {n: _with_options(n, d) for n, d in desc.items()} if args.options else desc
+        print(json.dumps(doc, indent=2, ensure_ascii=False, default=repr))
         return 0
     width = max(map(len, desc), default=0)
     for name, text in desc.items():
         print(f"{name.ljust(width)}  {text}")
+        if args.options:
+            from segmenters.options import describe_options
+            from segmenters.registry import declared_options
+
+            print(describe_options(declared_options(name)) or "  (no options)")
         if name == "sentence":
             from segmenters.spacy_pipelines import MODES, planned_pipeline
 
             plan = ", ".join(f"{mode} runs {planned_pipeline('en', mode)}" for mode in MODES)
             print(f"{''.ljust(width)}  (English, here: {plan})")
     return 0
+
+
+def _with_options(name: str, description: str) -> dict[str, object]:
+    """A segmenter's description and its declared options, JSON-ready."""
+    from segmenters.registry import declared_options
+
+    options = {
+        o.name: {"default": o.default, "meaning": o.meaning, "takes": o.expected()}
+        for o in declared_options(name)
+    }
+    return {"description": description, "options": options}
 
 
 def run_compare(args: argparse.Namespace) -> int:
