@@ -45,3 +45,9 @@ class AutomataInputError(AutomataError, TypeError):
 
 class MissingDependencyError(AutomataError, ImportError):
     """An optional dependency (pynini, graphviz tools) is not installed; names what to install."""
+
+
+class AutomatonTooLargeError(AutomataError, ValueError):
+    """A size knob (types, states, alphabet, budget) or a built automaton over its stated limit:
+    refused before the work whose time grows faster than the knob (flattening, minimising,
+    sampling tables)."""

@@ -19,6 +19,15 @@ import numpy as np
 
 from automata.binfa import BiNFA
 from automata.exceptions import AutomataInputError
+from automata.limits import (
+    MAX_ALPHABET,
+    MAX_SEED,
+    MAX_STATES,
+    MAX_TYPES,
+    check_flat_size,
+    check_int,
+    check_real,
+)
 from automata.nfa import EPSILON, NFA
 
 SEPARATOR = "#"
@@ -34,12 +43,6 @@ def symbol_names(n: int) -> list[str]:
 def type_names(n: int) -> list[str]:
     """n segment type names 'T0', 'T1', ..."""
     return [f"T{i}" for i in range(n)]
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise AutomataInputError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _random_nfa(
@@ -90,11 +93,15 @@ def random_binfa(
     share of extra arcs (top and bottom) that are epsilon moves. With ``marked=True``
     each type t gets a marker token '<Tt>' read by the only arc leaving its bottom start state.
     """
-    n_types = _check_int("n_types", n_types, 1)
-    n_states = _check_int("n_states", n_states, 2 if marked else 1)
-    alphabet_size = _check_int("alphabet_size", alphabet_size, 1)
-    top_states = _check_int("top_states", top_states, 1)
-    seed = _check_int("seed", seed, 0)
+    n_types = check_int("n_types", n_types, 1, MAX_TYPES)
+    n_states = check_int("n_states", n_states, 2 if marked else 1, MAX_STATES)
+    alphabet_size = check_int("alphabet_size", alphabet_size, 1, MAX_ALPHABET)
+    top_states = check_int("top_states", top_states, 1, MAX_STATES)
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    # more arcs per state than there are distinct arcs would spin the drawing loop for nothing
+    density = check_real("density", density, 0.0, float(MAX_ALPHABET))
+    final_prob = check_real("final_prob", final_prob, 0.0, 1.0)
+    epsilon_prob = check_real("epsilon_prob", epsilon_prob, 0.0, 1.0)
     rng = np.random.default_rng(seed)
     types = type_names(n_types)
     sigma = symbol_names(alphabet_size)
@@ -141,9 +148,13 @@ def modular_counters(
     Default moduli: consecutive primes from `min_modulus`. Minimal flat DFA (no sink): marked
     1 + sum(p_t), unmarked 1 + prod(p_t) (add one state each for the sink).
     """
-    n_types = _check_int("n_types", n_types, 1)
-    mods = moduli if moduli is not None else primes_from(min_modulus, n_types)
-    if len(mods) != n_types or any(_check_int("modulus", p, 1) < 1 for p in mods):
+    n_types = check_int("n_types", n_types, 1, MAX_TYPES)
+    low = check_int("min_modulus", min_modulus, 1, MAX_STATES)
+    mods = moduli if moduli is not None else primes_from(low, n_types)
+    if not isinstance(mods, (list, tuple)):
+        raise AutomataInputError(f"moduli must be a list of integers, got {mods!r}")
+    # a modulus is a bottom's state count: bounded like the states knob of every family
+    if len(mods) != n_types or any(check_int("modulus", p, 1, 4 * MAX_STATES) < 1 for p in mods):
         raise AutomataInputError(f"need {n_types} moduli >= 1, got {mods!r}")
     types = type_names(n_types)
     bottoms: dict[Hashable, NFA] = {}
@@ -161,9 +172,10 @@ def modular_counters(
 
 def star_free(n_types: int, n_states: int, seed: int = 0, alphabet_size: int = 2) -> BiNFA:
     """Type t accepts the words containing a random factor u_t of length n_states - 1 (star-free)."""
-    n_types = _check_int("n_types", n_types, 1)
-    n_states = _check_int("n_states", n_states, 2)
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    n_types = check_int("n_types", n_types, 1, MAX_TYPES)
+    n_states = check_int("n_states", n_states, 2, MAX_STATES)
+    rng = np.random.default_rng(check_int("seed", seed, 0, MAX_SEED))
+    alphabet_size = check_int("alphabet_size", alphabet_size, 1, MAX_ALPHABET)
     sigma = symbol_names(alphabet_size)
     types = type_names(n_types)
     bottoms: dict[Hashable, NFA] = {}
@@ -178,8 +190,8 @@ def star_free(n_types: int, n_states: int, seed: int = 0, alphabet_size: int = 2
 
 def dyck(n_types: int, n_states: int) -> BiNFA:
     """Type t: non-empty balanced words over its own bracket pair, depth <= n_states - 2."""
-    n_types = _check_int("n_types", n_types, 1)
-    depth = _check_int("n_states", n_states, 3) - 2
+    n_types = check_int("n_types", n_types, 1, MAX_TYPES)
+    depth = check_int("n_states", n_states, 3, MAX_STATES) - 2
     types = type_names(n_types)
     bottoms: dict[Hashable, NFA] = {}
     sigma: list[str] = []
@@ -210,10 +222,10 @@ def arithmetic(n_types: int, n_states: int) -> BiNFA:
 
     Each bottom has 4B + 2 states; types are told apart by the second token (unambiguous, not marked).
     """
-    n_types = _check_int("n_types", n_types, 1)
+    n_types = check_int("n_types", n_types, 1, MAX_TYPES)
     if n_types > len(_OPS):
         raise AutomataInputError(f"arithmetic has at most {len(_OPS)} step types, got {n_types}")
-    base = max(2, (_check_int("n_states", n_states, 1) - 2) // 4)
+    base = max(2, (check_int("n_states", n_states, 1, MAX_STATES) - 2) // 4)
     digits = [str(d) for d in range(base)]
     types = [f"step{op}" for op, _ in _OPS[:n_types]]
     bottoms: dict[Hashable, NFA] = {}
@@ -289,10 +301,17 @@ register_family("arithmetic", lambda k, n, seed: arithmetic(k, n))
 
 
 def make_family(name: str, n_types: int, n_states: int, seed: int = 0) -> BiNFA:
-    """Build a named family instance (AutomataInputError naming the valid families otherwise)."""
+    """Build a named family instance (AutomataInputError naming the valid families otherwise).
+
+    Every family, an entry point's too, gets the same limits: knobs checked before its builder
+    runs, the flattened size (AutomatonTooLargeError) before anything flattens or samples it.
+    """
     builder = family_builder(name)
     # checked here because some builders read n_states as a lower bound and would build a default
-    _check_int("n_types", n_types, 1)
-    _check_int("n_states", n_states, 1)
-    _check_int("seed", seed, 0)
-    return builder(n_types, n_states, seed)
+    n_types = check_int("n_types", n_types, 1, MAX_TYPES)
+    n_states = check_int("n_states", n_states, 1, MAX_STATES)
+    seed = check_int("seed", seed, 0, MAX_SEED)
+    binfa = builder(n_types, n_states, seed)
+    if not isinstance(binfa, BiNFA):
+        raise AutomataInputError(f"family {name!r} built {type(binfa).__name__}, not a BiNFA")
+    return check_flat_size(binfa, f"family {name!r} with {n_types} types and {n_states} states")

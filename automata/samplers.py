@@ -19,8 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automata.exceptions import AutomataError, AutomataInputError, BudgetExceededError
+from automata.exceptions import (
+    AutomataError,
+    AutomataInputError,
+    AutomatonTooLargeError,
+    BudgetExceededError,
+)
 from automata.intnfa import EPS, IntNFA
+from automata.limits import MAX_DFA_BUDGET, MAX_TABLE_CELLS, check_int
 
 if TYPE_CHECKING:
     from automata.binfa import BiNFA
@@ -128,6 +134,7 @@ class _WordTables:
     def build(cls, dfa: LazyDFA, max_len: int) -> _WordTables:
         """Expand the DFA; precompute scaled word counts and symbol weights up to `max_len`."""
         delta = dfa.expand()
+        _check_table(delta.shape[0], dfa.n_symbols, max_len)
         final = np.array(dfa.accepting, dtype=bool)
         counts = _normalised_counts(delta, final, max_len)
         n = delta.shape[0]
@@ -194,8 +201,27 @@ class Sample:
         }
 
 
+def _check_table(n_states: int, n_symbols: int, length: int) -> None:
+    """Refuse word tables over MAX_TABLE_CELLS floats before they are built (they are lists of
+    Python floats: 32 bytes each), naming what makes them large."""
+    cells = n_states * max(n_symbols, 1) * max(length, 1)
+    if cells > MAX_TABLE_CELLS:
+        raise AutomatonTooLargeError(
+            f"sampling words of up to {length} symbols from a {n_states}-state DFA over "
+            f"{n_symbols} symbols needs {cells:,} table entries, over the limit of "
+            f"{MAX_TABLE_CELLS:,}; ask for shorter segments, fewer segments or a smaller automaton"
+        )
+
+
+# A segment count or length beyond this makes words no model here reads (and tables of gigabytes).
+MAX_WORD_PART = 10_000
+
+
 def _check_shape(lo_m: int, hi_m: int, min_len: int, max_len: int, length_dist: str) -> None:
     """Segment-count and length ranges must be ordered and non-negative, the distribution known."""
+    for name, v in (("segments", lo_m), ("segments", hi_m), ("min_len", min_len)):
+        check_int(name, v, 0, MAX_WORD_PART)
+    check_int("max_len", max_len, 0, MAX_WORD_PART)
     if not 0 <= lo_m <= hi_m or not 0 <= min_len <= max_len:
         raise AutomataInputError(
             f"need 0 <= segments {lo_m} <= {hi_m} and 0 <= min_len {min_len} <= max_len {max_len}"
@@ -241,6 +267,15 @@ def _without_empty_types(top: IntNFA, lengths: Sequence[Sequence[int]]) -> IntNF
     )
 
 
+def _segment_range(n_segments: Any) -> tuple[int, int]:
+    """``n_segments`` (an int or a (lo, hi) pair) as the pair (AutomataInputError otherwise)."""
+    if isinstance(n_segments, (int, np.integer)) and not isinstance(n_segments, bool):
+        return int(n_segments), int(n_segments)
+    if isinstance(n_segments, (tuple, list)) and len(n_segments) == 2:
+        return n_segments[0], n_segments[1]
+    raise AutomataInputError(f"n_segments must be an int or a (lo, hi) pair, got {n_segments!r}")
+
+
 class HierarchicalSampler:
     """Samples annotated words of a Bi-NFA with a controlled number of segments and lengths."""
 
@@ -256,10 +291,11 @@ class HierarchicalSampler:
         max_dfa_states: int = 100_000,
     ) -> None:
         """Precompute DFA tables; typed errors when no word fits the requested shape."""
-        lo_m, hi_m = (n_segments, n_segments) if isinstance(n_segments, int) else n_segments
+        lo_m, hi_m = _segment_range(n_segments)
         _check_shape(lo_m, hi_m, min_len, max_len, length_dist)
+        check_int("max_dfa_states", max_dfa_states, 1, MAX_DFA_BUDGET)
         self.binfa = binfa
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(check_int("seed", seed, 0))
         self.sep = len(binfa.symbols) - 1
         self.bottoms = [
             _WordTables.build(LazyDFA(b, max_dfa_states), max_len) for b in binfa.int_bottoms
@@ -365,10 +401,14 @@ class UniformSampler:
 
     def __init__(self, binfa: BiNFA, max_len: int, seed: int = 0, max_dfa_states: int = 100_000):
         """Determinise the flattened NFA (within the budget) and count words up to `max_len`."""
+        check_int("max_len", max_len, 0, MAX_WORD_PART)
+        check_int("max_dfa_states", max_dfa_states, 1, MAX_DFA_BUDGET)
         self.binfa = binfa
-        self.random = random.Random(seed)
+        self.random = random.Random(check_int("seed", seed, 0))
         dfa = LazyDFA(binfa.flatten_arrays()[0], max_dfa_states)
-        self.delta = dfa.expand().tolist()
+        delta = dfa.expand()
+        _check_table(delta.shape[0], dfa.n_symbols, max_len)
+        self.delta = delta.tolist()
         self.start = dfa.start
         final = [int(f) for f in dfa.accepting]
         self.counts: list[list[int]] = [final]

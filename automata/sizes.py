@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from automata.dfa import minimize
 from automata.exceptions import BudgetExceededError
 from automata.intnfa import IntNFA, first_symbols, intersection_nonempty, length_bounds, nullable
+from automata.limits import MAX_DFA_BUDGET, check_flat_size, check_int
 from automata.nfa import NFA
 
 
@@ -36,6 +37,7 @@ class BilevelAutomaton(Protocol):
     def int_bottoms(self) -> tuple[IntNFA, ...]: ...
     def flatten(self) -> NFA: ...
     def needed_pairs(self) -> list[tuple[int, int]]: ...
+    def flat_size(self) -> tuple[int, int]: ...
 
 
 @dataclass
@@ -150,7 +152,12 @@ def marking(binfa: BilevelAutomaton) -> tuple[str, dict[str, list[str]]]:
 
 
 def size_report(binfa: BilevelAutomaton, max_dfa_states: int = 20_000) -> SizeReport:
-    """Build the SizeReport of a Bi-NFA (flattening it; minimal DFA only within the budget)."""
+    """Build the SizeReport of a Bi-NFA (flattening it; minimal DFA only within the budget).
+
+    The budget and the flattened size are checked first (AutomatonTooLargeError over a limit):
+    a file's Bi-NFA is bounded like a family's."""
+    check_int("max_dfa_states", max_dfa_states, 1, MAX_DFA_BUDGET)
+    check_flat_size(binfa)
     top = binfa.top
     bottoms = {str(g): binfa.bottoms[g] for g in binfa.types}
     flat = binfa.flatten()

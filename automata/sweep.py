@@ -12,8 +12,12 @@ from typing import Any
 import numpy as np
 
 from automata.accounting import fit_growth, model_bounds, table_params
-from automata.exceptions import AutomataInputError
+from automata.exceptions import AutomataInputError, AutomatonTooLargeError
 from automata.generators import FAMILIES, list_families, make_family
+from automata.limits import MAX_DFA_BUDGET, check_int
+
+# rows of one size table: each builds, flattens and minimises an automaton (up to seconds each)
+MAX_SIZE_ROWS = 200
 
 DEFAULT_FAMILIES = ("mod-marked", "mod-unmarked", "random")
 
@@ -43,23 +47,24 @@ def size_table(
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
         raise AutomataInputError(f"unknown families {unknown}; choose from {list_families()}")
+    check_int("max_dfa_states", max_dfa_states, 1, MAX_DFA_BUDGET)
+    grid = [(f, k, n, s) for f in families for n in states for k in types for s in seeds]
+    if len(grid) > MAX_SIZE_ROWS:
+        raise AutomatonTooLargeError(
+            f"a size table of {len(grid)} rows ({len(families)} families x {len(types)} types x "
+            f"{len(states)} states x {len(seeds)} seeds) is over the limit of {MAX_SIZE_ROWS}"
+        )
+    # every automaton is built (cheap) and size-checked before any is reported (the slow part),
+    # so a too-large one is refused before minutes of work, not after
+    built = [(f, k, n, s, make_family(f, k, n, s)) for f, k, n, s in grid]
     rows: list[dict[str, Any]] = []
-    for family in families:
-        for n in states:
-            for k in types:
-                for seed in seeds:
-                    binfa = make_family(family, k, n, seed)
-                    report = binfa.size_report(max_dfa_states=max_dfa_states)
-                    row: dict[str, Any] = {
-                        "family": family,
-                        "n_types": k,
-                        "n_states": n,
-                        "seed": seed,
-                    }
-                    row.update(report.as_row())
-                    row.update(table_params(report))
-                    row.update(model_bounds(report))
-                    rows.append(row)
+    for family, k, n, seed, binfa in built:
+        report = binfa.size_report(max_dfa_states=max_dfa_states)
+        row: dict[str, Any] = {"family": family, "n_types": k, "n_states": n, "seed": seed}
+        row.update(report.as_row())
+        row.update(table_params(report))
+        row.update(model_bounds(report))
+        rows.append(row)
     return rows
 
 

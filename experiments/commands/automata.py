@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from automata.limits import MAX_DFA_BUDGET, MAX_SEED, MAX_STATES, MAX_TYPES
+from automata.samplers import MAX_WORD_PART
 from experiments.commands.options import (
     OVERWRITE,
     Option,
@@ -17,14 +19,24 @@ from experiments.commands.options import (
     existing_file,
     file_path,
     int_at_least,
+    int_list,
     int_list_at_least,
-    int_range_at_least,
-    nonneg_int,
     opt,
-    positive_int,
 )
 from experiments.errors import ExperimentError
-from experiments.synthetic.config import AUTOMATON_LIMITS
+
+# Words one `sample` call writes (each annotated with a legal-next set per token: ~1 kB a word).
+MAX_WORDS = 1_000_000
+MAX_NEGATIVES = 100  # negatives per word
+
+
+def _segment_range(text: str) -> tuple[int, int]:
+    """An argparse type: '4' or '1-8' as an inclusive (min, max) pair within [1, MAX_WORD_PART]."""
+    values = int_list(text, 1, MAX_WORD_PART)
+    return (min(values), max(values))
+
+
+_segment_range.__name__ = f"range of integers in [1, {MAX_WORD_PART}]"
 
 TABLE_COLUMNS = (
     "family",
@@ -51,22 +63,28 @@ COMPARE = (
     ),
     opt(
         "--types",
-        type=int_list_at_least(1, AUTOMATON_LIMITS["types"]),
+        type=int_list_at_least(1, MAX_TYPES),
         default=[1, 2, 3, 4, 5],
         help="segment types, e.g. 1-5 or 1,2,4 (default: 1-5)",
     ),
     opt(
         "--states",
-        type=int_list_at_least(1, AUTOMATON_LIMITS["states"]),
+        type=int_list_at_least(1, MAX_STATES),
         default=[2, 3],
         help="bottom states (smallest modulus for counters), e.g. 2,3 (default: 2,3)",
     ),
-    opt("--seeds", type=int_list_at_least(0), default=[0], help="seeds, e.g. 0-2 (default: 0)"),
+    opt(
+        "--seeds",
+        type=int_list_at_least(0, MAX_SEED),
+        default=[0],
+        help="seeds, e.g. 0-2 (default: 0)",
+    ),
     opt(
         "--budget",
-        type=positive_int,
+        type=int_at_least(1, MAX_DFA_BUDGET),
         default=20_000,
-        help="max DFA states for minimal-DFA counts (default: %(default)s)",
+        help=f"max DFA states for minimal-DFA counts, at most {MAX_DFA_BUDGET:,} "
+        "(default: %(default)s)",
     ),
     opt(
         "--by",
@@ -88,28 +106,43 @@ BINFA_SOURCE = (  # what `_load` reads: a family with its sizes and seed, or a B
     opt("--binfa", type=existing_file, help="a Bi-NFA JSON file (overrides --family)"),
     opt(
         "--types",
-        type=int_at_least(1, AUTOMATON_LIMITS["types"]),
+        type=int_at_least(1, MAX_TYPES),
         default=3,
         help="segment types (default: %(default)s)",
     ),
     opt(
         "--states",
-        type=int_at_least(1, AUTOMATON_LIMITS["states"]),
+        type=int_at_least(1, MAX_STATES),
         default=3,
         help="bottom states (smallest modulus for counters; default: %(default)s)",
     ),
-    opt("--seed", type=nonneg_int, default=0, help="seed (default: %(default)s)"),
+    opt("--seed", type=int_at_least(0, MAX_SEED), default=0, help="seed (default: %(default)s)"),
 )
 SAMPLE = (
-    opt("--n-words", type=nonneg_int, required=True, help="words to sample"),
+    opt(
+        "--n-words",
+        type=int_at_least(0, MAX_WORDS),
+        required=True,
+        help=f"words to sample (at most {MAX_WORDS:,})",
+    ),
     opt(
         "--segments",
-        type=int_range_at_least(1),
+        type=_segment_range,
         default=(1, 8),
         help="number of segments, e.g. 4 or 1-8 (default: 1-8)",
     ),
-    opt("--min-len", type=nonneg_int, default=1, help="shortest segment (default: %(default)s)"),
-    opt("--max-len", type=positive_int, default=12, help="longest segment (default: %(default)s)"),
+    opt(
+        "--min-len",
+        type=int_at_least(0, MAX_WORD_PART),
+        default=1,
+        help="shortest segment (default: %(default)s)",
+    ),
+    opt(
+        "--max-len",
+        type=int_at_least(1, MAX_WORD_PART),
+        default=12,
+        help="longest segment (default: %(default)s)",
+    ),
     opt(
         "--length-dist",
         choices=("uniform", "geometric"),
@@ -118,7 +151,7 @@ SAMPLE = (
     ),
     opt(
         "--negatives",
-        type=nonneg_int,
+        type=int_at_least(0, MAX_NEGATIVES),
         default=0,
         help="one-edit + wrong-type negatives per word (default: 0)",
     ),
@@ -128,9 +161,10 @@ SAMPLE = (
 REPORT = (
     opt(
         "--budget",
-        type=positive_int,
+        type=int_at_least(1, MAX_DFA_BUDGET),
         default=20_000,
-        help="max DFA states for minimal-DFA counts (default: %(default)s)",
+        help=f"max DFA states for minimal-DFA counts, at most {MAX_DFA_BUDGET:,} "
+        "(default: %(default)s)",
     ),
     opt("--json", action="store_true", help="print the report as JSON"),
 )

@@ -30,62 +30,22 @@ from experiments.engine.config import (
     validate,
 )
 from experiments.errors import ExperimentError
-from experiments.specs import parse_spec
+from experiments.synthetic.checks import (  # the spec lives in checks.py; found here too
+    MAX_WIDTH as MAX_WIDTH,
+)
+from experiments.synthetic.checks import (
+    AutomatonSpec,
+    automata_problems,
+    bound_problems,
+    parse_automaton,
+    task_problems,
+    width_problems,
+)
+from experiments.synthetic.checks import (
+    automaton_limits as automaton_limits,
+)
 
 TASK = "synthetic"
-
-
-@dataclass(frozen=True)
-class AutomatonSpec:
-    """One Bi-NFA: a named family (automata.FAMILIES) with its type count, state count and seed."""
-
-    family: str
-    types: int = 2
-    states: int = 2
-    seed: int = 0
-
-    @property
-    def name(self) -> str:
-        """Directory-safe name, e.g. ``mod-marked-k2-n2-s0``."""
-        return f"{self.family}-k{self.types}-n{self.states}-s{self.seed}"
-
-    def build(self):  # -> automata.BiNFA
-        """The Bi-NFA (automata.make_family)."""
-        from automata import make_family
-
-        return make_family(self.family, self.types, self.states, self.seed)
-
-
-def parse_automaton(spec: str) -> AutomatonSpec:
-    """``"random:types=2,states=4,seed=1"`` -> AutomatonSpec; unknown families/options raise."""
-    from automata import FAMILIES, list_families
-
-    family, opts = parse_spec(spec)
-    if family not in FAMILIES:
-        raise ExperimentError(
-            f"unknown automaton family {family!r} in {spec!r}; choose one of {', '.join(list_families())}"
-        )
-    known = {"types", "states", "seed"}
-    unknown = sorted(set(opts) - known)
-    if unknown:
-        raise ExperimentError(
-            f"automaton {spec!r}: unknown option(s) {', '.join(unknown)}; valid: types, states, seed"
-        )
-    for k, v in opts.items():
-        if isinstance(v, bool) or not isinstance(v, int) or v < (0 if k == "seed" else 1):
-            raise ExperimentError(f"automaton {spec!r}: {k} must be a positive integer, got {v!r}")
-        if v > AUTOMATON_LIMITS.get(k, v):
-            # building and minimising the flattened automaton grows faster than its knobs
-            # (mod-marked: 64 types take 4 s, 128 types 20 s and 1.2 GB, 1000 types hang)
-            raise ExperimentError(
-                f"automaton {spec!r}: {k}={v} is over the limit of {AUTOMATON_LIMITS[k]} "
-                "that keeps building and checking it within seconds"
-            )
-    return AutomatonSpec(family, **opts)
-
-
-AUTOMATON_LIMITS = {"types": 64, "states": 256}
-MAX_WIDTH = 4096  # a model width above this is no tiny synthetic model: refused, not attempted
 
 
 @dataclass
@@ -151,21 +111,11 @@ class SyntheticConfig:
         return validate(self, "synthetic")
 
     def problems(self) -> list[str]:
-        """The rules that tie settings together; automata, samplers and model configs are built
-        to check them (`validate` checks each setting first)."""
-        bad: list[str] = []
-        t = self.task
-        if len(t.segments) != 2 or not 1 <= t.segments[0] <= t.segments[1]:
-            bad.append(f"task.segments={t.segments!r} (a range [lo, hi] with 1 <= lo <= hi)")
-        if not 0 <= t.min_len <= t.max_len:
-            bad.append(f"task.min_len/max_len={t.min_len}/{t.max_len} (need 0 <= min <= max)")
-        for w in self.widths:
-            if not POSITIVE_INT.ok(w):
-                bad.append(f"width {w!r} (must be a positive int)")
-            elif w > MAX_WIDTH:
-                bad.append(f"width {w} (at most {MAX_WIDTH} for a synthetic cell)")
-            elif w % self.n_heads:
-                bad.append(f"width {w} is not divisible by n_heads={self.n_heads}")
+        """The rules that tie settings together and the limits of each (named in the message);
+        automata, samplers and model configs are then built to check them (`validate` checks
+        each setting's type first)."""
+        bad = bound_problems(self) + width_problems(self) + task_problems(self.task)
+        bad += automata_problems(self)
         bad += [f"scheme {s!r}: {why}" for s in self.schemes if (why := scheme_problem(s))]
         if bad:
             return bad
