@@ -215,6 +215,9 @@ def _check_table(n_states: int, n_symbols: int, length: int) -> None:
 
 # A segment count or length beyond this makes words no model here reads (and tables of gigabytes).
 MAX_WORD_PART = 10_000
+# The longest word a sampler may draw (segments x (length + separator)): its annotations hold a
+# legal-next row per token, so a 10^8-token word would take gigabytes per sample.
+MAX_WORD_TOKENS = 100_000
 
 
 def _check_shape(lo_m: int, hi_m: int, min_len: int, max_len: int, length_dist: str) -> None:
@@ -222,6 +225,11 @@ def _check_shape(lo_m: int, hi_m: int, min_len: int, max_len: int, length_dist: 
     for name, v in (("segments", lo_m), ("segments", hi_m), ("min_len", min_len)):
         check_int(name, v, 0, MAX_WORD_PART)
     check_int("max_len", max_len, 0, MAX_WORD_PART)
+    if hi_m * (max_len + 1) > MAX_WORD_TOKENS:
+        raise AutomatonTooLargeError(
+            f"words of up to {hi_m} segments of up to {max_len} tokens (and separators) reach "
+            f"{hi_m * (max_len + 1):,} tokens, over the limit of {MAX_WORD_TOKENS:,} a word"
+        )
     if not 0 <= lo_m <= hi_m or not 0 <= min_len <= max_len:
         raise AutomataInputError(
             f"need 0 <= segments {lo_m} <= {hi_m} and 0 <= min_len {min_len} <= max_len {max_len}"
@@ -401,7 +409,7 @@ class UniformSampler:
 
     def __init__(self, binfa: BiNFA, max_len: int, seed: int = 0, max_dfa_states: int = 100_000):
         """Determinise the flattened NFA (within the budget) and count words up to `max_len`."""
-        check_int("max_len", max_len, 0, MAX_WORD_PART)
+        check_int("max_len", max_len, 0, MAX_WORD_TOKENS)
         check_int("max_dfa_states", max_dfa_states, 1, MAX_DFA_BUDGET)
         self.binfa = binfa
         self.random = random.Random(check_int("seed", seed, 0))

@@ -28,6 +28,8 @@ from experiments.errors import ExperimentError
 # Words one `sample` call writes (each annotated with a legal-next set per token: ~1 kB a word).
 MAX_WORDS = 1_000_000
 MAX_NEGATIVES = 100  # negatives per word
+# Tokens one `sample` call may write at most (words x (negatives + 1) x longest word): ~1 GB of JSON.
+MAX_SAMPLE_TOKENS = 10_000_000
 
 
 def _segment_range(text: str) -> tuple[int, int]:
@@ -208,9 +210,11 @@ def _load(args: argparse.Namespace) -> Any:
     from automata.generators import make_family
 
     if args.binfa is not None:
+        from automata.limits import check_flat_size
         from segmenters.io import read_text_file
 
-        return BiNFA.from_json(read_text_file(args.binfa))
+        # a file's automaton is bounded like a family's, before anything flattens or samples it
+        return check_flat_size(BiNFA.from_json(read_text_file(args.binfa)), str(args.binfa))
     return make_family(args.family, args.types, args.states, getattr(args, "seed", 0))
 
 
@@ -341,12 +345,19 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def run_sample(args: argparse.Namespace) -> int:
     """Write `--n-words` annotated words (plus negatives) as JSON lines."""
-    from automata.negatives import one_edit_negatives, wrong_type_negatives
     from automata.samplers import HierarchicalSampler
+    from experiments.atomic import atomic_write
     from experiments.commands.outputs import claim_file
 
     if args.min_len > args.max_len:
         raise ExperimentError(f"--min-len {args.min_len} is greater than --max-len {args.max_len}")
+    most = args.n_words * (args.negatives + 1) * args.segments[1] * (args.max_len + 1)
+    if most > MAX_SAMPLE_TOKENS:
+        raise ExperimentError(
+            f"--n-words {args.n_words} x (--negatives {args.negatives} + 1) words of up to "
+            f"{args.segments[1]} segments of {args.max_len} tokens may reach {most:,} tokens, over "
+            f"the limit of {MAX_SAMPLE_TOKENS:,} one data set may hold; ask for fewer or shorter"
+        )
     claim_file(args.out, args.overwrite)
     binfa = _load(args)
     sampler = HierarchicalSampler(
@@ -357,34 +368,42 @@ def run_sample(args: argparse.Namespace) -> int:
         length_dist=args.length_dist,
         seed=args.seed,
     )
-    n_lines = n_tokens = 0
-    try:
-        fh = args.out.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise ExperimentError(f"cannot write {args.out}: {exc.strerror}") from None
-    with fh:
+    counts = [0, 0]  # lines, tokens
+    # through a temporary file: a run that fails half-way leaves no partial data set to be
+    # mistaken for a whole one (and nothing that blocks the rerun)
+    atomic_write(
+        args.out, lambda tmp: _write_words(tmp, args, binfa, sampler, counts), suffix=".jsonl"
+    )
+    print(
+        f"wrote {counts[0]} lines ({args.n_words} words, {counts[1]} tokens) to {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _write_words(
+    path: str, args: argparse.Namespace, binfa: Any, sampler: Any, counts: list
+) -> None:
+    """The JSON lines of `run_sample` into ``path``; ``counts`` gets the lines and tokens."""
+    from automata.negatives import one_edit_negatives, wrong_type_negatives
+
+    with open(path, "w", encoding="utf-8") as fh:
         for i in range(args.n_words):
             sample = sampler.sample()
             rec = sample.to_record(binfa.symbols, binfa.types)
             rec["id"] = i
             fh.write(json.dumps(rec) + "\n")
-            n_lines += 1
-            n_tokens += len(sample.tokens)
-            if args.negatives:
-                half = (args.negatives + 1) // 2
-                negs = one_edit_negatives(sampler, sample.tokens, half, seed=args.seed * 7919 + i)
-                negs += wrong_type_negatives(
-                    sampler, sample, args.negatives - half, seed=args.seed + i
-                )
-                for neg in negs:
-                    neg["id"] = i
-                    fh.write(json.dumps(neg) + "\n")
-                    n_lines += 1
-    print(
-        f"wrote {n_lines} lines ({args.n_words} words, {n_tokens} tokens) to {args.out}",
-        file=sys.stderr,
-    )
-    return 0
+            counts[0] += 1
+            counts[1] += len(sample.tokens)
+            if not args.negatives:
+                continue
+            half = (args.negatives + 1) // 2
+            negs = one_edit_negatives(sampler, sample.tokens, half, seed=args.seed * 7919 + i)
+            negs += wrong_type_negatives(sampler, sample, args.negatives - half, seed=args.seed + i)
+            for neg in negs:
+                neg["id"] = i
+                fh.write(json.dumps(neg) + "\n")
+                counts[0] += 1
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from experiments.commands.options import (
@@ -14,13 +15,33 @@ from experiments.commands.options import (
     config_options,
     dir_path,
     executor_settings,
+    int_at_least,
     int_list_at_least,
     name_list,
     opt,
     probability,
     spec_list,
-    workers_option,
 )
+from experiments.errors import ExperimentError
+from experiments.synthetic.checks import MAX_SEED, MAX_WIDTH, MAX_WORKERS
+
+
+def distinct(convert: Callable[[str], list[int]]) -> Callable[[str], list[int]]:
+    """An argparse type: ``convert``'s list, refusing a repeated value (``8,8`` would train one
+    cell twice and report it as two seeds or widths)."""
+
+    def check(text: str) -> list[int]:
+        values = convert(text)
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(map(str, twice))} listed twice in {text!r}; remove the repeat"
+            )
+        return values
+
+    check.__name__ = f"{convert.__name__}, each once"
+    return check
+
 
 SWEEP = (
     opt(
@@ -31,10 +52,22 @@ SWEEP = (
         "mod-marked:types=2,states=2,random:types=2,states=5",
     ),
     opt("--schemes", type=name_list, help="comma list of positional schemes"),
-    opt("--widths", type=int_list_at_least(1), help="comma list of model widths (d_model)"),
-    opt("--seeds", type=int_list_at_least(0), help="comma list of seeds, e.g. 0,1,2 or 0-2"),
+    opt(
+        "--widths",
+        type=distinct(int_list_at_least(1, MAX_WIDTH)),
+        help=f"comma list of model widths (d_model), each at most {MAX_WIDTH}",
+    ),
+    opt(
+        "--seeds",
+        type=distinct(int_list_at_least(0, MAX_SEED)),
+        help="comma list of distinct seeds, e.g. 0,1,2 or 0-2",
+    ),
     opt("--target", type=probability, help="word accuracy a width must reach (default 0.97)"),
-    *workers_option("cells trained side by side (local executor)"),
+    opt(
+        "--workers",
+        type=int_at_least(1, MAX_WORKERS),
+        help="cells trained side by side (local executor; default: the config's workers)",
+    ),
     *EXECUTOR,
     opt(
         "--out",
@@ -79,6 +112,12 @@ def run_synthetic(args: argparse.Namespace) -> int:
     fields = {k: getattr(args, k) for k in given}
     cfg = load_synthetic_config(args.preset, args.set, path=args.config, **fields)
     out = Path(args.out or f"bipe-results/synthetic-{cfg.name}")
+    if args.report_only and not (out / "cells").is_dir():
+        # a report of zero cells would be a summary of nothing: refused, no directory made
+        raise ExperimentError(
+            f"--report-only: {out} holds no cells of a synthetic sweep; run without --report-only "
+            "first (or give the --out of an earlier run)"
+        )
     claim_dir(out, args.overwrite)
     if args.report_only:
         res = collect(cfg, out)

@@ -342,16 +342,29 @@ def write_report(cfg: SyntheticConfig, res: SweepResult, command: str | None = N
         f"- cells: {len(res.results)} finished of {len(res.results) + len(res.failed)}"
         + (" (interrupted)" if res.interrupted else ""),
         "",
+        *failed_section(res.failed),
         *_summary_sections(cfg, mins, sizes, fits, probes),
     ]
-    if res.failed:
-        lines += ["## Cells without results", ""]
-        lines += [f"- {k}: {v}" for k, v in sorted(res.failed.items())] + [""]
     lines += ["## Configuration", "", "```json", json.dumps(cfg.to_dict(), indent=2), "```", ""]
     path = out / "summary.md"
     atomic_text(path, "\n".join(lines))
     atomic_text(out / "config.json", json.dumps(cfg.to_dict(), indent=2) + "\n")
     return path
+
+
+def failed_section(failed: dict[str, str]) -> list[str]:
+    """The cells without results and why, placed before every table: the tables leave them out,
+    so a reader must know which numbers are missing before reading any."""
+    if not failed:
+        return []
+    lines = [
+        "## Cells without results",
+        "",
+        f"**{len(failed)} cells failed or did not finish: the tables below leave them out** "
+        "(the command exits non-zero until every cell has a result).",
+        "",
+    ]
+    return lines + [f"- {k}: {v}" for k, v in sorted(failed.items())] + [""]
 
 
 def _summary_sections(
