@@ -112,7 +112,7 @@ def setting_problems(obj: Any, prefix: str = "") -> list[str]:
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
-            bad += setting_problems(value, f"{prefix}{f.name}.")
+            bad += _section_problems(value, f"{prefix}{f.name}.")
             continue
         check = f.metadata.get("check")
         if check is not None and not check.ok(value):
@@ -128,11 +128,19 @@ def setting_problems(obj: Any, prefix: str = "") -> list[str]:
     return bad
 
 
+def _section_problems(section: Any, prefix: str) -> list[str]:
+    """A section's settings that fail their checks, then (if none) its own ``problems()``."""
+    bad = setting_problems(section, prefix)
+    if not bad and callable(getattr(section, "problems", None)):
+        bad = [prefix + problem for problem in section.problems()]
+    return bad
+
+
 def validate(cfg: C, what: str) -> C:
     """Raise one ExperimentError naming every bad setting of ``cfg``, checked fields first, then
     the rules of its ``problems()`` (which may assume the fields are sound); returns ``cfg``."""
     bad = setting_problems(cfg)
-    if not bad:
+    if not bad and callable(getattr(cfg, "problems", None)):
         bad = cfg.problems()
     if bad:
         raise ExperimentError(f"invalid {what} config: " + "; ".join(bad))

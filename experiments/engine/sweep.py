@@ -22,7 +22,6 @@ protocol and registers in the task registry ``bipe.tasks``.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import time
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from experiments.atomic import atomic_text
 from experiments.engine.config import fingerprint, number_settings
 from experiments.errors import ExperimentError
 from experiments.registry import Registry
@@ -121,6 +121,7 @@ def run_cells(
     Returns 0 when every cell is done, 1 when some failed (each has its error.txt), 130 when a
     signal stopped a cell; a finished cell is skipped, so a stopped job picks up where it was.
     """
+    check_unique_cells(task, cells)  # a job, too, must not count one cell twice
     failed, shared = 0, {}
     for cell in cells:
         if cell_result(task, cfg, out, cell) is not None:
@@ -132,24 +133,14 @@ def run_cells(
         except CellInterrupted:
             return 130
         except Exception as exc:  # recorded per cell so one failure does not lose the others
-            _write_json_or_text(where / ERROR_NAME, f"{type(exc).__name__}: {exc}\n")
+            atomic_text(where / ERROR_NAME, f"{type(exc).__name__}: {exc}\n")
             print(f"{task.unit} {cell.name} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
             failed += 1
             continue
         record = {**result, "fingerprint": fingerprint(cfg)}
-        _write_json_or_text(where / task.result_name, json.dumps(record, indent=2) + "\n")
+        atomic_text(where / task.result_name, json.dumps(record, indent=2) + "\n")
         (where / ERROR_NAME).unlink(missing_ok=True)
     return 1 if failed else 0
-
-
-def _write_json_or_text(path: Path, text: str) -> None:
-    """Write ``path`` through a temporary file and a rename: a reader never sees half of it."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def check_unique_cells(task: Task, cells: list[Any]) -> None:
@@ -163,6 +154,16 @@ def check_unique_cells(task: Task, cells: list[Any]) -> None:
                 "remove the duplicate"
             )
         seen.add(cell.name)
+
+
+def grid_cells(task: Task, cfg: Any) -> list[Any]:
+    """The cells of ``task``'s grid, refused when empty or when one is listed twice."""
+    cells = list(task.cells(cfg))
+    if not cells:
+        # nothing to compute is no result: a report of zero cells must not pass for success
+        raise ExperimentError(f"the {task.name} grid of this configuration has no {task.unit}s")
+    check_unique_cells(task, cells)
+    return cells
 
 
 def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -207,7 +208,7 @@ def check_sweep_config(task: Task, cfg: Any, out: str | Path) -> None:
 def _record_sweep_config(task: Task, cfg: Any, out: Path) -> None:
     settings = json.loads(json.dumps(number_settings(cfg), default=str))
     record = {"task": task.name, "fingerprint": fingerprint(cfg), "settings": settings}
-    _write_json_or_text(out / SWEEP_NAME, json.dumps(record, indent=2) + "\n")
+    atomic_text(out / SWEEP_NAME, json.dumps(record, indent=2) + "\n")
 
 
 def _worker_main(task: Task, cfg: Any, cells: list[Any], out: str, options: dict) -> None:
@@ -240,8 +241,7 @@ def collect(task: Task, cfg: Any, out: str | Path) -> SweepResult:
     """The finished results of every cell under ``out`` and why the others have none."""
     check_sweep_config(task, cfg, out)
     res = SweepResult(Path(out), [])
-    cells = task.cells(cfg)
-    check_unique_cells(task, cells)
+    cells = grid_cells(task, cfg)
     for cell in cells:
         r = cell_result(task, cfg, out, cell)
         if r is not None:
@@ -268,8 +268,7 @@ def run_sweep(
     check_workers(workers)
     t0 = time.perf_counter()
     out, options = Path(out), dict(options or {})
-    cells = task.cells(cfg)
-    check_unique_cells(task, cells)
+    cells = grid_cells(task, cfg)
     check_sweep_config(task, cfg, out)
     out.mkdir(parents=True, exist_ok=True)
     _record_sweep_config(task, cfg, out)

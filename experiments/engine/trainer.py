@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from experiments.engine.config import TrainConfig
+from experiments.engine.config import TrainConfig, validate
 from experiments.errors import ExperimentError
 
 
@@ -35,6 +35,7 @@ def lr_at(step: int, train: TrainConfig) -> float:
 
 def make_optimizer(model: torch.nn.Module, train: TrainConfig) -> torch.optim.Optimizer:
     """AdamW with weight decay on matrices only (norms and biases are not decayed)."""
+    validate(train, "train")  # torch's own refusal of a bad beta is a traceback, a late one
     params = sorted(model.named_parameters())
     decay = [p for _, p in params if p.requires_grad and p.dim() >= 2]
     rest = [p for _, p in params if p.requires_grad and p.dim() < 2]
@@ -95,6 +96,11 @@ class Loop:
     step: int = 0
     forward: torch.nn.Module | None = None  # a DistributedDataParallel wrapper of ``model``
     world: int = 1
+
+    def __post_init__(self) -> None:
+        # by construction: no loop trains with settings its config checks would refuse (a
+        # negative clip, an infinite rate), whoever built the config
+        validate(self.train, "train")
 
     def one_step(self) -> tuple[float, float, int]:
         """One optimiser step at ``self.step``: (loss, gradient norm, tokens seen by all ranks)."""

@@ -33,6 +33,10 @@ def _fill(folder: Path, files: list[str]) -> dict[str, str]:
     for name in files:
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(f"the user's {name}\n")
+    return _files(folder)
+
+
+def _files(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): p.read_text() for p in folder.rglob("*") if p.is_file()}
 
 
@@ -41,13 +45,13 @@ def test_a_project_folder_is_never_taken_for_ours_from_its_contents(tmp_path, ki
     before = _fill(tmp_path, PROJECT_FOLDERS[kind])
     with pytest.raises(OutputExistsError, match="did not write"):
         claim_dir(tmp_path, ours=lambda p: True)  # the callback is ignored
-    after = {str(p.relative_to(tmp_path)): p.read_text() for p in tmp_path.rglob("*") if p.is_file()}
-    assert after == before
+    assert _files(tmp_path) == before
 
 
 def test_automata_compare_refuses_a_folder_holding_someone_elses_sizes_csv(tmp_path, capsys):
     before = _fill(tmp_path, ["sizes.csv"])
-    argv = ["automata", "compare", "--out", str(tmp_path), "--families", "mod-marked", "--types", "1-2", "--states", "2"]
+    argv = ["automata", "compare", "--out", str(tmp_path), "--families", "mod-marked"]
+    argv += ["--types", "1-2", "--states", "2"]
     assert main(argv) == 2
     assert "did not write" in capsys.readouterr().err
     assert (tmp_path / "sizes.csv").read_text() == before["sizes.csv"]
