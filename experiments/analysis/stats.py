@@ -8,6 +8,7 @@ one seed has no interval (``half`` is NaN) and is reported as a probe.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,7 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
     batch order). Rows without a seed (reports written before seeds were recorded) are keyed by
     their report instead, so each such report counts as one seed.
     """
+    check_distinct_reports(dirs)
     cells: Cells = {}
     for i, d in enumerate(dirs):
         for r in read_results_csv(d):
@@ -163,6 +165,26 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
     if not cells:
         raise ExperimentError(f"no results in {', '.join(map(str, dirs))}")
     return cells
+
+
+def check_distinct_reports(dirs: Sequence[str | Path]) -> None:
+    """Refuse a report given twice, by name or as a copy (the same results.csv bytes): rows
+    without a seed are keyed by their report, so a copy would count as one more seed."""
+    seen: dict[object, str | Path] = {}
+    for d in dirs:
+        path = Path(d) / "results.csv"
+        try:
+            keys: list[object] = [Path(d).resolve(), hashlib.sha256(path.read_bytes()).digest()]
+        except OSError:
+            continue  # read_results_csv names the unreadable file
+        for key in keys:
+            if key in seen:
+                raise ExperimentError(
+                    f"{d} and {seen[key]} are the same report (the same directory or a copy of "
+                    "its results.csv): its runs would be counted twice, as if they were more "
+                    "seeds; give each report once"
+                )
+            seen[key] = d
 
 
 def find_cell(cells: Cells, name: str, corpus: str | None = None) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from experiments.analysis.results import DamagedResultsError, read_results_csv, write_results
+from experiments.analysis.results import read_results_csv, write_results
 from experiments.cli import main
 from experiments.engine.config import TrainConfig, validate
 from experiments.engine.sweep import run_sweep
@@ -125,6 +125,8 @@ def _report(tmp_path: Path) -> Path:
 
 
 def test_a_truncated_results_csv_is_refused_not_averaged(tmp_path, capsys):
+    from experiments.analysis.results import DamagedResultsError
+
     report = _report(tmp_path)
     assert len(read_results_csv(report)) == 3
     path = report / "results.csv"
@@ -153,6 +155,19 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _workers(pid: int) -> list[int]:
+    """The pool's worker processes under ``pid`` (not multiprocessing's resource tracker)."""
+    out = []
+    for child in _children(pid):
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and _alive(child):
+            out.append(child)
+    return out
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -171,7 +186,7 @@ def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path):
         deadline = time.monotonic() + 90
         while len(workers) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
-            workers = [c for c in _children(parent.pid) if _alive(c)]
+            workers = _workers(parent.pid)
         assert len(workers) >= 2, "the sweep did not start its workers"
         time.sleep(2)  # the workers are past their start-up
         os.kill(parent.pid, signal.SIGKILL)
@@ -183,3 +198,120 @@ def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+# -- settings refused wherever a loop is built, not only where a command validates -------------
+
+
+def test_the_optimizer_refuses_a_bad_beta_with_a_typed_error_naming_it():
+    import torch
+
+    from experiments.engine.trainer import make_optimizer
+
+    with pytest.raises(ExperimentError, match=r"beta1=1.5 \(must be in \[0, 1\)\)"):
+        make_optimizer(torch.nn.Linear(2, 2), TrainConfig(beta1=1.5))
+
+
+@pytest.mark.parametrize(("key", "value"), [("grad_clip", -1.0), ("lr", float("inf"))])
+def test_a_training_loop_refuses_settings_that_would_train_the_wrong_way(key, value):
+    import torch
+
+    from experiments.engine.trainer import Loop
+
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ExperimentError, match=f"{key}="):
+        Loop(model, optimizer, TrainConfig(**{key: value}), lambda step: None, "probe")
+
+
+# -- one cell is one piece of evidence ----------------------------------------------------------
+
+
+class _TwiceTask(_FailingTask):
+    """A grid that lists one cell twice (e.g. a seed given twice): counted twice, it would read
+    as two seeds agreeing exactly."""
+
+    def cells(self, cfg: Any) -> list[_Cell]:
+        return [_Cell("good"), _Cell("other"), _Cell("good")]
+
+
+def test_a_sweep_refuses_a_cell_listed_twice_before_any_work(tmp_path):
+    with pytest.raises(ExperimentError, match="'good' twice"):
+        run_sweep(_TwiceTask(), _Cfg(), tmp_path / "s", log=lambda m: None)
+    assert not (tmp_path / "s" / "cells").exists()
+
+
+def test_a_job_refuses_a_cell_listed_twice(tmp_path):
+    from experiments.engine.sweep import run_cells
+
+    task = _TwiceTask()
+    with pytest.raises(ExperimentError, match="'good' twice"):
+        run_cells(task, _Cfg(), task.cells(_Cfg()), tmp_path)
+
+
+class _EmptyTask(_FailingTask):
+    def cells(self, cfg: Any) -> list[_Cell]:
+        return []
+
+
+def test_a_grid_of_no_cells_is_an_error_not_an_empty_success(tmp_path):
+    with pytest.raises(ExperimentError, match="no cells"):
+        run_sweep(_EmptyTask(), _Cfg(), tmp_path / "s", log=lambda m: None)
+
+
+def _seedless_report(folder: Path, ppl: float) -> Path:
+    folder.mkdir()
+    (folder / "results.csv").write_text(
+        f"corpus,scheme,segmenter,length,ppl\nc,rope,,64,{ppl}\nc,alibi,,64,{ppl + 2}\n"
+    )
+    return folder
+
+
+def test_seeds_table_refuses_a_report_given_twice(tmp_path, capsys):
+    a = _seedless_report(tmp_path / "a", 10.0)
+    b = _seedless_report(tmp_path / "b", 11.0)
+    assert main(["seeds", "table", str(a), str(b)]) == 0
+    assert "| c | rope | 2 |" in capsys.readouterr().out
+    assert main(["seeds", "table", str(a), str(b), str(a)]) == 2
+    assert "same report" in capsys.readouterr().err
+
+
+def test_seeds_table_refuses_a_copy_of_a_report(tmp_path, capsys):
+    a = _seedless_report(tmp_path / "a", 10.0)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    (copy / "results.csv").write_bytes((a / "results.csv").read_bytes())
+    assert main(["seeds", "table", str(a), str(copy)]) == 2
+    assert "same report" in capsys.readouterr().err
+
+
+# -- a report is written whole or not at all ----------------------------------------------------
+
+_FULL_DISK = """
+import json, resource, sys
+from pathlib import Path
+from experiments.analysis.results import write_results
+from experiments.errors import ExperimentError
+out = Path(sys.argv[1])
+row = {"length": 32, "multiplier": 1, "ppl": 9.5, "loss": 2.2, "blocks": 1, "tokens": 32}
+evals = [{"corpus": "c", "scheme": "rope", "seed": s, "results": [row]} for s in range(400)]
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # a disk that fills at 4 KiB
+try:
+    write_results(out, evals)
+except ExperimentError as exc:
+    print(type(exc).__name__, exc)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_FSIZE")
+def test_a_full_disk_leaves_the_old_report_whole_and_says_which_file(tmp_path):
+    report = _report(tmp_path)
+    before = {p.name: p.read_bytes() for p in report.iterdir()}
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(report)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    assert "WriteFailedError" in done.stdout and "results.csv" in done.stdout
+    assert {p.name: p.read_bytes() for p in report.iterdir()} == before  # no temp file either
+    assert len(read_results_csv(report)) == 3
