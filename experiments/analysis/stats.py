@@ -144,7 +144,9 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
     batch order). Rows without a seed (reports written before seeds were recorded) are keyed by
     their report instead, so each such report counts as one seed.
     """
-    check_distinct_reports(dirs)
+    # rows with a seed meet their twin below (the same seed twice); rows without one are keyed
+    # by their report, so a report given twice must be caught by its name or its bytes
+    same = same_reports(dirs)
     cells: Cells = {}
     for i, d in enumerate(dirs):
         for r in read_results_csv(d):
@@ -154,7 +156,10 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
             except (KeyError, TypeError, ValueError) as exc:
                 raise ExperimentError(f"{d}/results.csv has a malformed row: {r}") from exc
             seeds = cells.setdefault(key, {}).setdefault(length, {})
-            seed = r.get("seed") or f"report {i}"
+            seed = r.get("seed")
+            if not seed and i in same:
+                raise _refuse_same_report(dirs, i, same[i])
+            seed = seed or f"report {i}"
             if seed in seeds:
                 raise ExperimentError(
                     f"{key[1]} at {length} appears twice for seed {seed} (in {d}/results.csv "
@@ -167,24 +172,29 @@ def report_cells(dirs: Sequence[str | Path]) -> Cells:
     return cells
 
 
-def check_distinct_reports(dirs: Sequence[str | Path]) -> None:
-    """Refuse a report given twice, by name or as a copy (the same results.csv bytes): rows
-    without a seed are keyed by their report, so a copy would count as one more seed."""
-    seen: dict[object, str | Path] = {}
-    for d in dirs:
-        path = Path(d) / "results.csv"
+def same_reports(dirs: Sequence[str | Path]) -> dict[int, int]:
+    """Index of each report given twice, by name or as a copy (the same results.csv bytes),
+    -> the index of its first appearance."""
+    seen: dict[object, int] = {}
+    same: dict[int, int] = {}
+    for i, d in enumerate(dirs):
         try:
-            keys: list[object] = [Path(d).resolve(), hashlib.sha256(path.read_bytes()).digest()]
+            digest = hashlib.sha256((Path(d) / "results.csv").read_bytes()).digest()
         except OSError:
             continue  # read_results_csv names the unreadable file
-        for key in keys:
+        for key in (Path(d).resolve(), digest):
             if key in seen:
-                raise ExperimentError(
-                    f"{d} and {seen[key]} are the same report (the same directory or a copy of "
-                    "its results.csv): its runs would be counted twice, as if they were more "
-                    "seeds; give each report once"
-                )
-            seen[key] = d
+                same.setdefault(i, seen[key])
+            seen.setdefault(key, i)
+    return same
+
+
+def _refuse_same_report(dirs: Sequence[str | Path], i: int, first: int) -> ExperimentError:
+    return ExperimentError(
+        f"{dirs[i]} and {dirs[first]} are the same report (the same directory or a copy of its "
+        "results.csv) and its rows carry no seed: its runs would be counted twice, as if they "
+        "were more seeds; give each report once"
+    )
 
 
 def find_cell(cells: Cells, name: str, corpus: str | None = None) -> tuple[str, str]:
