@@ -58,6 +58,23 @@ BETA = Check(lambda v: _real(v) and 0 <= v < 1, "must be in [0, 1)")
 POSITIVE_OR_OFF = Check(
     lambda v: v is None or (_real(v) and v > 0), "must be > 0, or none to turn it off"
 )
+
+
+def int_range(low: int, high: int) -> Check:
+    """An int in [low, high]: the high end refuses a size no run could finish (or allocate)."""
+    return Check(lambda v: _int(v) and low <= v <= high, f"must be an int in [{low:,}, {high:,}]")
+
+
+def real_range(low: float, high: float) -> Check:
+    """A finite number in (low, high]."""
+    return Check(
+        lambda v: _real(v) and low < v <= high, f"must be a finite number in ({low}, {high}]"
+    )
+
+
+MAX_STEPS = 10_000_000  # optimiser steps of one run
+MAX_BATCH = 65_536  # sequences of one batch
+
 NONEMPTY = Check(lambda v: bool(v), "must not be empty")
 SEEDS = Check(
     lambda v: isinstance(v, list) and bool(v) and all(_int(k) and k >= 0 for k in v),
@@ -88,18 +105,20 @@ class TrainConfig:
     """Optimisation, shared by every task: AdamW, linear warm-up then cosine decay to
     ``min_lr_frac * lr``, gradient clipping."""
 
-    steps: int = setting(600, check=POSITIVE_INT)
-    batch_size: int = setting(16, check=POSITIVE_INT)
-    lr: float = setting(1e-3, check=POSITIVE)
+    steps: int = setting(600, check=int_range(1, MAX_STEPS))
+    batch_size: int = setting(16, check=int_range(1, MAX_BATCH))
+    # AdamW's step is about lr per weight: above 1 no run learns, it diverges
+    lr: float = setting(1e-3, check=real_range(0, 1))
     min_lr_frac: float = setting(0.1, check=UNIT_INTERVAL)
-    warmup: int = setting(50, check=NONNEG_INT)
+    warmup: int = setting(50, check=int_range(0, MAX_STEPS))
     weight_decay: float = setting(0.01, check=NONNEG)
     beta1: float = setting(0.9, check=BETA)
     beta2: float = setting(0.95, check=BETA)
     grad_clip: float | None = setting(1.0, check=POSITIVE_OR_OFF)  # max gradient norm; none: off
-    log_every: int = setting(10, check=POSITIVE_INT, numbers=False)
-    ckpt_every: int = setting(100, check=POSITIVE_INT, numbers=False)
-    threads: int = setting(1, check=POSITIVE_INT, numbers=False)  # torch threads per process
+    log_every: int = setting(10, check=int_range(1, MAX_STEPS), numbers=False)
+    ckpt_every: int = setting(100, check=int_range(1, MAX_STEPS), numbers=False)
+    # torch threads per process
+    threads: int = setting(1, check=int_range(1, 1024), numbers=False)
     progress: bool = setting(True, numbers=False)  # tqdm bar
 
 

@@ -31,6 +31,16 @@ from experiments.errors import ExperimentError
         ("lr", float("nan")),
         ("beta1", 1.5),
         ("beta2", 1.0),
+        ("beta1", -0.1),
+        ("lr", 5.0),
+        ("lr", 0.0),
+        ("min_lr_frac", 1.5),
+        ("steps", 10**12),
+        ("batch_size", 10**8),
+        ("warmup", -1),
+        ("log_every", 0),
+        ("threads", 0),
+        ("steps", True),
     ],
 )
 def test_nonsense_train_settings_are_refused_by_name(key, value):
@@ -38,6 +48,17 @@ def test_nonsense_train_settings_are_refused_by_name(key, value):
     cfg.problems = lambda: []  # TrainConfig alone: only its declared checks
     with pytest.raises(ExperimentError, match=f"{key}="):
         validate(cfg, "train")
+
+
+def test_every_bad_train_setting_is_named_with_its_allowed_range():
+    cfg = TrainConfig(steps=10**12, lr=float("nan"), beta1=1.5)
+    cfg.problems = lambda: []
+    with pytest.raises(ExperimentError) as err:
+        validate(cfg, "train")
+    message = str(err.value)
+    assert "steps=1000000000000 (must be an int in [1, 10,000,000])" in message
+    assert "lr=nan (must be a finite number in (0, 1])" in message
+    assert "beta1=1.5 (must be in [0, 1))" in message
 
 
 def test_gradient_clipping_is_turned_off_with_none_not_zero():
