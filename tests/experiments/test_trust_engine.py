@@ -198,27 +198,38 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path):
+@pytest.mark.parametrize(
+    "signum",
+    [
+        signal.SIGKILL,  # the parent dies without a word: the kernel tells the workers
+        pytest.param(signal.SIGTERM, marks=pytest.mark.slow),  # the pool's handler stops them
+        pytest.param(signal.SIGINT, marks=pytest.mark.slow),
+    ],
+)
+def test_killing_the_parent_of_a_sweep_stops_its_workers(tmp_path, signum):
     argv = [sys.executable, "-m", "experiments.cli", "synthetic", "--preset", "tiny"]
     argv += ["--out", str(tmp_path / "syn"), "--workers", "2", "--set", "train.steps=3000"]
     parent = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    workers: list[int] = []
     try:
-        workers: list[int] = []
         deadline = time.monotonic() + 90
         while len(workers) < 2 and time.monotonic() < deadline:
             time.sleep(0.5)
             workers = _workers(parent.pid)
         assert len(workers) >= 2, "the sweep did not start its workers"
-        time.sleep(2)  # the workers are past their start-up
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait(10)
-        deadline = time.monotonic() + 20
+        time.sleep(1)  # the workers are past their start-up
+        os.kill(parent.pid, signum)
+        deadline = time.monotonic() + 30
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert not any(_alive(w) for w in workers), "a worker outlived its killed parent"
+        assert not any(_alive(w) for w in workers), "a worker outlived its stopped parent"
+        code = parent.wait(30)
+        assert code in (-signal.SIGKILL, 130), parent.stderr.read() if parent.stderr else ""
     finally:
-        if parent.poll() is None:
-            parent.kill()
+        for pid in [parent.pid, *workers]:  # a failed test leaves no training process behind
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        parent.wait(10)
 
 
 # -- settings refused wherever a loop is built, not only where a command validates -------------

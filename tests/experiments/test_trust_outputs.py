@@ -130,3 +130,10 @@ def test_out_empty_string_is_refused_by_every_command(command, capsys, tmp_path,
     assert main([command, "--out", ""]) == 2
     assert "empty path" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["synthetic", "run", "train"])
+def test_out_too_long_is_refused_naming_the_limit(command, capsys, tmp_path):
+    assert main([command, "--out", str(tmp_path / ("a" * 300))]) == 2
+    assert "longer than the file system allows" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
