@@ -115,31 +115,45 @@ def _bias_dims(
     return qx.to(dtype), kx.to(dtype).expand(B, H, kend - kstart, pad)
 
 
+def _visible(
+    spec: AttentionSpec, start: int, end: int, kend: int, device: torch.device
+) -> tuple[Tensor, int, Tensor | None]:
+    """The block's (B, 1, blk, kend - kstart) mask from key kstart on, kstart, and the rows
+    without any visible key (None when there are none)."""
+    mask = _allowed(spec, start, end, kend, device)
+    assert mask is not None
+    mask = mask.expand(spec.B, 1, end - start, kend)
+    if torch.compiler.is_compiling():
+        # Tensor-only (a graph break is an error under fullgraph): no leading keys skipped, and
+        # the empty-row fix applied whether or not a row is empty; the numbers are the same.
+        empty = ~mask.any(dim=-1, keepdim=True)
+        return torch.cat([mask[..., :1] | empty, mask[..., 1:]], dim=-1), 0, empty
+    kstart = 0
+    if spec.q_doc is not None or spec.key_padding_mask is not None:
+        # skip the leading keys nobody in the block can see (earlier documents, left padding)
+        seen = mask.any(dim=2).any(dim=1).any(dim=0)
+        if bool(seen.any()):
+            kstart = int(torch.argmax(seen.to(torch.uint8)))
+            mask = mask[..., kstart:]
+    empty = ~mask.any(dim=-1, keepdim=True)  # (B, 1, blk, 1)
+    if not bool(empty.any()):
+        return mask, kstart, None
+    # a row without a visible key attends to one key (its output is zeroed by the caller)
+    mask = mask.clone()
+    mask[..., 0] |= empty[..., 0]
+    return mask, kstart, empty
+
+
 def _block(q: Tensor, k: Tensor, v: Tensor, spec: AttentionSpec, start: int, end: int) -> Tensor:
     """Attention of queries [start, end) in one SDPA call over the keys they can see."""
     kend = spec.Tk - spec.Tq + end if spec.causal else spec.Tk
     blk = end - start
     square = spec.causal and start == 0 and end == spec.Tq and spec.Tq == spec.Tk
-    mask = None
-    if spec.needs_mask or (spec.causal and not square and blk > 1):
-        mask = _allowed(spec, start, end, kend, q.device)
+    mask: Tensor | None = None
     kstart = 0
     empty = None
-    if mask is not None:
-        mask = mask.expand(spec.B, 1, blk, kend)
-        if spec.q_doc is not None or spec.key_padding_mask is not None:
-            # skip the leading keys nobody in the block can see (earlier documents, left padding)
-            seen = mask.any(dim=2).any(dim=1).any(dim=0)
-            if bool(seen.any()):
-                kstart = int(torch.argmax(seen.to(torch.uint8)))
-                mask = mask[..., kstart:]
-        empty = ~mask.any(dim=-1, keepdim=True)  # (B, 1, blk, 1)
-        if bool(empty.any()):
-            # a row without a visible key attends to one key (its output is zeroed below)
-            mask = mask.clone()
-            mask[..., 0] |= empty[..., 0]
-        else:
-            empty = None
+    if spec.needs_mask or (spec.causal and not square and blk > 1):
+        mask, kstart, empty = _visible(spec, start, end, kend, q.device)
         if spec.causal and not spec.needs_mask and kstart == 0 and blk == 1:
             mask = None
     qb = q[:, :, start:end]
@@ -151,8 +165,11 @@ def _block(q: Tensor, k: Tensor, v: Tensor, spec: AttentionSpec, start: int, end
         kb = torch.cat([kx, kb], dim=-1)
         vpad = qb.shape[-1] - Dv  # the CPU flash kernel wants equal q/k/v head dims
         vb = torch.cat([vb, vb.new_zeros(*vb.shape[:3], vpad)], dim=-1)
+    # an explicit branch: under torch.compile with dynamic shapes `square` is a symbolic bool,
+    # which SDPA does not take; the branch makes dynamo guard on it instead
+    is_causal = True if square and mask is None else False  # noqa: SIM210
     out = F.scaled_dot_product_attention(
-        qb, kb, vb, attn_mask=mask, is_causal=square and mask is None, scale=spec.scale
+        qb, kb, vb, attn_mask=mask, is_causal=is_causal, scale=spec.scale
     )
     out = out[..., :Dv]
     if empty is not None:
@@ -176,7 +193,10 @@ def _chunks(spec: AttentionSpec, block_size: int) -> list[tuple[int, int]]:
     for s in range(0, spec.Tq, size):
         e = min(s + size, spec.Tq)
         rows = spec.q_index[:, s:e]
-        if 2 < e - s < MIN_BIAS_ROWS and bool((rows.amax(1) != rows.amin(1)).any()):
+        # compiled: rows split without looking at the indices (one row at a time is exact too)
+        if 2 < e - s < MIN_BIAS_ROWS and (
+            torch.compiler.is_compiling() or bool((rows.amax(1) != rows.amin(1)).any())
+        ):
             out.extend((i, i + 1) for i in range(s, e))
         else:
             out.append((s, e))
@@ -204,8 +224,12 @@ def _run_blocks(
 
 def _auto_impl(spec: AttentionSpec, block_size: int) -> str:
     """What impl="auto" runs: one SDPA call when no mask is needed and the bias stays exact."""
+    # Compiled, the data-dependent exactness check would break the graph: long biased blocks
+    # take the blocked path, exact for any index range.
     one_call = not spec.needs_mask and (
-        spec.slopes is None or spec.Tq <= block_size or _single_call_exact(spec)
+        spec.slopes is None
+        or spec.Tq <= block_size
+        or (not torch.compiler.is_compiling() and _single_call_exact(spec))
     )
     return "sdpa" if one_call else "blocked"
 
@@ -307,6 +331,6 @@ def reference_attention(
     del scores
     if mask is not None:
         empty = ~mask.any(-1, keepdim=True)
-        if bool(empty.any()):
+        if torch.compiler.is_compiling() or bool(empty.any()):
             probs = probs.masked_fill(empty, 0.0)
     return torch.matmul(probs, v)

@@ -35,6 +35,9 @@ def check_finite(name: str, tensor: Tensor | None) -> None:
     if tensor is None or not is_debug() or not tensor.dtype.is_floating_point:
         return
     finite = torch.isfinite(tensor)
+    if torch.compiler.is_compiling():  # tensor-only: counting the bad values would break the graph
+        torch._assert_async(finite.all(), f"{name} holds non-finite values (debug mode)")
+        return
     if not bool(finite.all()):
         bad = (~finite).nonzero()[0].tolist()
         n_nan = int(torch.isnan(tensor).sum())

@@ -252,8 +252,13 @@ class DecoderLM(nn.Module):
             raise InputError(
                 f"input_ids is empty (shape {tuple(ids.shape)}): need batch >= 1 and length >= 1"
             )
-        lo, hi = int(ids.min()), int(ids.max())
         V = self.config.vocab_size
+        if torch.compiler.is_compiling():
+            # .item() would break the graph: the compiled check stays on the tensor side
+            ok = ((ids >= 0) & (ids < V)).all()
+            torch._assert_async(ok, f"a token id is outside the vocabulary [0, {V - 1}]")
+            return
+        lo, hi = int(ids.min()), int(ids.max())
         if lo < 0 or hi >= V:
             bad = hi if hi >= V else lo
             raise InputError(
@@ -290,11 +295,7 @@ class DecoderLM(nn.Module):
                 "this cache was filled with explicit positions: keep passing positions="
             )
         cfg = self.config
-        if (
-            scheme_class(cfg.scheme).uses_segments
-            and not cfg.separator_ids
-            and not cfg.level_separator_ids
-        ):
+        if self.pos.uses_segments and not cfg.separator_ids and not cfg.level_separator_ids:
             raise InputError(
                 f"scheme {cfg.scheme!r} needs segment positions, but this model has no "
                 "separator_ids to derive them from input_ids: pass positions= (e.g. from "
@@ -359,10 +360,16 @@ def _multi_label_loss(
     else:
         count = per.numel()
     total = per.sum()
-    return total if reduction == "sum" else total / max(int(count), 1)
+    if reduction == "sum":
+        return total
+    # tensor-only (int() of a tensor would break a compiled graph); the same division
+    return total / (count.clamp(min=1) if isinstance(count, Tensor) else max(count, 1))
 
 
 def _check_finite(x: Tensor, where: str) -> None:
     """Debug mode: NaN/inf in activations means NaN/inf came in through the inputs or weights."""
+    if torch.compiler.is_compiling():  # tensor-only: bool() would break the graph
+        torch._assert_async(torch.isfinite(x).all(), f"NaN or inf after {where} (debug mode)")
+        return
     if not bool(torch.isfinite(x).all()):
         raise InputError(f"NaN or inf after {where} (debug mode): check the inputs and weights")
