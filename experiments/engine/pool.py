@@ -53,8 +53,16 @@ def _child(parent: int, target: Callable[..., Any], args: tuple[Any, ...]) -> No
     target(*args)
 
 
-def run_jobs(jobs: Sequence[Job], workers: int, log: Callable[[str], Any] = print) -> bool:
-    """Run ``jobs`` at most ``workers`` at a time; True when a signal stopped the pool."""
+def run_jobs(
+    jobs: Sequence[Job],
+    workers: int,
+    log: Callable[[str], Any] = print,
+    exits: dict[str, int] | None = None,
+) -> bool:
+    """Run ``jobs`` at most ``workers`` at a time; True when a signal stopped the pool.
+
+    ``exits``, when given, receives each finished job's exit code (negative: the signal that
+    killed it), so that the caller can say why a job's cells have no result."""
     ctx = mp.get_context("spawn")
     live: dict[str, Any] = {}
     stop: dict[str, int | None] = {"sig": None}
@@ -81,6 +89,8 @@ def run_jobs(jobs: Sequence[Job], workers: int, log: Callable[[str], Any] = prin
                 if not p.is_alive():
                     p.join()
                     del live[name]
+                    if exits is not None:
+                        exits[name] = p.exitcode
                     log(f"{_EXIT_WORDS.get(p.exitcode, 'failed')} {name} (exit {p.exitcode})")
             if stop["sig"] is not None and not live:
                 break

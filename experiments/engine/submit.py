@@ -34,12 +34,14 @@ def submit_and_wait(
     executor: str,
     options: dict[str, Any],
     log: Callable[[str], Any] = print,
+    exits: dict[str, int] | None = None,
 ) -> bool:
     """Submit ``target(*args)`` for every (name, args) as one job array and wait for all of them.
 
     ``options`` go to ``AutoExecutor.update_parameters`` (e.g. slurm_partition, timeout_min,
     cpus_per_task). Returns True when Ctrl-C stopped the wait; unfinished jobs are then cancelled,
-    finished cells keep their results.
+    finished cells keep their results. ``exits``, when given, receives 1 for each job that crashed
+    (its cells are then reported with the reason).
     """
     if not jobs:
         return False
@@ -59,6 +61,8 @@ def submit_and_wait(
                 code = job.result()
             except Exception as exc:  # a crashed job: its cells have no result and are reported
                 log(f"job {job.job_id} ({name}) failed: {type(exc).__name__}: {exc}")
+                if exits is not None:
+                    exits[name] = 1
                 continue
             log(f"finished {name} (job {job.job_id}, result {code})")
     except KeyboardInterrupt:

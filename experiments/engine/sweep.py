@@ -252,6 +252,27 @@ def collect(task: Task, cfg: Any, out: str | Path) -> SweepResult:
     return res
 
 
+def _record_lost_cells(
+    task: Task, cfg: Any, out: Path, groups: list[tuple[str, list[Any]]], exits: dict[str, int]
+) -> None:
+    """Give each cell whose worker died before it (killed, out of memory, a crash in C) an
+    error.txt that says so, so that the report names why it has no result."""
+    for name, group in groups:
+        code = exits.get(name, 0)
+        if code == 0:
+            continue
+        how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+        for cell in group:
+            where = cell_dir(task, out, cell)
+            if cell_result(task, cfg, out, cell) is None and not (where / ERROR_NAME).exists():
+                where.mkdir(parents=True, exist_ok=True)
+                atomic_text(
+                    where / ERROR_NAME,
+                    f"WorkerDied: job {name} ended ({how}) before this {task.unit} finished; "
+                    "it may have run out of memory (see the log)\n",
+                )
+
+
 def run_sweep(
     task: Task,
     cfg: Any,
@@ -278,18 +299,22 @@ def run_sweep(
         f"{len(cells)} {task.unit}s ({len(cells) - len(pending)} already done), "
         f"{workers} at a time, executor {executor}"
     )
-    jobs = [(name, (task, cfg, group, str(out), options)) for name, group in task.jobs(pending)]
+    groups = task.jobs(pending)
+    jobs = [(name, (task, cfg, group, str(out), options)) for name, group in groups]
+    exits: dict[str, int] = {}
     if executor == "local":
         from experiments.engine.pool import Job, run_jobs
 
-        interrupted = run_jobs([Job(n, _worker_main, a) for n, a in jobs], workers, log)
+        interrupted = run_jobs([Job(n, _worker_main, a) for n, a in jobs], workers, log, exits)
     else:
         from experiments.engine.submit import submit_and_wait
 
         folder = out / "submitit"
         interrupted = submit_and_wait(
-            run_cells, jobs, folder, executor, executor_options or {}, log
+            run_cells, jobs, folder, executor, executor_options or {}, log, exits
         )
+    if not interrupted:
+        _record_lost_cells(task, cfg, out, groups, exits)
     res = collect(task, cfg, out)
     res.interrupted, res.ran = interrupted, len(pending)
     res.seconds = time.perf_counter() - t0

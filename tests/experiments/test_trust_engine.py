@@ -104,6 +104,22 @@ def test_a_sweep_with_a_failed_cell_has_a_non_zero_status(tmp_path):
     assert res.status == 1
 
 
+class _DyingTask(_FailingTask):
+    """A task whose worker process dies in one cell (as the kernel's OOM killer would do it)."""
+
+    def run_cell(self, cfg: Any, cell: _Cell, where: Path, options: dict, shared: dict) -> dict:
+        if cell.name == "bad":
+            os._exit(7)
+        return {"value": 1}
+
+
+def test_a_cell_whose_worker_died_is_reported_with_the_reason(tmp_path):
+    res = run_sweep(_DyingTask(), _Cfg(), tmp_path / "s", log=lambda m: None)
+    assert res.status == 1
+    assert "job bad ended (exit 7)" in res.failed["bad"]
+    assert (tmp_path / "s" / "cells" / "bad" / "error.txt").is_file()
+
+
 def test_a_sweep_directory_refuses_other_settings_and_the_report_is_kept(tmp_path):
     run_sweep(_FailingTask(), _Cfg(), tmp_path / "s", log=lambda m: None)
     with pytest.raises(ExperimentError, match=r"other settings \(steps: 3 -> 4\)"):
