@@ -15,7 +15,9 @@ spec share one segmentation. ``>`` and ``@`` cannot appear inside option values 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 from experiments.errors import ExperimentError
@@ -142,3 +144,17 @@ def split_levels(spec: str) -> list[tuple[str, str | None]]:
         parse_spec(inner)  # a malformed level raises here, naming itself
         out.append((inner, level or None))
     return out
+
+
+# A plain file-name part: nothing a file system or the "-" joins of run names could confuse.
+_PLAIN_PART = re.compile(r"[A-Za-z0-9_.]+")
+
+
+def file_part(text: str, limit: int = 60) -> str:
+    """``text`` as part of a file name: itself when plain and short, else a readable ASCII prefix,
+    ``--`` and a digest of the whole (``folder:path=/a/b`` holds a ``/``; two specs never meet)."""
+    if _PLAIN_PART.fullmatch(text) and len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    readable = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in text)
+    return f"{readable[: limit - 14]}--{digest}"

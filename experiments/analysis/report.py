@@ -19,6 +19,7 @@ from typing import Any
 from experiments.analysis.results import run_label
 from experiments.analysis.stats import Interval, aggregate_evals, diff_interval, run_key
 from experiments.atomic import atomic_text, atomic_write
+from experiments.specs import file_part
 
 
 def series_colours(labels: Iterable[str]) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def plot_ppl(out: Path, evals: list[dict[str, Any]]) -> list[Path]:
             fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0)
         )  # outside: never hides a curve
         ax.grid(True, which="both", alpha=0.3)
-        paths.append(save_figure(fig, out / f"ppl_vs_length_{corpus}.png"))
+        paths.append(save_figure(fig, out / f"ppl_vs_length_{file_part(corpus)}.png"))
     return paths
 
 
@@ -179,7 +180,7 @@ def plot_segment_hist(out: Path, stats: list[Any], clip: int = 200) -> list[Path
         ax.set_ylabel("density")
         ax.set_title(f"{corpus}: segment lengths")
         ax.legend(fontsize=8)
-        paths.append(save_figure(fig, out / f"segment_lengths_{corpus}.png"))
+        paths.append(save_figure(fig, out / f"segment_lengths_{file_part(corpus)}.png"))
     return paths
 
 

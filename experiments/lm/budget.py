@@ -20,8 +20,9 @@ from experiments.analysis.results import run_label
 from experiments.analysis.stats import diff_interval, run_key, t_interval
 from experiments.atomic import atomic_text, atomic_write
 from experiments.errors import ExperimentError
-from experiments.lm.config import ExperimentConfig, file_part
+from experiments.lm.config import ExperimentConfig
 from experiments.lm.grid import run_experiment
+from experiments.specs import file_part
 
 
 def budget_configs(cfg: ExperimentConfig, steps: list[int]) -> list[ExperimentConfig]:

@@ -254,16 +254,6 @@ class RunSpec:
         return f"{readable[: NAME_LIMIT - 14]}--{digest}"
 
 
-def file_part(text: str, limit: int = 60) -> str:
-    """``text`` as part of a file name: itself when plain and short, else a readable ASCII prefix,
-    ``--`` and a digest of the whole (``folder:path=/a/b`` holds a ``/``; two specs never meet)."""
-    if _PLAIN.fullmatch(text) and len(text) <= limit:
-        return text
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    readable = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in text)
-    return f"{readable[: limit - 14]}--{digest}"
-
-
 # A plain run name's parts: nothing a file system or the "-" joins could confuse. Names are at most
 # NAME_LIMIT characters (file systems allow 255 bytes; the rest is left for temporary suffixes).
 _PLAIN = re.compile(r"[A-Za-z0-9_.]+")

@@ -172,6 +172,17 @@ def test_non_finite_weights_stop_eval_naming_run_and_step(trained, tmp_path, cac
     tensors = load_file(str(src))
     name = next(k for k in tensors if k.startswith("model.") and "embed" in k)
     tensors[name] = torch.full_like(tensors[name], float("nan"))
+    # a model that diverged saves NaN weights with valid checksums: forge those, so that the
+    # NaN check (not the corruption check) is what refuses it
+    import hashlib
+    import json
+
+    from bipe_core.checkpoint import tensors_digest
+
+    header = json.loads(meta["bipe_train"])
+    header["tensors_sha256"] = tensors_digest(tensors)
+    meta["bipe_train"] = json.dumps(header)
+    meta["bipe_train_sha256"] = hashlib.sha256(meta["bipe_train"].encode()).hexdigest()
     save_file(tensors, str(run / CHECKPOINT_NAME), metadata=meta)
     err = run_refused(["eval", str(run), "--cache-dir", str(cache_dir)], capsys, run)
     assert "sample-bipe_rope-sep" in err and "step 3" in err and "nan" in err

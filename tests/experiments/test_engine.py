@@ -72,7 +72,7 @@ def test_a_run_records_its_own_seed_and_never_rewrites_the_grid(tmp_path, cache_
     )
     from experiments.engine.checkpoints import read_header
 
-    for name, seed in (("sample-alibi", 4), ("sample-alibi-s7", 7)):
+    for name, seed in (("sample-alibi-s4", 4), ("sample-alibi-s7", 7)):
         info = read_header(out / "runs" / name / "checkpoint.safetensors")["info"]
         assert info["seed"] == seed and info["experiment"]["seeds"] == [4, 7]
         assert json.loads((out / "runs" / name / "eval.json").read_text())["seed"] == seed
