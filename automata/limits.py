@@ -22,6 +22,11 @@ MAX_FLAT_STATES = 5_000
 MAX_DFA_BUDGET = 100_000  # subset-construction budget of a size report (~3 s at the limit)
 # entries of a sampler's word tables (states x symbols x lengths), Python floats: ~160 MB
 MAX_TABLE_CELLS = 5_000_000
+# A segment count or length beyond this makes words no model here reads (and tables of gigabytes).
+MAX_WORD_PART = 10_000
+# The longest word a sampler may draw (segments x (length + separator)): its annotations hold a
+# legal-next row per token, so a 10^8-token word would take gigabytes per sample.
+MAX_WORD_TOKENS = 100_000
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -52,3 +57,15 @@ def check_flat_size(binfa: Any, what: str = "the Bi-NFA") -> Any:
             "flattening, minimising and sampling it within seconds; use fewer types or states"
         )
     return binfa
+
+
+def check_table(n_states: int, n_symbols: int, length: int) -> None:
+    """Refuse word tables over MAX_TABLE_CELLS floats before they are built (they are lists of
+    Python floats: 32 bytes each), naming what makes them large."""
+    cells = n_states * max(n_symbols, 1) * max(length, 1)
+    if cells > MAX_TABLE_CELLS:
+        raise AutomatonTooLargeError(
+            f"sampling words of up to {length} symbols from a {n_states}-state DFA over "
+            f"{n_symbols} symbols needs {cells:,} table entries, over the limit of "
+            f"{MAX_TABLE_CELLS:,}; ask for shorter segments, fewer segments or a smaller automaton"
+        )

@@ -26,7 +26,13 @@ from automata.exceptions import (
     BudgetExceededError,
 )
 from automata.intnfa import EPS, IntNFA
-from automata.limits import MAX_DFA_BUDGET, MAX_TABLE_CELLS, check_int
+from automata.limits import (
+    MAX_DFA_BUDGET,
+    MAX_WORD_PART,
+    MAX_WORD_TOKENS,
+    check_int,
+    check_table,
+)
 
 if TYPE_CHECKING:
     from automata.binfa import BiNFA
@@ -134,7 +140,7 @@ class _WordTables:
     def build(cls, dfa: LazyDFA, max_len: int) -> _WordTables:
         """Expand the DFA; precompute scaled word counts and symbol weights up to `max_len`."""
         delta = dfa.expand()
-        _check_table(delta.shape[0], dfa.n_symbols, max_len)
+        check_table(delta.shape[0], dfa.n_symbols, max_len)
         final = np.array(dfa.accepting, dtype=bool)
         counts = _normalised_counts(delta, final, max_len)
         n = delta.shape[0]
@@ -199,25 +205,6 @@ class Sample:
             "accepting": self.accepting.tolist(),
             "label": 1,
         }
-
-
-def _check_table(n_states: int, n_symbols: int, length: int) -> None:
-    """Refuse word tables over MAX_TABLE_CELLS floats before they are built (they are lists of
-    Python floats: 32 bytes each), naming what makes them large."""
-    cells = n_states * max(n_symbols, 1) * max(length, 1)
-    if cells > MAX_TABLE_CELLS:
-        raise AutomatonTooLargeError(
-            f"sampling words of up to {length} symbols from a {n_states}-state DFA over "
-            f"{n_symbols} symbols needs {cells:,} table entries, over the limit of "
-            f"{MAX_TABLE_CELLS:,}; ask for shorter segments, fewer segments or a smaller automaton"
-        )
-
-
-# A segment count or length beyond this makes words no model here reads (and tables of gigabytes).
-MAX_WORD_PART = 10_000
-# The longest word a sampler may draw (segments x (length + separator)): its annotations hold a
-# legal-next row per token, so a 10^8-token word would take gigabytes per sample.
-MAX_WORD_TOKENS = 100_000
 
 
 def _check_shape(lo_m: int, hi_m: int, min_len: int, max_len: int, length_dist: str) -> None:
@@ -415,7 +402,7 @@ class UniformSampler:
         self.random = random.Random(check_int("seed", seed, 0))
         dfa = LazyDFA(binfa.flatten_arrays()[0], max_dfa_states)
         delta = dfa.expand()
-        _check_table(delta.shape[0], dfa.n_symbols, max_len)
+        check_table(delta.shape[0], dfa.n_symbols, max_len)
         self.delta = delta.tolist()
         self.start = dfa.start
         final = [int(f) for f in dfa.accepting]

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from automata.limits import MAX_DFA_BUDGET, MAX_SEED, MAX_STATES, MAX_TYPES
-from automata.samplers import MAX_WORD_PART
+from automata.limits import MAX_DFA_BUDGET, MAX_SEED, MAX_STATES, MAX_TYPES, MAX_WORD_PART
 from experiments.commands.options import (
     OVERWRITE,
     Option,
