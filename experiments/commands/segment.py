@@ -7,6 +7,8 @@ import json
 import sys
 
 from experiments.commands.options import nonneg_int
+from experiments.errors import ExperimentError
+from experiments.specs import parse_options
 
 DEFAULT_WIDTH = 100
 
@@ -86,16 +88,27 @@ def read_input(path: str) -> str:
     return decode_text(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>")
 
 
+def _merged_options(spec: str, options: dict, given: list[str]) -> dict:
+    """The spec's options with the ``--option`` ones; a key given in both places is refused."""
+    extra = parse_options(given, where="--option expects KEY=VALUE, got")
+    twice = sorted(options.keys() & extra.keys())
+    if twice:  # otherwise one value wins silently: the run would not be the spec the user wrote
+        raise ExperimentError(
+            f"option {twice[0]!r} is given both in {spec!r} and by --option; give it once"
+        )
+    return {**options, **extra}
+
+
 def run_segment(args: argparse.Namespace) -> int:
     """`bipe segment`: print the segments of FILE."""
     from experiments.analysis.compare import length_stats
     from experiments.pipeline.segmenting import file_options
     from experiments.progress import status_printer
-    from experiments.specs import parse_options, parse_spec
+    from experiments.specs import parse_spec
     from segmenters import get_segmenter
 
     name, options = parse_spec(args.segmenter)
-    options = {**options, **parse_options(args.option, where="--option expects KEY=VALUE, got")}
+    options = _merged_options(args.segmenter, options, args.option)
     text = read_input(args.file)
     filename = None if args.file == "-" else args.file
     options = {**file_options(name, filename, options), **options}

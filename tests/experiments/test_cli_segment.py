@@ -287,3 +287,12 @@ def test_sentence_states_its_pipeline(
     assert planned_pipeline("en", mode).startswith(info["model"])
     if info["fallback"] and info["model"].startswith("blank:"):
         assert info["mode"] == "sentencizer"
+
+
+def test_an_option_given_in_the_spec_and_by_option_is_refused(tmp_path, capsys):
+    from experiments.cli import main
+
+    text = tmp_path / "t.txt"
+    text.write_text("One. Two. Three.\n")
+    assert main(["segment", str(text), "-s", "fixed:size=4", "-o", "size=8"]) == 2
+    assert "given both" in capsys.readouterr().err
