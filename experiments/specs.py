@@ -155,6 +155,13 @@ def file_part(text: str, limit: int = 60) -> str:
     ``--`` and a digest of the whole (``folder:path=/a/b`` holds a ``/``; two specs never meet)."""
     if _PLAIN_PART.fullmatch(text) and len(text) <= limit:
         return text
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    readable = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in text)
-    return f"{readable[: limit - 14]}--{digest}"
+    return digest_name(text, text, limit)
+
+
+def digest_name(readable: str, whole: str, limit: int) -> str:
+    """A name of at most ``limit`` characters: ``readable`` made ASCII-safe and cut, then ``--``
+    and a digest of ``whole``, so that names of different wholes never meet."""
+    digest = hashlib.sha256(whole.encode("utf-8")).hexdigest()[:12]
+    # ASCII only: a 4-byte script would pass the 255-byte name limit at far fewer characters
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in readable)
+    return f"{safe[: limit - 14]}--{digest}"

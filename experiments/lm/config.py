@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from experiments.pipeline.positions import (
     DEFAULT_ALIGN_BOUNDARY,
     DEFAULT_SEPARATOR_CHARS,
 )
-from experiments.specs import is_nested, split_levels
+from experiments.specs import digest_name, is_nested, split_levels
 
 TASK = "lm"
 
@@ -248,10 +247,7 @@ class RunSpec:
         if faithful and len(plain) <= NAME_LIMIT:
             return plain
         whole = json.dumps([self.corpus, self.scheme, self.segmenter, self.seed or 0])
-        digest = hashlib.sha256(whole.encode("utf-8")).hexdigest()[:12]
-        # ASCII only: 96 characters of a 4-byte script would pass the 255-byte name limit
-        readable = "".join(c if c.isascii() and (c.isalnum() or c in "_.-") else "_" for c in plain)
-        return f"{readable[: NAME_LIMIT - 14]}--{digest}"
+        return digest_name(plain, whole, NAME_LIMIT)
 
 
 # A plain run name's parts: nothing a file system or the "-" joins could confuse. Names are at most

@@ -9,13 +9,13 @@ run is identical to an uninterrupted one); the loss is the model's own (`Decoder
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from experiments.atomic import atomic_text
 from experiments.engine.checkpoints import (
     CHECKPOINT_NAME,
     TrainState,
@@ -264,9 +264,7 @@ def _truncate_metrics(path: Path, step: int) -> None:
                 keep.append(line)
         except json.JSONDecodeError:
             continue  # a line cut by a crash
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(x + "\n" for x in keep), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_text(path, "".join(x + "\n" for x in keep))
 
 
 def load_trained(run_dir: str | Path) -> tuple[torch.nn.Module, dict[str, Any]]:
